@@ -1,0 +1,87 @@
+/*
+ * s3batchd: common declarations shared by every subsystem, the daemon, the
+ * client, the unit tests and the fuzzers.
+ */
+#ifndef S3BATCHD_H
+#define S3BATCHD_H
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef __dead
+#define __dead __attribute__((__noreturn__))
+#endif
+#define printflike(a, b) __attribute__((__format__(__printf__, a, b)))
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+/* xmalloc.c: allocation that cannot fail (out of memory is fatal). */
+void		*xmalloc(size_t);
+void		*xcalloc(size_t, size_t);
+void		*xrealloc(void *, size_t);
+void		*xreallocarray(void *, size_t, size_t);
+char		*xstrdup(const char *);
+char		*xstrndup(const char *, size_t);
+int		 xasprintf(char **, const char *, ...) printflike(2, 3);
+int		 xvasprintf(char **, const char *, va_list);
+/* Zero then free: for anything that held a secret. */
+void		 freezero_str(char *);
+void		 explicit_wipe(void *, size_t);
+
+/* log.c: OpenBSD-style logging; journald fields under systemd. */
+#define LOG_TO_STDERR	0x1	/* -d: everything to stderr */
+#define LOG_TO_JOURNAL	0x2	/* structured fields via sd_journal_send */
+void		 log_init(int flags, int verbose);
+void		 log_setverbose(int);
+int		 log_getverbose(void);
+void		 log_warn(const char *, ...) printflike(1, 2);
+void		 log_warnx(const char *, ...) printflike(1, 2);
+void		 log_info(const char *, ...) printflike(1, 2);
+void		 log_debug(const char *, ...) printflike(1, 2);
+/* Like log_info/log_warnx but tagged with JOB_ID= for journald. */
+void		 log_job(int, const char *, const char *, ...) printflike(3, 4);
+__dead void	 fatal(const char *, ...) printflike(1, 2);
+__dead void	 fatalx(const char *, ...) printflike(1, 2);
+
+/* buf.c: a growable byte buffer, always NUL-terminated. */
+struct buf {
+	char		*data;
+	size_t		 len;
+	size_t		 size;
+};
+void		 buf_init(struct buf *);
+void		 buf_free(struct buf *);
+void		 buf_reset(struct buf *);
+void		 buf_add(struct buf *, const void *, size_t);
+void		 buf_adds(struct buf *, const char *);
+void		 buf_addc(struct buf *, char);
+void		 buf_addf(struct buf *, const char *, ...) printflike(2, 3);
+void		 buf_consume(struct buf *, size_t);
+char		*buf_detach(struct buf *);
+
+/* util.c: time, durations, identifiers. */
+uint64_t	 time_now_ms(void);		/* wall clock, ms since epoch */
+uint64_t	 time_mono_ms(void);		/* monotonic, ms */
+/* "2026-11-22T02:13:03.123000+00:00", as the aws cli prints times. */
+void		 time_format_iso(uint64_t, char *, size_t);
+/* "30d", "2s", "500ms", "1h30m": milliseconds. */
+int		 parse_duration(const char *, uint64_t *, char **);
+void		 format_duration(uint64_t, char *, size_t);
+/* "64", "64k", "5G", "5GiB": bytes. */
+int		 parse_size(const char *, uint64_t *, char **);
+int		 parse_bool(const char *, int *);
+/* A random version-4 UUID, 36 characters plus NUL. */
+void		 uuid_generate_v4(char [37]);
+int		 utf8_valid(const char *, size_t);
+
+/* urlenc.c: percent-encoding. */
+#define URLENC_KEEP_SLASH	0x1	/* S3 object keys in a path */
+#define URLENC_PLUS_SPACE	0x2	/* decode '+' as a space (form encoding) */
+void		 url_encode(struct buf *, const char *, size_t, int);
+/* Returns -1 with *cause set on a bad escape. Output may contain NUL bytes. */
+int		 url_decode(struct buf *, const char *, size_t, int, char **);
+
+#endif /* S3BATCHD_H */
