@@ -1,0 +1,116 @@
+/*
+ * The configuration file (s3batchd.conf(5)): INI sections [daemon],
+ * [endpoint NAME], [bucket NAME], [credentials NAME]. Every key comes from
+ * one options table in cfg.c (name, type, default, bounds, reloadable,
+ * help); `s3batchd -n` and the man page are derived from it.
+ */
+#ifndef CFG_H
+#define CFG_H
+
+#include <sys/queue.h>
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_DEFAULT_PATH	SYSCONFDIR "/s3batchd/s3batchd.conf"
+
+enum cfg_addressing {
+	CFG_ADDR_PATH = 0,
+	CFG_ADDR_VIRTUAL
+};
+
+/* A set of credentials; secrets are wiped when the config is freed. */
+struct cfg_credentials {
+	char			*access_key_id;
+	char			*secret_access_key;
+	char			*session_token;		/* may be NULL */
+};
+
+struct cfg_endpoint {
+	char			*name;
+	char			*url;		/* scheme://host[:port][/base] */
+	char			*region;
+	enum cfg_addressing	 addressing;
+	struct cfg_credentials	 creds;
+	int			 tls_verify;
+	char			*ca_file;	/* NULL: the system default */
+	int			 max_connections;
+	double			 max_requests_per_second;	/* 0: none */
+	uint64_t		 connect_timeout_ms;
+	uint64_t		 request_timeout_ms;
+	TAILQ_ENTRY(cfg_endpoint) entry;
+};
+TAILQ_HEAD(cfg_endpoints, cfg_endpoint);
+
+/* [bucket NAME]: which endpoint a bucket lives on. */
+struct cfg_bucket {
+	char			*name;
+	char			*endpoint;
+	TAILQ_ENTRY(cfg_bucket)	 entry;
+};
+TAILQ_HEAD(cfg_buckets, cfg_bucket);
+
+/* [credentials NAME]: a profile a job's RoleArn may name. */
+struct cfg_profile {
+	char			*name;
+	struct cfg_credentials	 creds;
+	TAILQ_ENTRY(cfg_profile) entry;
+};
+TAILQ_HEAD(cfg_profiles, cfg_profile);
+
+struct cfg {
+	char			*path;
+
+	/* [daemon] */
+	char			*state_dir;
+	char			*control_socket;
+	char			*control_group;		/* NULL: none */
+	char			*metrics_listen;	/* NULL: off */
+	uint64_t		 confirm_timeout_ms;
+	uint64_t		 job_retention_ms;
+	int			 max_inflight;
+	uint64_t		 drain_timeout_ms;
+	uint64_t		 timer_interval_ms;	/* how often timers run */
+	int			 max_attempts;
+	uint64_t		 retry_base_ms;
+	uint64_t		 retry_max_ms;
+	uint64_t		 failure_min_tasks;	/* 1000 */
+	int			 failure_percent;	/* 50 */
+	uint64_t		 multipart_threshold;	/* bytes, 5 GiB */
+	uint64_t		 multipart_part_size;	/* bytes */
+	uint64_t		 commit_interval_ms;
+	int			 commit_batch;
+	int			 log_verbose;
+
+	struct cfg_endpoints	 endpoints;
+	struct cfg_buckets	 buckets;
+	struct cfg_profiles	 profiles;
+};
+
+/*
+ * Load and check a file. NULL with *cause set ("FILE:LINE: what is
+ * wrong") on any error; nothing half-loaded is returned.
+ */
+struct cfg			*cfg_load(const char *, char **);
+/* The defaults alone, as if from an empty file. */
+struct cfg			*cfg_default(void);
+void				 cfg_free(struct cfg *);
+const struct cfg_endpoint	*cfg_endpoint_find(const struct cfg *,
+				     const char *);
+/* The endpoint a bucket resolves to: its [bucket] section, else "default". */
+const struct cfg_endpoint	*cfg_bucket_endpoint(const struct cfg *,
+				     const char *);
+const struct cfg_profile	*cfg_profile_find(const struct cfg *,
+				     const char *);
+/* The effective configuration, secrets shown as "(set)". */
+void				 cfg_print(const struct cfg *, FILE *);
+/* Every key from the options table with its type, default and help. */
+void				 cfg_help(FILE *);
+/*
+ * Which keys differ between two loads that a running daemon cannot take
+ * on SIGHUP; -1 with *cause naming them, 0 if the new one can be applied.
+ */
+int				 cfg_check_reload(const struct cfg *,
+				     const struct cfg *, char **);
+
+#endif /* CFG_H */
