@@ -1,0 +1,263 @@
+/*
+ * The store front end: dispatch to the backend, and what every backend
+ * shares — state transitions checked against the job table, their time
+ * stamps, and the audit trail written in the same transaction.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "s3batchd.h"
+#include "store.h"
+
+struct store *
+store_open(const char *dir, int flags, char **cause)
+{
+	struct store	*st;
+	void		*impl;
+
+	if ((impl = store_sqlite_backend.open(dir, flags, cause)) == NULL)
+		return (NULL);
+	st = xcalloc(1, sizeof *st);
+	st->backend = &store_sqlite_backend;
+	st->impl = impl;
+	return (st);
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	st->backend->close(st->impl);
+	free(st);
+}
+
+int
+store_begin(struct store *st, char **cause)
+{
+	return (st->backend->begin(st->impl, cause));
+}
+
+int
+store_commit(struct store *st, char **cause)
+{
+	return (st->backend->commit(st->impl, cause));
+}
+
+void
+store_rollback(struct store *st)
+{
+	st->backend->rollback(st->impl);
+}
+
+static char *
+store_audit_detail(const char *from, const char *to, const char *reason)
+{
+	struct json_object	*o;
+	char			*s;
+
+	o = json_object_new_object();
+	if (from != NULL)
+		json_object_object_add(o, "From", json_object_new_string(from));
+	if (to != NULL)
+		json_object_object_add(o, "To", json_object_new_string(to));
+	if (reason != NULL)
+		json_object_object_add(o, "Reason",
+		    json_object_new_string(reason));
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN|
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return (s);
+}
+
+int
+store_job_insert(struct store *st, struct job *j, uid_t uid, char **cause)
+{
+	char	*detail;
+
+	if (store_begin(st, cause) != 0)
+		return (-1);
+	if (st->backend->job_insert(st->impl, j, cause) != 0)
+		goto fail;
+	detail = store_audit_detail(NULL, job_status_name(j->status), NULL);
+	if (st->backend->audit(st->impl, j->id, uid, "create-job", detail,
+	    cause) != 0) {
+		free(detail);
+		goto fail;
+	}
+	free(detail);
+	return (store_commit(st, cause));
+fail:
+	store_rollback(st);
+	return (-1);
+}
+
+int
+store_job_get(struct store *st, const char *id, struct job *j, char **cause)
+{
+	return (st->backend->job_get(st->impl, id, j, cause));
+}
+
+int
+store_job_get_by_token(struct store *st, const char *token, struct job *j,
+    char **cause)
+{
+	return (st->backend->job_get_by_token(st->impl, token, j, cause));
+}
+
+int
+store_job_list(struct store *st, uint32_t mask, int64_t after, int max,
+    store_job_cb cb, void *arg, char **cause)
+{
+	return (st->backend->job_list(st->impl, mask, after, max, cb, arg,
+	    cause));
+}
+
+int
+store_job_counts(struct store *st, uint64_t counts[JOB_NSTATUS], char **cause)
+{
+	return (st->backend->job_counts(st->impl, counts, cause));
+}
+
+int
+store_job_update(struct store *st, const struct job *j, char **cause)
+{
+	return (st->backend->job_update(st->impl, j, cause));
+}
+
+/* Stamp the times a status change implies. */
+static void
+store_job_stamp(struct job *j, enum job_status to, uint64_t now)
+{
+	if (j->status == JOB_ACTIVE && now > j->status_ms)
+		j->active_ms += now - j->status_ms;
+	j->status = to;
+	j->status_ms = now;
+	if (to == JOB_SUSPENDED)
+		j->suspended_ms = now;
+	if (job_status_terminal(to))
+		j->terminated_ms = now;
+}
+
+int
+store_job_transition(struct store *st, struct job *j, enum job_status to,
+    int by, uid_t uid, const char *reason, char **cause)
+{
+	struct job	 saved;
+	const char	*from = job_status_name(j->status);
+	char		*detail;
+	int		 r;
+
+	if (!job_transition_allowed(j->status, to, by)) {
+		xasprintf(cause, "a job in state %s cannot move to %s",
+		    job_status_name(j->status), job_status_name(to));
+		return (-1);
+	}
+	saved = *j;
+	store_job_stamp(j, to, time_now_ms());
+	detail = store_audit_detail(from, job_status_name(to), reason);
+	if (store_begin(st, cause) != 0)
+		goto fail;
+	if (st->backend->job_update(st->impl, j, cause) != 0 ||
+	    st->backend->audit(st->impl, j->id, uid, "status", detail,
+	    cause) != 0) {
+		store_rollback(st);
+		goto fail;
+	}
+	r = store_commit(st, cause);
+	free(detail);
+	if (r != 0) {
+		/* The pointers in saved are still the live ones. */
+		j->status = saved.status;
+		j->status_ms = saved.status_ms;
+		j->active_ms = saved.active_ms;
+		j->suspended_ms = saved.suspended_ms;
+		j->terminated_ms = saved.terminated_ms;
+	}
+	return (r);
+fail:
+	free(detail);
+	j->status = saved.status;
+	j->status_ms = saved.status_ms;
+	j->active_ms = saved.active_ms;
+	j->suspended_ms = saved.suspended_ms;
+	j->terminated_ms = saved.terminated_ms;
+	return (-1);
+}
+
+int
+store_job_purge(struct store *st, struct job *j, char **cause)
+{
+	if (store_begin(st, cause) != 0)
+		return (-1);
+	if (st->backend->job_delete(st->impl, j->rowid, cause) != 0 ||
+	    st->backend->audit(st->impl, j->id, STORE_UID_DAEMON, "purge",
+	    NULL, cause) != 0) {
+		store_rollback(st);
+		return (-1);
+	}
+	return (store_commit(st, cause));
+}
+
+int
+store_tags_get(struct store *st, int64_t job, struct json_object **tags,
+    char **cause)
+{
+	return (st->backend->tags_get(st->impl, job, tags, cause));
+}
+
+int
+store_tags_set(struct store *st, const struct job *j, struct json_object *tags,
+    uid_t uid, char **cause)
+{
+	const char	*s;
+
+	if (store_begin(st, cause) != 0)
+		return (-1);
+	s = json_object_to_json_string_ext(tags, JSON_C_TO_STRING_PLAIN|
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (st->backend->tags_set(st->impl, j->rowid, tags, cause) != 0 ||
+	    st->backend->audit(st->impl, j->id, uid, "tags", s, cause) != 0) {
+		store_rollback(st);
+		return (-1);
+	}
+	return (store_commit(st, cause));
+}
+
+int
+store_audit(struct store *st, const char *job, uid_t uid, const char *action,
+    const char *detail, char **cause)
+{
+	return (st->backend->audit(st->impl, job, uid, action, detail, cause));
+}
+
+int
+store_task_add(struct store *st, int64_t job, const struct store_task *t,
+    char **cause)
+{
+	return (st->backend->task_add(st->impl, job, t, cause));
+}
+
+int
+store_tasks_delete(struct store *st, int64_t job, char **cause)
+{
+	return (st->backend->tasks_delete(st->impl, job, cause));
+}
+
+int
+store_tasks_clone(struct store *st, int64_t from, int64_t to, int failed_only,
+    uint64_t *n, char **cause)
+{
+	return (st->backend->tasks_clone(st->impl, from, to, failed_only, n,
+	    cause));
+}
+
+int
+store_task_list(struct store *st, int64_t job, int64_t after, int max,
+    int failed_only, store_task_cb cb, void *arg, char **cause)
+{
+	return (st->backend->task_list(st->impl, job, after, max, failed_only,
+	    cb, arg, cause));
+}

@@ -1,0 +1,137 @@
+/*
+ * The durable job store behind a narrow interface (DESIGN.md §12): a
+ * backend is a table of functions, so that a PostgreSQL backend can claim
+ * tasks for several daemons without the operations changing. store.c holds
+ * what is common (transitions with their audit records); store_sqlite.c is
+ * the SQLite backend.
+ *
+ * Every function returns 0 on success and -1 with *cause set on failure;
+ * lookups return 1 when nothing matched.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "job.h"
+
+struct json_object;
+
+/* Task states as stored. */
+enum task_state {
+	TASK_PENDING = 0,
+	TASK_RUNNING,		/* claimed by this daemon; pending after a crash */
+	TASK_SUCCEEDED,
+	TASK_FAILED
+};
+
+struct store_task {
+	int64_t		 seq;		/* 1-based manifest order */
+	const char	*bucket;
+	const char	*key;
+	size_t		 key_len;
+	const char	*version_id;	/* NULL: none */
+	const char	*etag;		/* NULL: not pinned yet */
+	enum task_state	 state;
+	int		 attempts;
+	int		 http_status;
+	const char	*result_code;
+	const char	*result_message;
+};
+
+typedef int	(*store_job_cb)(const struct job *, void *);
+typedef int	(*store_task_cb)(const struct store_task *, void *);
+
+struct store_backend {
+	const char	*name;
+	void		*(*open)(const char *, int, char **);
+	void		 (*close)(void *);
+	int		 (*begin)(void *, char **);
+	int		 (*commit)(void *, char **);
+	void		 (*rollback)(void *);
+
+	int		 (*job_insert)(void *, struct job *, char **);
+	int		 (*job_update)(void *, const struct job *, char **);
+	int		 (*job_get)(void *, const char *, struct job *, char **);
+	int		 (*job_get_by_token)(void *, const char *, struct job *,
+			     char **);
+	/* In creation order, after the given rowid (0: from the start). */
+	int		 (*job_list)(void *, uint32_t, int64_t, int,
+			     store_job_cb, void *, char **);
+	int		 (*job_delete)(void *, int64_t, char **);
+	int		 (*job_counts)(void *, uint64_t [JOB_NSTATUS], char **);
+
+	/* Tags as Amazon's [{"Key":..,"Value":..}] list. */
+	int		 (*tags_get)(void *, int64_t, struct json_object **,
+			     char **);
+	int		 (*tags_set)(void *, int64_t, struct json_object *,
+			     char **);
+
+	int		 (*audit)(void *, const char *, uid_t, const char *,
+			     const char *, char **);
+
+	int		 (*task_add)(void *, int64_t, const struct store_task *,
+			     char **);
+	int		 (*tasks_delete)(void *, int64_t, char **);
+	/* Copy tasks (all, or only failed ones) into another job, as pending. */
+	int		 (*tasks_clone)(void *, int64_t, int64_t, int,
+			     uint64_t *, char **);
+	int		 (*task_list)(void *, int64_t, int64_t, int, int,
+			     store_task_cb, void *, char **);
+};
+
+extern const struct store_backend store_sqlite_backend;
+
+struct store {
+	const struct store_backend	*backend;
+	void				*impl;
+};
+
+#define STORE_READONLY	0x1
+
+struct store	*store_open(const char *, int, char **);
+void		 store_close(struct store *);
+int		 store_begin(struct store *, char **);
+int		 store_commit(struct store *, char **);
+void		 store_rollback(struct store *);
+
+int		 store_job_insert(struct store *, struct job *, uid_t,
+		     char **);
+int		 store_job_get(struct store *, const char *, struct job *,
+		     char **);
+int		 store_job_get_by_token(struct store *, const char *,
+		     struct job *, char **);
+int		 store_job_list(struct store *, uint32_t, int64_t, int,
+		     store_job_cb, void *, char **);
+int		 store_job_counts(struct store *, uint64_t [JOB_NSTATUS],
+		     char **);
+/* Plain field updates (priority, progress); audited by the caller. */
+int		 store_job_update(struct store *, const struct job *, char **);
+/*
+ * Move a job to another state if the table allows it for this actor,
+ * stamping the times and writing the audit record, in one transaction
+ * unless one is open. The job is updated in place.
+ */
+int		 store_job_transition(struct store *, struct job *,
+		     enum job_status, int, uid_t, const char *, char **);
+int		 store_job_purge(struct store *, struct job *, char **);
+int		 store_tags_get(struct store *, int64_t, struct json_object **,
+		     char **);
+int		 store_tags_set(struct store *, const struct job *,
+		     struct json_object *, uid_t, char **);
+int		 store_audit(struct store *, const char *, uid_t, const char *,
+		     const char *, char **);
+int		 store_task_add(struct store *, int64_t,
+		     const struct store_task *, char **);
+int		 store_tasks_delete(struct store *, int64_t, char **);
+int		 store_tasks_clone(struct store *, int64_t, int64_t, int,
+		     uint64_t *, char **);
+int		 store_task_list(struct store *, int64_t, int64_t, int, int,
+		     store_task_cb, void *, char **);
+
+/* The uid recorded for what the daemon does by itself. */
+#define STORE_UID_DAEMON	((uid_t)-1)
+
+#endif /* STORE_H */

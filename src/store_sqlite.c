@@ -1,0 +1,737 @@
+/*
+ * The SQLite store backend: WAL mode, synchronous=FULL so that a commit is
+ * on disk before a control reply goes out, schema versioned through
+ * PRAGMA user_version with forward migrations. Each thread opens its own
+ * connection.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+
+#include "s3batchd.h"
+#include "store.h"
+
+/* Forward migrations: entry N brings user_version N to N+1. */
+static const char *const store_sqlite_migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE jobs ("
+	"  rowid INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  status INTEGER NOT NULL,"
+	"  priority INTEGER NOT NULL,"
+	"  confirmation_required INTEGER NOT NULL,"
+	"  manifest INTEGER NOT NULL,"
+	"  description TEXT,"
+	"  operation TEXT NOT NULL,"
+	"  spec TEXT NOT NULL,"
+	"  client_token TEXT UNIQUE,"
+	"  status_reason TEXT,"
+	"  failure_code TEXT,"
+	"  failure_reason TEXT,"
+	"  suspended_cause TEXT,"
+	"  source_job TEXT,"
+	"  source_failed_only INTEGER NOT NULL DEFAULT 0,"
+	"  created_ms INTEGER NOT NULL,"
+	"  status_ms INTEGER NOT NULL,"
+	"  suspended_ms INTEGER NOT NULL DEFAULT 0,"
+	"  terminated_ms INTEGER NOT NULL DEFAULT 0,"
+	"  total_tasks INTEGER NOT NULL DEFAULT 0,"
+	"  succeeded INTEGER NOT NULL DEFAULT 0,"
+	"  failed INTEGER NOT NULL DEFAULT 0,"
+	"  active_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX jobs_status ON jobs(status);"
+	"CREATE TABLE job_tags ("
+	"  job INTEGER NOT NULL,"
+	"  position INTEGER NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (job, position)) WITHOUT ROWID;"
+	"CREATE TABLE tasks ("
+	"  job INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  bucket TEXT NOT NULL,"
+	"  key BLOB NOT NULL,"
+	"  version_id TEXT,"
+	"  etag TEXT,"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  http_status INTEGER NOT NULL DEFAULT 0,"
+	"  result_code TEXT,"
+	"  result_message TEXT,"
+	"  PRIMARY KEY (job, seq)) WITHOUT ROWID;"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  time_ms INTEGER NOT NULL,"
+	"  job TEXT,"
+	"  uid INTEGER NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  detail TEXT);",
+};
+
+enum store_sqlite_stmt {
+	STMT_JOB_INSERT,
+	STMT_JOB_UPDATE,
+	STMT_JOB_GET,
+	STMT_JOB_GET_TOKEN,
+	STMT_JOB_DELETE,
+	STMT_JOB_COUNTS,
+	STMT_TAGS_GET,
+	STMT_TAGS_DELETE,
+	STMT_TAG_INSERT,
+	STMT_AUDIT,
+	STMT_TASK_ADD,
+	STMT_TASKS_DELETE,
+	STMT_TASKS_CLONE_ALL,
+	STMT_TASKS_CLONE_FAILED,
+	STMT_TASK_LIST,
+	STMT_TASK_LIST_FAILED,
+	STMT_COUNT
+};
+
+#define JOB_COLUMNS \
+	"rowid, id, status, priority, confirmation_required, manifest, " \
+	"description, operation, spec, client_token, status_reason, " \
+	"failure_code, failure_reason, suspended_cause, source_job, " \
+	"source_failed_only, created_ms, status_ms, suspended_ms, " \
+	"terminated_ms, total_tasks, succeeded, failed, active_ms"
+
+static const char *const store_sqlite_sql[STMT_COUNT] = {
+	[STMT_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
+	    "(NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+	[STMT_JOB_UPDATE] = "UPDATE jobs SET status = ?3, priority = ?4, "
+	    "status_reason = ?11, failure_code = ?12, failure_reason = ?13, "
+	    "suspended_cause = ?14, status_ms = ?18, suspended_ms = ?19, "
+	    "terminated_ms = ?20, total_tasks = ?21, succeeded = ?22, "
+	    "failed = ?23, active_ms = ?24 WHERE rowid = ?1",
+	[STMT_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+	[STMT_JOB_GET_TOKEN] = "SELECT " JOB_COLUMNS " FROM jobs "
+	    "WHERE client_token = ?1",
+	[STMT_JOB_DELETE] = "DELETE FROM jobs WHERE rowid = ?1",
+	[STMT_JOB_COUNTS] = "SELECT status, count(*) FROM jobs "
+	    "GROUP BY status",
+	[STMT_TAGS_GET] = "SELECT key, value FROM job_tags WHERE job = ?1 "
+	    "ORDER BY position",
+	[STMT_TAGS_DELETE] = "DELETE FROM job_tags WHERE job = ?1",
+	[STMT_TAG_INSERT] = "INSERT INTO job_tags (job, position, key, value) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[STMT_AUDIT] = "INSERT INTO audit (time_ms, job, uid, action, detail) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_TASK_ADD] = "INSERT INTO tasks (job, seq, bucket, key, "
+	    "version_id, etag) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_TASKS_DELETE] = "DELETE FROM tasks WHERE job = ?1",
+	[STMT_TASKS_CLONE_ALL] = "INSERT INTO tasks (job, seq, bucket, key, "
+	    "version_id, etag) SELECT ?2, row_number() OVER (ORDER BY seq), "
+	    "bucket, key, version_id, etag FROM tasks WHERE job = ?1",
+	[STMT_TASKS_CLONE_FAILED] = "INSERT INTO tasks (job, seq, bucket, key, "
+	    "version_id, etag) SELECT ?2, row_number() OVER (ORDER BY seq), "
+	    "bucket, key, version_id, etag FROM tasks WHERE job = ?1 "
+	    "AND state = 3",
+	[STMT_TASK_LIST] = "SELECT seq, bucket, key, version_id, etag, state, "
+	    "attempts, http_status, result_code, result_message FROM tasks "
+	    "WHERE job = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+	[STMT_TASK_LIST_FAILED] = "SELECT seq, bucket, key, version_id, etag, "
+	    "state, attempts, http_status, result_code, result_message "
+	    "FROM tasks WHERE job = ?1 AND seq > ?2 AND state = 3 "
+	    "ORDER BY seq LIMIT ?3",
+};
+
+struct store_sqlite {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[STMT_COUNT];
+	int		 depth;		/* nested store_begin calls */
+	int		 aborted;	/* rolled back inside a nest */
+};
+
+static int
+store_sqlite_error(struct store_sqlite *s, const char *what, char **cause)
+{
+	xasprintf(cause, "store: %s: %s", what, sqlite3_errmsg(s->db));
+	return (-1);
+}
+
+static int
+store_sqlite_exec(struct store_sqlite *s, const char *sql, char **cause)
+{
+	char	*err = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		xasprintf(cause, "store: %s", err != NULL ? err : "exec failed");
+		sqlite3_free(err);
+		return (-1);
+	}
+	return (0);
+}
+
+static sqlite3_stmt *
+store_sqlite_stmt(struct store_sqlite *s, enum store_sqlite_stmt which)
+{
+	sqlite3_stmt	*st = s->stmt[which];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return (st);
+}
+
+static int
+store_sqlite_migrate(struct store_sqlite *s, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 version;
+	size_t		 i;
+	char		 sql[64];
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK)
+		return (store_sqlite_error(s, "user_version", cause));
+	version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (version > (int)nitems(store_sqlite_migrations)) {
+		xasprintf(cause, "store: schema version %d is newer than this "
+		    "s3batchd knows (%zu)", version,
+		    nitems(store_sqlite_migrations));
+		return (-1);
+	}
+	for (i = (size_t)version; i < nitems(store_sqlite_migrations); i++) {
+		if (store_sqlite_exec(s, "BEGIN IMMEDIATE", cause) != 0)
+			return (-1);
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %zu", i + 1);
+		if (store_sqlite_exec(s, store_sqlite_migrations[i], cause) != 0 ||
+		    store_sqlite_exec(s, sql, cause) != 0) {
+			store_sqlite_exec(s, "ROLLBACK", NULL);
+			return (-1);
+		}
+		if (store_sqlite_exec(s, "COMMIT", cause) != 0)
+			return (-1);
+		log_info("store: schema migrated to version %zu", i + 1);
+	}
+	return (0);
+}
+
+static void store_sqlite_close(void *);
+
+static void *
+store_sqlite_open(const char *dir, int flags, char **cause)
+{
+	struct store_sqlite	*s;
+	char			*path;
+	int			 i;
+
+	s = xcalloc(1, sizeof *s);
+	xasprintf(&path, "%s/s3batchd.db", dir);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE|
+	    SQLITE_OPEN_CREATE|SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		xasprintf(cause, "store: cannot open %s: %s", path,
+		    s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
+		free(path);
+		store_sqlite_close(s);
+		return (NULL);
+	}
+	free(path);
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (store_sqlite_exec(s, "PRAGMA journal_mode = WAL", cause) != 0 ||
+	    store_sqlite_exec(s, "PRAGMA synchronous = FULL", cause) != 0 ||
+	    store_sqlite_exec(s, "PRAGMA foreign_keys = OFF", cause) != 0 ||
+	    store_sqlite_exec(s, "PRAGMA cache_size = -16000", cause) != 0)
+		goto fail;
+	if (!(flags & STORE_READONLY) && store_sqlite_migrate(s, cause) != 0)
+		goto fail;
+	for (i = 0; i < STMT_COUNT; i++) {
+		if (sqlite3_prepare_v3(s->db, store_sqlite_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL) != SQLITE_OK) {
+			store_sqlite_error(s, store_sqlite_sql[i], cause);
+			goto fail;
+		}
+	}
+	return (s);
+fail:
+	store_sqlite_close(s);
+	return (NULL);
+}
+
+static void
+store_sqlite_close(void *arg)
+{
+	struct store_sqlite	*s = arg;
+	int			 i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	free(s);
+}
+
+static int
+store_sqlite_begin(void *arg, char **cause)
+{
+	struct store_sqlite	*s = arg;
+
+	if (s->depth++ > 0)
+		return (0);
+	s->aborted = 0;
+	if (store_sqlite_exec(s, "BEGIN IMMEDIATE", cause) != 0) {
+		s->depth = 0;
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+store_sqlite_commit(void *arg, char **cause)
+{
+	struct store_sqlite	*s = arg;
+
+	if (s->depth == 0) {
+		xasprintf(cause, "store: commit without a transaction%s",
+		    s->aborted ? " (it was rolled back)" : "");
+		return (-1);
+	}
+	if (--s->depth > 0)
+		return (0);
+	if (store_sqlite_exec(s, "COMMIT", cause) != 0) {
+		store_sqlite_exec(s, "ROLLBACK", NULL);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+store_sqlite_rollback(void *arg)
+{
+	struct store_sqlite	*s = arg;
+
+	if (s->depth == 0)
+		return;
+	s->depth = 0;
+	s->aborted = 1;
+	store_sqlite_exec(s, "ROLLBACK", NULL);
+}
+
+static void
+store_sqlite_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static void
+store_sqlite_bind_job(sqlite3_stmt *st, const struct job *j)
+{
+	sqlite3_bind_int64(st, 1, j->rowid);
+	sqlite3_bind_text(st, 2, j->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)j->status);
+	sqlite3_bind_int64(st, 4, j->priority);
+	sqlite3_bind_int(st, 5, j->confirmation_required);
+	sqlite3_bind_int(st, 6, (int)j->manifest);
+	store_sqlite_bind_text(st, 7, j->description);
+	store_sqlite_bind_text(st, 8, j->operation);
+	store_sqlite_bind_text(st, 9, j->spec);
+	store_sqlite_bind_text(st, 10, j->client_token);
+	store_sqlite_bind_text(st, 11, j->status_reason);
+	store_sqlite_bind_text(st, 12, j->failure_code);
+	store_sqlite_bind_text(st, 13, j->failure_reason);
+	store_sqlite_bind_text(st, 14, j->suspended_cause);
+	store_sqlite_bind_text(st, 15, j->source_job);
+	sqlite3_bind_int(st, 16, j->source_failed_only);
+	sqlite3_bind_int64(st, 17, (sqlite3_int64)j->created_ms);
+	sqlite3_bind_int64(st, 18, (sqlite3_int64)j->status_ms);
+	sqlite3_bind_int64(st, 19, (sqlite3_int64)j->suspended_ms);
+	sqlite3_bind_int64(st, 20, (sqlite3_int64)j->terminated_ms);
+	sqlite3_bind_int64(st, 21, (sqlite3_int64)j->total_tasks);
+	sqlite3_bind_int64(st, 22, (sqlite3_int64)j->succeeded);
+	sqlite3_bind_int64(st, 23, (sqlite3_int64)j->failed);
+	sqlite3_bind_int64(st, 24, (sqlite3_int64)j->active_ms);
+}
+
+static char *
+store_sqlite_column_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char	*v = sqlite3_column_text(st, i);
+
+	return (v != NULL ? xstrdup((const char *)v) : NULL);
+}
+
+static void
+store_sqlite_read_job(sqlite3_stmt *st, struct job *j)
+{
+	const unsigned char	*id;
+
+	memset(j, 0, sizeof *j);
+	j->rowid = sqlite3_column_int64(st, 0);
+	id = sqlite3_column_text(st, 1);
+	snprintf(j->id, sizeof j->id, "%s", id != NULL ? (const char *)id : "");
+	j->status = (enum job_status)sqlite3_column_int(st, 2);
+	j->priority = sqlite3_column_int64(st, 3);
+	j->confirmation_required = sqlite3_column_int(st, 4);
+	j->manifest = (enum job_manifest)sqlite3_column_int(st, 5);
+	j->description = store_sqlite_column_text(st, 6);
+	j->operation = store_sqlite_column_text(st, 7);
+	j->spec = store_sqlite_column_text(st, 8);
+	j->client_token = store_sqlite_column_text(st, 9);
+	j->status_reason = store_sqlite_column_text(st, 10);
+	j->failure_code = store_sqlite_column_text(st, 11);
+	j->failure_reason = store_sqlite_column_text(st, 12);
+	j->suspended_cause = store_sqlite_column_text(st, 13);
+	j->source_job = store_sqlite_column_text(st, 14);
+	j->source_failed_only = sqlite3_column_int(st, 15);
+	j->created_ms = (uint64_t)sqlite3_column_int64(st, 16);
+	j->status_ms = (uint64_t)sqlite3_column_int64(st, 17);
+	j->suspended_ms = (uint64_t)sqlite3_column_int64(st, 18);
+	j->terminated_ms = (uint64_t)sqlite3_column_int64(st, 19);
+	j->total_tasks = (uint64_t)sqlite3_column_int64(st, 20);
+	j->succeeded = (uint64_t)sqlite3_column_int64(st, 21);
+	j->failed = (uint64_t)sqlite3_column_int64(st, 22);
+	j->active_ms = (uint64_t)sqlite3_column_int64(st, 23);
+}
+
+static int
+store_sqlite_step_done(struct store_sqlite *s, sqlite3_stmt *st,
+    const char *what, char **cause)
+{
+	int	r;
+
+	r = sqlite3_step(st);
+	if (r != SQLITE_DONE) {
+		store_sqlite_error(s, what, cause);
+		sqlite3_reset(st);
+		return (-1);
+	}
+	sqlite3_reset(st);
+	return (0);
+}
+
+static int
+store_sqlite_job_insert(void *arg, struct job *j, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_JOB_INSERT);
+
+	store_sqlite_bind_job(st, j);
+	if (store_sqlite_step_done(s, st, "inserting a job", cause) != 0)
+		return (-1);
+	j->rowid = sqlite3_last_insert_rowid(s->db);
+	return (0);
+}
+
+static int
+store_sqlite_job_update(void *arg, const struct job *j, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_JOB_UPDATE);
+
+	store_sqlite_bind_job(st, j);
+	return (store_sqlite_step_done(s, st, "updating a job", cause));
+}
+
+static int
+store_sqlite_job_lookup(struct store_sqlite *s, enum store_sqlite_stmt which,
+    const char *key, struct job *j, char **cause)
+{
+	sqlite3_stmt	*st = store_sqlite_stmt(s, which);
+	int		 r;
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		store_sqlite_read_job(st, j);
+		sqlite3_reset(st);
+		return (0);
+	}
+	sqlite3_reset(st);
+	if (r == SQLITE_DONE)
+		return (1);
+	return (store_sqlite_error(s, "reading a job", cause));
+}
+
+static int
+store_sqlite_job_get(void *arg, const char *id, struct job *j, char **cause)
+{
+	return (store_sqlite_job_lookup(arg, STMT_JOB_GET, id, j, cause));
+}
+
+static int
+store_sqlite_job_get_by_token(void *arg, const char *token, struct job *j,
+    char **cause)
+{
+	return (store_sqlite_job_lookup(arg, STMT_JOB_GET_TOKEN, token, j,
+	    cause));
+}
+
+/*
+ * Listing with a status mask (bit per job_status, 0: all) after a job id:
+ * built per call, since the mask changes the statement.
+ */
+static int
+store_sqlite_job_list(void *arg, uint32_t mask, int64_t after, int max,
+    store_job_cb cb, void *cbarg, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st;
+	struct buf		 sql;
+	struct job		 j;
+	int			 i, r, first = 1;
+
+	/* The status mask (a bit per job_status, 0: all) shapes the SQL. */
+	buf_init(&sql);
+	buf_adds(&sql, "SELECT " JOB_COLUMNS " FROM jobs WHERE rowid > ?1");
+	if (mask != 0) {
+		buf_adds(&sql, " AND status IN (");
+		for (i = 0; i < JOB_NSTATUS; i++) {
+			if (mask & (1U << i)) {
+				buf_addf(&sql, "%s%d", first ? "" : ",", i);
+				first = 0;
+			}
+		}
+		buf_adds(&sql, ")");
+	}
+	buf_adds(&sql, " ORDER BY rowid LIMIT ?2");
+	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+		buf_free(&sql);
+		return (store_sqlite_error(s, "listing jobs", cause));
+	}
+	buf_free(&sql);
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, max);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		store_sqlite_read_job(st, &j);
+		i = cb(&j, cbarg);
+		job_clear(&j);
+		if (i != 0) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return (store_sqlite_error(s, "listing jobs", cause));
+	return (0);
+}
+
+static int
+store_sqlite_job_delete(void *arg, int64_t rowid, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st;
+
+	st = store_sqlite_stmt(s, STMT_TASKS_DELETE);
+	sqlite3_bind_int64(st, 1, rowid);
+	if (store_sqlite_step_done(s, st, "deleting tasks", cause) != 0)
+		return (-1);
+	st = store_sqlite_stmt(s, STMT_TAGS_DELETE);
+	sqlite3_bind_int64(st, 1, rowid);
+	if (store_sqlite_step_done(s, st, "deleting tags", cause) != 0)
+		return (-1);
+	st = store_sqlite_stmt(s, STMT_JOB_DELETE);
+	sqlite3_bind_int64(st, 1, rowid);
+	return (store_sqlite_step_done(s, st, "deleting a job", cause));
+}
+
+static int
+store_sqlite_job_counts(void *arg, uint64_t counts[JOB_NSTATUS], char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_JOB_COUNTS);
+	int			 r, status;
+
+	memset(counts, 0, sizeof(uint64_t) * JOB_NSTATUS);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		status = sqlite3_column_int(st, 0);
+		if (status >= 0 && status < JOB_NSTATUS)
+			counts[status] = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return (store_sqlite_error(s, "counting jobs", cause));
+	return (0);
+}
+
+static int
+store_sqlite_tags_get(void *arg, int64_t job, struct json_object **out,
+    char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_TAGS_GET);
+	struct json_object	*tags, *t;
+	int			 r;
+
+	tags = json_object_new_array();
+	sqlite3_bind_int64(st, 1, job);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		t = json_object_new_object();
+		json_object_object_add(t, "Key", json_object_new_string(
+		    (const char *)sqlite3_column_text(st, 0)));
+		json_object_object_add(t, "Value", json_object_new_string(
+		    (const char *)sqlite3_column_text(st, 1)));
+		json_object_array_add(tags, t);
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE) {
+		json_object_put(tags);
+		return (store_sqlite_error(s, "reading tags", cause));
+	}
+	*out = tags;
+	return (0);
+}
+
+static int
+store_sqlite_tags_set(void *arg, int64_t job, struct json_object *tags,
+    char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st;
+	struct json_object	*t, *k, *v;
+	size_t			 i, n;
+
+	st = store_sqlite_stmt(s, STMT_TAGS_DELETE);
+	sqlite3_bind_int64(st, 1, job);
+	if (store_sqlite_step_done(s, st, "deleting tags", cause) != 0)
+		return (-1);
+	n = tags != NULL ? json_object_array_length(tags) : 0;
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(tags, i);
+		if (!json_object_object_get_ex(t, "Key", &k))
+			continue;
+		if (!json_object_object_get_ex(t, "Value", &v))
+			v = NULL;
+		st = store_sqlite_stmt(s, STMT_TAG_INSERT);
+		sqlite3_bind_int64(st, 1, job);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		sqlite3_bind_text(st, 3, json_object_get_string(k), -1,
+		    SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, v != NULL ?
+		    json_object_get_string(v) : "", -1, SQLITE_TRANSIENT);
+		if (store_sqlite_step_done(s, st, "storing a tag", cause) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+store_sqlite_audit(void *arg, const char *job, uid_t uid, const char *action,
+    const char *detail, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_AUDIT);
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)time_now_ms());
+	store_sqlite_bind_text(st, 2, job);
+	sqlite3_bind_int64(st, 3, uid == STORE_UID_DAEMON ? -1 :
+	    (sqlite3_int64)uid);
+	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+	store_sqlite_bind_text(st, 5, detail);
+	return (store_sqlite_step_done(s, st, "writing the audit trail", cause));
+}
+
+static int
+store_sqlite_task_add(void *arg, int64_t job, const struct store_task *t,
+    char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_TASK_ADD);
+
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, t->seq);
+	sqlite3_bind_text(st, 3, t->bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, t->key, (int)t->key_len, SQLITE_STATIC);
+	store_sqlite_bind_text(st, 5, t->version_id);
+	store_sqlite_bind_text(st, 6, t->etag);
+	return (store_sqlite_step_done(s, st, "storing a task", cause));
+}
+
+static int
+store_sqlite_tasks_delete(void *arg, int64_t job, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_TASKS_DELETE);
+
+	sqlite3_bind_int64(st, 1, job);
+	return (store_sqlite_step_done(s, st, "deleting tasks", cause));
+}
+
+static int
+store_sqlite_tasks_clone(void *arg, int64_t from, int64_t to, int failed_only,
+    uint64_t *n, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st;
+
+	st = store_sqlite_stmt(s, failed_only ? STMT_TASKS_CLONE_FAILED :
+	    STMT_TASKS_CLONE_ALL);
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	if (store_sqlite_step_done(s, st, "cloning tasks", cause) != 0)
+		return (-1);
+	*n = (uint64_t)sqlite3_changes(s->db);
+	return (0);
+}
+
+static int
+store_sqlite_task_list(void *arg, int64_t job, int64_t after, int max,
+    int failed_only, store_task_cb cb, void *cbarg, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st;
+	struct store_task	 t;
+	int			 r;
+
+	st = store_sqlite_stmt(s, failed_only ? STMT_TASK_LIST_FAILED :
+	    STMT_TASK_LIST);
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int(st, 3, max);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof t);
+		t.seq = sqlite3_column_int64(st, 0);
+		t.bucket = (const char *)sqlite3_column_text(st, 1);
+		t.key = sqlite3_column_blob(st, 2);
+		t.key_len = (size_t)sqlite3_column_bytes(st, 2);
+		t.version_id = (const char *)sqlite3_column_text(st, 3);
+		t.etag = (const char *)sqlite3_column_text(st, 4);
+		t.state = (enum task_state)sqlite3_column_int(st, 5);
+		t.attempts = sqlite3_column_int(st, 6);
+		t.http_status = sqlite3_column_int(st, 7);
+		t.result_code = (const char *)sqlite3_column_text(st, 8);
+		t.result_message = (const char *)sqlite3_column_text(st, 9);
+		if (cb(&t, cbarg) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		return (store_sqlite_error(s, "listing tasks", cause));
+	return (0);
+}
+
+const struct store_backend store_sqlite_backend = {
+	.name = "sqlite",
+	.open = store_sqlite_open,
+	.close = store_sqlite_close,
+	.begin = store_sqlite_begin,
+	.commit = store_sqlite_commit,
+	.rollback = store_sqlite_rollback,
+	.job_insert = store_sqlite_job_insert,
+	.job_update = store_sqlite_job_update,
+	.job_get = store_sqlite_job_get,
+	.job_get_by_token = store_sqlite_job_get_by_token,
+	.job_list = store_sqlite_job_list,
+	.job_delete = store_sqlite_job_delete,
+	.job_counts = store_sqlite_job_counts,
+	.tags_get = store_sqlite_tags_get,
+	.tags_set = store_sqlite_tags_set,
+	.audit = store_sqlite_audit,
+	.task_add = store_sqlite_task_add,
+	.tasks_delete = store_sqlite_tasks_delete,
+	.tasks_clone = store_sqlite_tasks_clone,
+	.task_list = store_sqlite_task_list,
+};
