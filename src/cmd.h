@@ -1,0 +1,18 @@
+/* Daemon-side control commands: one handler each, listed in control.c's table. */
+#ifndef CMD_H
+#define CMD_H
+
+struct ctl_req;
+
+void	cmd_create_job(struct ctl_req *);
+void	cmd_describe_job(struct ctl_req *);
+void	cmd_list_jobs(struct ctl_req *);
+void	cmd_update_job_priority(struct ctl_req *);
+void	cmd_update_job_status(struct ctl_req *);
+void	cmd_get_job_tagging(struct ctl_req *);
+void	cmd_put_job_tagging(struct ctl_req *);
+void	cmd_delete_job_tagging(struct ctl_req *);
+void	cmd_clone_job(struct ctl_req *);
+void	cmd_status(struct ctl_req *);
+
+#endif /* CMD_H */

@@ -1,0 +1,656 @@
+/*
+ * The control socket. One line of JSON per message (protocol.h), bounded
+ * in size; streamed manifests arrive as chunk frames after a "continue"
+ * reply. Peer credentials come from SO_PEERCRED at accept: anyone who can
+ * connect may read, mutating commands need root, the daemon's user or the
+ * control group. Every failure is a structured reply; a connection whose
+ * framing is broken gets its error and is closed, the daemon goes on.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <json-c/json.h>
+
+#include "s3batchd.h"
+#include "cfg.h"
+#include "cmd.h"
+#include "control.h"
+#include "protocol.h"
+#include "sdnotify.h"
+#include "server.h"
+
+#define CTL_MAX_CONNECTIONS	256
+#define CTL_IDLE_TIMEOUT	600	/* seconds without a byte */
+#define CTL_JSON_DEPTH		32
+
+#define CTL_MUTATING	0x1	/* changes state: needs a privileged peer */
+
+static const struct ctl_cmd {
+	const char	*name;
+	int		 flags;
+	void		 (*exec)(struct ctl_req *);
+} ctl_cmds[] = {
+	{ "create-job",		 CTL_MUTATING,	cmd_create_job },
+	{ "describe-job",	 0,		cmd_describe_job },
+	{ "list-jobs",		 0,		cmd_list_jobs },
+	{ "update-job-priority", CTL_MUTATING,	cmd_update_job_priority },
+	{ "update-job-status",	 CTL_MUTATING,	cmd_update_job_status },
+	{ "get-job-tagging",	 0,		cmd_get_job_tagging },
+	{ "put-job-tagging",	 CTL_MUTATING,	cmd_put_job_tagging },
+	{ "delete-job-tagging",	 CTL_MUTATING,	cmd_delete_job_tagging },
+	{ "clone-job",		 CTL_MUTATING,	cmd_clone_job },
+	{ "status",		 0,		cmd_status },
+};
+
+enum ctl_state {
+	CTL_LINE,		/* waiting for a request line */
+	CTL_CHUNK_HEADER,	/* streaming: waiting for {"chunk":N} */
+	CTL_CHUNK_DATA		/* streaming: N raw bytes to go */
+};
+
+struct ctl_conn {
+	struct control			*control;
+	struct bufferevent		*bev;
+	uid_t				 uid;
+	gid_t				 gid;
+	pid_t				 pid;
+	enum ctl_state			 state;
+	int				 closing;
+	uint64_t			 remaining;	/* of this chunk */
+	uint64_t			 streamed;	/* in all chunks */
+	/* The request a stream belongs to. */
+	int64_t				 stream_id;
+	char				*stream_cmd;
+	const struct ctl_stream_ops	*stream_ops;
+	void				*stream_arg;
+	struct ctl_conn			*next;
+	struct ctl_conn			*prev;
+};
+
+struct control {
+	struct server		*srv;
+	struct evconnlistener	*listener;
+	char			*path;		/* NULL: activated by systemd */
+	struct ctl_conn		*conns;
+	size_t			 nconns;
+};
+
+static void	ctl_conn_free(struct ctl_conn *);
+
+static void
+ctl_send(struct ctl_conn *c, struct json_object *msg)
+{
+	const char	*s;
+
+	s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN|
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	bufferevent_write(c->bev, s, strlen(s));
+	bufferevent_write(c->bev, "\n", 1);
+}
+
+static struct json_object *
+ctl_envelope(int64_t id, int ok)
+{
+	struct json_object	*msg;
+
+	msg = json_object_new_object();
+	json_object_object_add(msg, "v", json_object_new_int(PROTOCOL_VERSION));
+	json_object_object_add(msg, "id", id >= 0 ?
+	    json_object_new_int64(id) : NULL);
+	json_object_object_add(msg, "ok", json_object_new_boolean(ok));
+	return (msg);
+}
+
+static void
+ctl_send_error(struct ctl_conn *c, int64_t id, const char *code,
+    const char *message)
+{
+	struct json_object	*msg, *err;
+
+	msg = ctl_envelope(id, 0);
+	err = json_object_new_object();
+	json_object_object_add(err, "code", json_object_new_string(code));
+	json_object_object_add(err, "message", json_object_new_string(message));
+	json_object_object_add(msg, "error", err);
+	ctl_send(c, msg);
+	json_object_put(msg);
+}
+
+/* Reply, then close once the reply is written: the framing is lost. */
+static void
+ctl_fail_conn(struct ctl_conn *c, int64_t id, const char *code,
+    const char *message)
+{
+	log_debug("control: closing connection from uid %u: %s: %s",
+	    (unsigned)c->uid, code, message);
+	ctl_send_error(c, id, code, message);
+	if (c->stream_ops != NULL) {
+		c->stream_ops->abort(c->stream_arg);
+		c->stream_ops = NULL;
+	}
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		ctl_conn_free(c);
+}
+
+void
+ctl_reply(struct ctl_req *req, struct json_object *result)
+{
+	struct json_object	*msg;
+
+	if (req->replied)
+		fatalx("control: second reply to %s", req->cmd);
+	req->replied = 1;
+	msg = ctl_envelope(req->id, 1);
+	json_object_object_add(msg, "result", result != NULL ? result :
+	    json_object_new_object());
+	ctl_send(req->conn, msg);
+	json_object_put(msg);
+}
+
+void
+ctl_reply_error(struct ctl_req *req, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*message;
+
+	if (req->replied)
+		fatalx("control: second reply to %s", req->cmd);
+	req->replied = 1;
+	va_start(ap, fmt);
+	xvasprintf(&message, fmt, ap);
+	va_end(ap);
+	log_debug("control: %s from uid %u: %s: %s", req->cmd,
+	    (unsigned)req->uid, code, message);
+	ctl_send_error(req->conn, req->id, code, message);
+	free(message);
+}
+
+void
+ctl_stream_in(struct ctl_req *req, const struct ctl_stream_ops *ops, void *arg)
+{
+	struct ctl_conn		*c = req->conn;
+	struct json_object	*msg;
+
+	req->replied = 1;
+	c->state = CTL_CHUNK_HEADER;
+	c->stream_ops = ops;
+	c->stream_arg = arg;
+	c->stream_id = req->id;
+	c->streamed = 0;
+	free(c->stream_cmd);
+	c->stream_cmd = xstrdup(req->cmd);
+	msg = ctl_envelope(req->id, 1);
+	json_object_object_add(msg, "continue", json_object_new_boolean(1));
+	ctl_send(c, msg);
+	json_object_put(msg);
+}
+
+static struct json_object *
+ctl_parse(const char *line, size_t len, char **cause)
+{
+	struct json_tokener	*tok;
+	struct json_object	*obj;
+	enum json_tokener_error	 jerr;
+
+	tok = json_tokener_new_ex(CTL_JSON_DEPTH);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, line, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (obj == NULL || jerr != json_tokener_success) {
+		xasprintf(cause, "malformed JSON at offset %zu: %s",
+		    json_tokener_get_parse_end(tok),
+		    jerr == json_tokener_continue ? "unexpected end of line" :
+		    json_tokener_error_desc(jerr));
+		json_object_put(obj);
+		json_tokener_free(tok);
+		return (NULL);
+	}
+	if (json_tokener_get_parse_end(tok) != len) {
+		xasprintf(cause, "trailing bytes after the JSON object at "
+		    "offset %zu", json_tokener_get_parse_end(tok));
+		json_object_put(obj);
+		json_tokener_free(tok);
+		return (NULL);
+	}
+	json_tokener_free(tok);
+	return (obj);
+}
+
+static const struct ctl_cmd *
+ctl_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(ctl_cmds); i++) {
+		if (strcmp(ctl_cmds[i].name, name) == 0)
+			return (&ctl_cmds[i]);
+	}
+	return (NULL);
+}
+
+static void
+ctl_dispatch(struct ctl_conn *c, const char *line, size_t len)
+{
+	struct server		*srv = c->control->srv;
+	struct json_object	*msg, *v, *id, *cmd, *args;
+	const struct ctl_cmd	*cc;
+	struct ctl_req		 req;
+	char			*cause = NULL;
+	int64_t			 rid = -1;
+
+	if ((msg = ctl_parse(line, len, &cause)) == NULL) {
+		ctl_send_error(c, -1, ERR_PROTOCOL, cause);
+		free(cause);
+		return;
+	}
+	if (!json_object_is_type(msg, json_type_object)) {
+		ctl_send_error(c, -1, ERR_PROTOCOL, "a message must be a JSON "
+		    "object");
+		goto out;
+	}
+	if (json_object_object_get_ex(msg, "id", &id)) {
+		if (!json_object_is_type(id, json_type_int)) {
+			ctl_send_error(c, -1, ERR_PROTOCOL,
+			    "\"id\" must be an integer");
+			goto out;
+		}
+		rid = json_object_get_int64(id);
+	}
+	if (!json_object_object_get_ex(msg, "v", &v) ||
+	    !json_object_is_type(v, json_type_int)) {
+		ctl_send_error(c, rid, ERR_PROTOCOL, "\"v\" (the protocol "
+		    "version) is missing or not an integer");
+		goto out;
+	}
+	if (json_object_get_int64(v) != PROTOCOL_VERSION) {
+		xasprintf(&cause, "protocol version %lld is not supported; this "
+		    "daemon speaks version %d", (long long)json_object_get_int64(v),
+		    PROTOCOL_VERSION);
+		ctl_send_error(c, rid, ERR_VERSION, cause);
+		free(cause);
+		goto out;
+	}
+	if (!json_object_object_get_ex(msg, "cmd", &cmd) ||
+	    !json_object_is_type(cmd, json_type_string)) {
+		ctl_send_error(c, rid, ERR_PROTOCOL, "\"cmd\" is missing or "
+		    "not a string");
+		goto out;
+	}
+	if (!json_object_object_get_ex(msg, "args", &args))
+		args = NULL;
+	else if (!json_object_is_type(args, json_type_object)) {
+		ctl_send_error(c, rid, ERR_PROTOCOL, "\"args\" must be a JSON "
+		    "object");
+		goto out;
+	}
+	if ((cc = ctl_find(json_object_get_string(cmd))) == NULL) {
+		xasprintf(&cause, "unknown command \"%.64s\"",
+		    json_object_get_string(cmd));
+		ctl_send_error(c, rid, ERR_UNKNOWN_COMMAND, cause);
+		free(cause);
+		goto out;
+	}
+	if ((cc->flags & CTL_MUTATING) &&
+	    !server_peer_may_mutate(srv, c->uid, c->gid)) {
+		xasprintf(&cause, "%s changes state: uid %u is not root, the "
+		    "daemon's user, or in the control group", cc->name,
+		    (unsigned)c->uid);
+		ctl_send_error(c, rid, ERR_ACCESS_DENIED, cause);
+		log_warnx("control: refused %s from uid %u (pid %d)", cc->name,
+		    (unsigned)c->uid, (int)c->pid);
+		free(cause);
+		goto out;
+	}
+	if (srv->stopping && (cc->flags & CTL_MUTATING)) {
+		ctl_send_error(c, rid, ERR_SHUTTING_DOWN, "the daemon is "
+		    "shutting down");
+		goto out;
+	}
+	memset(&req, 0, sizeof req);
+	req.srv = srv;
+	req.conn = c;
+	req.id = rid;
+	req.cmd = cc->name;
+	if (args == NULL) {
+		args = json_object_new_object();
+		json_object_object_add(msg, "args", args);
+	}
+	req.args = args;
+	req.uid = c->uid;
+	req.gid = c->gid;
+	req.pid = c->pid;
+	cc->exec(&req);
+	if (!req.replied)
+		fatalx("control: %s did not reply", cc->name);
+out:
+	json_object_put(msg);
+}
+
+/* {"chunk":N}: the length of the next frame, 0 to end. */
+static int
+ctl_chunk_header(struct ctl_conn *c, const char *line, size_t len)
+{
+	struct json_object	*msg, *n;
+	char			*cause = NULL;
+	int64_t			 size;
+
+	if ((msg = ctl_parse(line, len, &cause)) == NULL)
+		goto bad;
+	if (!json_object_is_type(msg, json_type_object) ||
+	    !json_object_object_get_ex(msg, "chunk", &n) ||
+	    !json_object_is_type(n, json_type_int)) {
+		json_object_put(msg);
+		xasprintf(&cause, "expected a {\"chunk\":LENGTH} frame");
+		goto bad;
+	}
+	size = json_object_get_int64(n);
+	json_object_put(msg);
+	if (size < 0 || size > PROTOCOL_MAX_CHUNK) {
+		xasprintf(&cause, "chunk length %lld is outside 0..%d",
+		    (long long)size, PROTOCOL_MAX_CHUNK);
+		goto bad;
+	}
+	if (size == 0) {
+		struct ctl_req			 req;
+		const struct ctl_stream_ops	*ops = c->stream_ops;
+
+		memset(&req, 0, sizeof req);
+		req.srv = c->control->srv;
+		req.conn = c;
+		req.id = c->stream_id;
+		req.cmd = c->stream_cmd;
+		req.uid = c->uid;
+		req.gid = c->gid;
+		req.pid = c->pid;
+		c->state = CTL_LINE;
+		c->stream_ops = NULL;
+		ops->end(&req, c->stream_arg);
+		if (!req.replied)
+			fatalx("control: stream end did not reply");
+		return (0);
+	}
+	if (c->streamed + (uint64_t)size > PROTOCOL_MAX_MANIFEST) {
+		xasprintf(&cause, "the stream exceeds %llu bytes",
+		    (unsigned long long)PROTOCOL_MAX_MANIFEST);
+		goto bad;
+	}
+	c->remaining = (uint64_t)size;
+	c->state = CTL_CHUNK_DATA;
+	return (0);
+bad:
+	ctl_fail_conn(c, c->stream_id, ERR_PROTOCOL, cause);
+	free(cause);
+	return (-1);
+}
+
+static void
+ctl_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct ctl_conn		*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_ptr	 eol;
+	size_t			 len, eol_len, n;
+	char			*line, *cause = NULL, msg[128];
+
+	while (!c->closing) {
+		if (c->state == CTL_CHUNK_DATA) {
+			len = evbuffer_get_length(in);
+			if (len == 0)
+				return;
+			n = len < c->remaining ? len : (size_t)c->remaining;
+			if (c->stream_ops->data(c->stream_arg, in, n,
+			    &cause) != 0) {
+				ctl_fail_conn(c, c->stream_id, ERR_BAD_REQUEST,
+				    cause);
+				free(cause);
+				return;
+			}
+			c->remaining -= n;
+			c->streamed += n;
+			if (c->remaining == 0)
+				c->state = CTL_CHUNK_HEADER;
+			continue;
+		}
+		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (eol.pos == -1) {
+			if (evbuffer_get_length(in) >= PROTOCOL_MAX_LINE) {
+				snprintf(msg, sizeof msg, "a message is longer "
+				    "than %d bytes", PROTOCOL_MAX_LINE);
+				ctl_fail_conn(c, -1, ERR_TOO_LARGE, msg);
+			}
+			return;
+		}
+		len = (size_t)eol.pos;
+		if (len + 1 > PROTOCOL_MAX_LINE) {
+			snprintf(msg, sizeof msg, "a message is longer than %d "
+			    "bytes", PROTOCOL_MAX_LINE);
+			ctl_fail_conn(c, -1, ERR_TOO_LARGE, msg);
+			return;
+		}
+		line = xmalloc(len + 1);
+		evbuffer_remove(in, line, len);
+		evbuffer_drain(in, eol_len);
+		line[len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (c->state == CTL_LINE) {
+			if (len != 0)
+				ctl_dispatch(c, line, len);
+		} else if (ctl_chunk_header(c, line, len) != 0) {
+			free(line);
+			return;
+		}
+		free(line);
+	}
+}
+
+static void
+ctl_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct ctl_conn	*c = arg;
+
+	if (c->closing)
+		ctl_conn_free(c);
+}
+
+static void
+ctl_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct ctl_conn	*c = arg;
+
+	if (what & BEV_EVENT_TIMEOUT)
+		log_debug("control: idle connection from uid %u closed",
+		    (unsigned)c->uid);
+	if (what & (BEV_EVENT_EOF|BEV_EVENT_ERROR|BEV_EVENT_TIMEOUT))
+		ctl_conn_free(c);
+}
+
+static void
+ctl_conn_free(struct ctl_conn *c)
+{
+	struct control	*ctl = c->control;
+
+	if (c->stream_ops != NULL)
+		c->stream_ops->abort(c->stream_arg);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		ctl->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	ctl->nconns--;
+	bufferevent_free(c->bev);
+	free(c->stream_cmd);
+	free(c);
+}
+
+static void
+ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct control		*ctl = arg;
+	struct ctl_conn		*c;
+	struct ucred		 cred;
+	socklen_t		 len = sizeof cred;
+	struct timeval		 tv = { CTL_IDLE_TIMEOUT, 0 };
+	static const char	 busy[] = "{\"v\":1,\"id\":null,\"ok\":false,"
+	    "\"error\":{\"code\":\"ServiceUnavailable\",\"message\":"
+	    "\"too many control connections\"}}\n";
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("control: SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	if (ctl->nconns >= CTL_MAX_CONNECTIONS) {
+		log_warnx("control: refusing uid %u: %d connections open",
+		    (unsigned)cred.uid, CTL_MAX_CONNECTIONS);
+		if (write(fd, busy, sizeof busy - 1) == -1)
+			log_debug("control: write: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	evutil_make_socket_nonblocking(fd);
+	c = xcalloc(1, sizeof *c);
+	c->control = ctl;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->pid = cred.pid;
+	c->state = CTL_LINE;
+	c->stream_id = -1;
+	c->bev = bufferevent_socket_new(ctl->srv->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		fatalx("control: bufferevent_socket_new");
+	bufferevent_setcb(c->bev, ctl_read_cb, ctl_write_cb, ctl_event_cb, c);
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_enable(c->bev, EV_READ|EV_WRITE);
+	c->next = ctl->conns;
+	if (ctl->conns != NULL)
+		ctl->conns->prev = c;
+	ctl->conns = c;
+	ctl->nconns++;
+}
+
+/*
+ * Bind the socket ourselves. A path that answers belongs to a live daemon:
+ * refuse rather than steal it; a dead one is removed.
+ */
+static int
+ctl_bind(const char *path, char **cause)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, probe;
+	mode_t			 old;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		xasprintf(cause, "control socket path is too long: %s", path);
+		return (-1);
+	}
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if ((probe = socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0)) == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	if (connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		close(probe);
+		xasprintf(cause, "another s3batchd answers on %s; not "
+		    "taking its socket", path);
+		return (-1);
+	}
+	close(probe);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		xasprintf(cause, "cannot remove stale %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK,
+	    0)) == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	/* Anyone may connect and read; mutating is checked per peer. */
+	old = umask(0111);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		umask(old);
+		xasprintf(cause, "bind %s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	umask(old);
+	if (listen(fd, 64) == -1) {
+		xasprintf(cause, "listen %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return (-1);
+	}
+	return (fd);
+}
+
+struct control *
+control_new(struct server *srv, char **cause)
+{
+	struct control	*ctl;
+	int		 fd;
+
+	ctl = xcalloc(1, sizeof *ctl);
+	ctl->srv = srv;
+	if ((fd = sdnotify_listen_fd()) != -1) {
+		log_info("control: using the socket systemd activated");
+		evutil_make_socket_nonblocking(fd);
+	} else {
+		if ((fd = ctl_bind(srv->cfg->control_socket, cause)) == -1) {
+			free(ctl);
+			return (NULL);
+		}
+		ctl->path = xstrdup(srv->cfg->control_socket);
+		log_info("control: listening on %s", ctl->path);
+	}
+	ctl->listener = evconnlistener_new(srv->base, ctl_accept_cb, ctl,
+	    LEV_OPT_CLOSE_ON_FREE|LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (ctl->listener == NULL) {
+		xasprintf(cause, "control: cannot listen");
+		close(fd);
+		free(ctl->path);
+		free(ctl);
+		return (NULL);
+	}
+	return (ctl);
+}
+
+void
+control_free(struct control *ctl)
+{
+	if (ctl == NULL)
+		return;
+	while (ctl->conns != NULL)
+		ctl_conn_free(ctl->conns);
+	evconnlistener_free(ctl->listener);
+	if (ctl->path != NULL) {
+		unlink(ctl->path);
+		free(ctl->path);
+	}
+	free(ctl);
+}
+
+size_t
+control_connections(const struct control *ctl)
+{
+	return (ctl->nconns);
+}

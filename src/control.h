@@ -1,0 +1,52 @@
+/*
+ * The control socket: accepting s3batchctl connections, the framing of
+ * src/protocol.h, peer credentials, and dispatch through the command table.
+ */
+#ifndef CONTROL_H
+#define CONTROL_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct evbuffer;
+struct json_object;
+struct server;
+struct ctl_conn;
+
+struct ctl_req {
+	struct server		*srv;
+	struct ctl_conn		*conn;
+	int64_t			 id;
+	const char		*cmd;
+	struct json_object	*args;
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	int			 replied;
+};
+
+/* What receives a stream of manifest bytes after a "continue" reply. */
+struct ctl_stream_ops {
+	/* Consume exactly len bytes from the buffer; -1 fails the request. */
+	int	(*data)(void *, struct evbuffer *, size_t, char **);
+	/* The stream ended: must reply (ctl_reply or ctl_reply_error). */
+	void	(*end)(struct ctl_req *, void *);
+	/* The connection went away or the stream failed: clean up. */
+	void	(*abort)(void *);
+};
+
+struct control	*control_new(struct server *, char **);
+void		 control_free(struct control *);
+size_t		 control_connections(const struct control *);
+
+/* Replies; the result object is consumed. */
+void		 ctl_reply(struct ctl_req *, struct json_object *);
+void		 ctl_reply_error(struct ctl_req *, const char *, const char *,
+		     ...) __attribute__((__format__(__printf__, 3, 4)));
+/* Accept a stream: sends {"continue":true} and routes chunks to ops. */
+void		 ctl_stream_in(struct ctl_req *, const struct ctl_stream_ops *,
+		     void *);
+
+#endif /* CONTROL_H */
