@@ -26,6 +26,9 @@
 /* A streamed manifest may not exceed this (the job store is the limit). */
 #define PROTOCOL_MAX_MANIFEST	(64ULL * 1024 * 1024 * 1024)
 
+/* Where s3batchctl looks when neither -s nor $S3BATCHD_SOCKET says. */
+#define CONTROL_SOCKET_DEFAULT	RUNSTATEDIR "/s3batchd/control.sock"
+
 /* Error codes carried in "error":{"code":...}; Amazon's names where it has one. */
 #define ERR_PROTOCOL		"ProtocolError"		/* bad frame or JSON */
 #define ERR_TOO_LARGE		"MessageTooLarge"

@@ -1,0 +1,95 @@
+/* s3batchctl's verbs about the daemon itself: status and help. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "protocol.h"
+
+/*
+ * status: "s3batchd VERSION, pid N, up DURATION" then the job counts in
+ * the order of Amazon's states, then anything else the daemon sent.
+ */
+void
+cli_text_status(struct buf *b, json_object *result)
+{
+	struct json_object_iterator	 it, end;
+	json_object			*jobs, *rest;
+	const char			*version, *key;
+	const char *const		*st;
+	int64_t				 n, total = 0;
+	char				 up[64];
+	int				 any = 0;
+
+	if (result == NULL || !json_object_is_type(result, json_type_object))
+		return;
+	version = cli_json_str(result, "Version");
+	buf_addf(b, "s3batchd %s", version != NULL ? version : "(unknown)");
+	if (cli_json_int(result, "ProtocolVersion", &n) == 0)
+		buf_addf(b, " (protocol %" PRId64 ")", n);
+	if (cli_json_int(result, "Pid", &n) == 0)
+		buf_addf(b, ", pid %" PRId64, n);
+	if (cli_json_int(result, "UptimeSeconds", &n) == 0) {
+		format_duration((uint64_t)(n < 0 ? 0 : n) * 1000, up,
+		    sizeof up);
+		buf_addf(b, ", up %s", up);
+	}
+	buf_addc(b, '\n');
+	if (json_object_object_get_ex(result, "Jobs", &jobs) &&
+	    json_object_is_type(jobs, json_type_object)) {
+		buf_adds(b, "jobs:");
+		for (st = cli_job_statuses; *st != NULL; st++) {
+			if (cli_json_int(jobs, *st, &n) == 0 && n != 0) {
+				buf_addf(b, " %s %" PRId64 ",", *st, n);
+				total += n;
+				any = 1;
+			}
+		}
+		if (any)
+			b->data[--b->len] = '\0';
+		buf_addf(b, "%s%" PRId64 " in all\n", any ? "; " : " ", total);
+	}
+	/* Whatever else the daemon reports, as plain key/value lines. */
+	rest = json_object_new_object();
+	it = json_object_iter_begin(result);
+	end = json_object_iter_end(result);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		key = json_object_iter_peek_name(&it);
+		if (strcmp(key, "Version") == 0 ||
+		    strcmp(key, "ProtocolVersion") == 0 ||
+		    strcmp(key, "Pid") == 0 ||
+		    strcmp(key, "UptimeSeconds") == 0 ||
+		    strcmp(key, "Jobs") == 0)
+			continue;
+		json_object_object_add(rest, key,
+		    json_object_get(json_object_iter_peek_value(&it)));
+	}
+	cli_text_generic(b, rest);
+	json_object_put(rest);
+}
+
+int
+cli_help_exec(struct cli_ctx *ctx, struct cli_req *req)
+{
+	const struct cli_cmd	*cmd;
+	const char		*verb;
+	struct buf		 b;
+
+	buf_init(&b);
+	verb = cli_json_str(req->local, "verb");
+	if (verb == NULL)
+		cli_help_all(&b);
+	else if ((cmd = cli_find(verb)) != NULL)
+		cli_usage(&b, cmd);
+	else {
+		fprintf(stderr, "s3batchctl: no command \"%s\"\n", verb);
+		cli_help_all(&b);
+		fwrite(b.data, 1, b.len, stderr);
+		buf_free(&b);
+		return (CLI_EXIT_USAGE);
+	}
+	fwrite(b.data, 1, b.len, stdout);
+	buf_free(&b);
+	return (CLI_EXIT_OK);
+}
