@@ -13,17 +13,36 @@
 #include <stdio.h>
 
 #define CFG_DEFAULT_PATH	SYSCONFDIR "/s3batchd/s3batchd.conf"
+#define CFG_LINE_MAX		4096		/* bytes per line, without newline */
+#define CFG_FILE_MAX		(1024 * 1024)	/* bytes per file */
+#define CFG_NAME_MAX		200		/* a section NAME */
 
 enum cfg_addressing {
 	CFG_ADDR_PATH = 0,
 	CFG_ADDR_VIRTUAL
 };
 
-/* A set of credentials; secrets are wiped when the config is freed. */
+/* Where a set of credentials came from; exactly one per section. */
+enum cfg_cred_source {
+	CFG_CRED_NONE = 0,
+	CFG_CRED_INLINE,	/* access_key_id = ... in the file */
+	CFG_CRED_FILE,		/* access_key_id_file = PATH, ... */
+	CFG_CRED_ENV,		/* credentials = env: AWS_ACCESS_KEY_ID, ... */
+	CFG_CRED_SYSTEMD	/* credentials = systemd: $CREDENTIALS_DIRECTORY */
+};
+
+/*
+ * A set of credentials; secrets are wiped when the config is freed. The
+ * three secrets are filled at load whatever the source.
+ */
 struct cfg_credentials {
 	char			*access_key_id;
 	char			*secret_access_key;
 	char			*session_token;		/* may be NULL */
+	enum cfg_cred_source	 source;
+	char			*access_key_id_file;	/* CFG_CRED_FILE only */
+	char			*secret_access_key_file;
+	char			*session_token_file;	/* may be NULL */
 };
 
 struct cfg_endpoint {
@@ -92,6 +111,12 @@ struct cfg {
  * wrong") on any error; nothing half-loaded is returned.
  */
 struct cfg			*cfg_load(const char *, char **);
+/*
+ * The same from bytes in memory (need not be NUL-terminated); the name is
+ * used in messages and as cfg->path. cfg_load and the fuzzer use it.
+ */
+struct cfg			*cfg_load_buffer(const char *, const char *,
+				     size_t, char **);
 /* The defaults alone, as if from an empty file. */
 struct cfg			*cfg_default(void);
 void				 cfg_free(struct cfg *);
@@ -102,10 +127,21 @@ const struct cfg_endpoint	*cfg_bucket_endpoint(const struct cfg *,
 				     const char *);
 const struct cfg_profile	*cfg_profile_find(const struct cfg *,
 				     const char *);
+/*
+ * The profile a job's RoleArn names: the last path component of the role,
+ * "arn:aws:iam::123456789012:role/batch" -> [credentials batch]. NULL if
+ * the ARN is not a role ARN or no such profile exists.
+ */
+const struct cfg_profile	*cfg_profile_for_role(const struct cfg *,
+				     const char *);
+/* "inline", "file", "env", "systemd" or "none". */
+const char			*cfg_cred_source_name(enum cfg_cred_source);
 /* The effective configuration, secrets shown as "(set)". */
 void				 cfg_print(const struct cfg *, FILE *);
 /* Every key from the options table with its type, default and help. */
 void				 cfg_help(FILE *);
+/* The same as mdoc(7) .It entries, for docs/s3batchd.conf.5. */
+void				 cfg_help_man(FILE *);
 /*
  * Which keys differ between two loads that a running daemon cannot take
  * on SIGHUP; -1 with *cause naming them, 0 if the new one can be applied.
