@@ -1037,3 +1037,6 @@ const struct model_shape model_shapes[] = {
 	  NULL, NULL, 0, 57, 64 },
 };
 const size_t model_nshapes = 139;
+
+/* Every pattern of these shapes has a POSIX translation; those
+ * flagged MODEL_S_PATTERN_UNI stand for Unicode classes. */

@@ -300,13 +300,16 @@ def generate(model, source_name):
         w("\t  %s, %s, %d, %d, %d }," % (enums, members, nmembers, member, key))
     w("};")
     w("const size_t model_nshapes = %d;" % len(names))
+    w("")
     if skipped:
-        w("")
         w("/*")
         w(" * Patterns not checked (no POSIX translation):")
         for n, p, why in skipped:
             w(" *   %s: %s (%s)" % (n, p.replace("*/", "*\\/"), why))
         w(" */")
+    else:
+        w("/* Every pattern of these shapes has a POSIX translation; those")
+        w(" * flagged MODEL_S_PATTERN_UNI stand for Unicode classes. */")
     return "\n".join(lines) + "\n"
 
 
