@@ -112,7 +112,7 @@ static const struct cfg_option cfg_options[] = {
 	  D(confirm_timeout_ms), R, "30d", "1s", "3650d", NULL,
 	  "A job Suspended awaiting confirmation longer than this fails." },
 	{ "job_retention", CFG_SEC_DAEMON, CFG_DURATION,
-	  D(job_retention_ms), R, "90d", "1m", "3650d", NULL,
+	  D(job_retention_ms), R, "90d", "1s", "3650d", NULL,
 	  "A job in a terminal state longer than this is purged with its "
 	  "tasks." },
 	{ "max_inflight", CFG_SEC_DAEMON, CFG_INT, D(max_inflight), R,

@@ -52,6 +52,12 @@ store_rollback(struct store *st)
 	st->backend->rollback(st->impl);
 }
 
+int
+store_set_durable(struct store *st, int durable, char **cause)
+{
+	return (st->backend->set_durable(st->impl, durable, cause));
+}
+
 static char *
 store_audit_detail(const char *from, const char *to, const char *reason)
 {

@@ -51,6 +51,8 @@ struct store_backend {
 	int		 (*begin)(void *, char **);
 	int		 (*commit)(void *, char **);
 	void		 (*rollback)(void *);
+	/* Commits durable against power loss (1) or only against a crash. */
+	int		 (*set_durable)(void *, int, char **);
 
 	int		 (*job_insert)(void *, struct job *, char **);
 	int		 (*job_update)(void *, const struct job *, char **);
@@ -96,6 +98,7 @@ void		 store_close(struct store *);
 int		 store_begin(struct store *, char **);
 int		 store_commit(struct store *, char **);
 void		 store_rollback(struct store *);
+int		 store_set_durable(struct store *, int, char **);
 
 int		 store_job_insert(struct store *, struct job *, uid_t,
 		     char **);

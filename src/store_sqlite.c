@@ -52,9 +52,13 @@ static const char *const store_sqlite_migrations[] = {
 	"  key TEXT NOT NULL,"
 	"  value TEXT NOT NULL,"
 	"  PRIMARY KEY (job, position)) WITHOUT ROWID;"
+	/*
+	 * A task's id is its job's rowid shifted left by TASK_SEQ_BITS plus
+	 * its manifest position: rows of one job are contiguous, appended in
+	 * order (SQLite's fast path for rowid tables), and need no index.
+	 */
 	"CREATE TABLE tasks ("
-	"  job INTEGER NOT NULL,"
-	"  seq INTEGER NOT NULL,"
+	"  id INTEGER PRIMARY KEY,"
 	"  bucket TEXT NOT NULL,"
 	"  key BLOB NOT NULL,"
 	"  version_id TEXT,"
@@ -63,8 +67,7 @@ static const char *const store_sqlite_migrations[] = {
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
 	"  http_status INTEGER NOT NULL DEFAULT 0,"
 	"  result_code TEXT,"
-	"  result_message TEXT,"
-	"  PRIMARY KEY (job, seq)) WITHOUT ROWID;"
+	"  result_message TEXT);"
 	"CREATE TABLE audit ("
 	"  id INTEGER PRIMARY KEY,"
 	"  time_ms INTEGER NOT NULL,"
@@ -93,6 +96,10 @@ enum store_sqlite_stmt {
 	STMT_TASK_LIST_FAILED,
 	STMT_COUNT
 };
+
+/* Task ids: a job's rowid in the high bits, its manifest position below. */
+#define TASK_SEQ_BITS		40
+#define TASK_ID(job, seq)	(((sqlite3_int64)(job) << TASK_SEQ_BITS) + (seq))
 
 #define JOB_COLUMNS \
 	"rowid, id, status, priority, confirmation_required, manifest, " \
@@ -123,23 +130,25 @@ static const char *const store_sqlite_sql[STMT_COUNT] = {
 	    "VALUES (?1, ?2, ?3, ?4)",
 	[STMT_AUDIT] = "INSERT INTO audit (time_ms, job, uid, action, detail) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5)",
-	[STMT_TASK_ADD] = "INSERT INTO tasks (job, seq, bucket, key, "
-	    "version_id, etag) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[STMT_TASKS_DELETE] = "DELETE FROM tasks WHERE job = ?1",
-	[STMT_TASKS_CLONE_ALL] = "INSERT INTO tasks (job, seq, bucket, key, "
-	    "version_id, etag) SELECT ?2, row_number() OVER (ORDER BY seq), "
-	    "bucket, key, version_id, etag FROM tasks WHERE job = ?1",
-	[STMT_TASKS_CLONE_FAILED] = "INSERT INTO tasks (job, seq, bucket, key, "
-	    "version_id, etag) SELECT ?2, row_number() OVER (ORDER BY seq), "
-	    "bucket, key, version_id, etag FROM tasks WHERE job = ?1 "
-	    "AND state = 3",
-	[STMT_TASK_LIST] = "SELECT seq, bucket, key, version_id, etag, state, "
-	    "attempts, http_status, result_code, result_message FROM tasks "
-	    "WHERE job = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-	[STMT_TASK_LIST_FAILED] = "SELECT seq, bucket, key, version_id, etag, "
+	/* ?1 and ?2 bound the job's id range: see TASK_ID. */
+	[STMT_TASK_ADD] = "INSERT INTO tasks (id, bucket, key, version_id, "
+	    "etag) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_TASKS_DELETE] = "DELETE FROM tasks WHERE id >= ?1 AND id < ?2",
+	[STMT_TASKS_CLONE_ALL] = "INSERT INTO tasks (id, bucket, key, "
+	    "version_id, etag) SELECT ?3 + row_number() OVER (ORDER BY id), "
+	    "bucket, key, version_id, etag FROM tasks WHERE id >= ?1 AND "
+	    "id < ?2",
+	[STMT_TASKS_CLONE_FAILED] = "INSERT INTO tasks (id, bucket, key, "
+	    "version_id, etag) SELECT ?3 + row_number() OVER (ORDER BY id), "
+	    "bucket, key, version_id, etag FROM tasks WHERE id >= ?1 AND "
+	    "id < ?2 AND state = 3",
+	[STMT_TASK_LIST] = "SELECT id - ?1, bucket, key, version_id, etag, "
 	    "state, attempts, http_status, result_code, result_message "
-	    "FROM tasks WHERE job = ?1 AND seq > ?2 AND state = 3 "
-	    "ORDER BY seq LIMIT ?3",
+	    "FROM tasks WHERE id > ?1 + ?3 AND id < ?2 ORDER BY id LIMIT ?4",
+	[STMT_TASK_LIST_FAILED] = "SELECT id - ?1, bucket, key, version_id, "
+	    "etag, state, attempts, http_status, result_code, result_message "
+	    "FROM tasks WHERE id > ?1 + ?3 AND id < ?2 AND state = 3 "
+	    "ORDER BY id LIMIT ?4",
 };
 
 struct store_sqlite {
@@ -162,7 +171,9 @@ store_sqlite_exec(struct store_sqlite *s, const char *sql, char **cause)
 	char	*err = NULL;
 
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		xasprintf(cause, "store: %s", err != NULL ? err : "exec failed");
+		if (cause != NULL)
+			xasprintf(cause, "store: %s", err != NULL ? err :
+			    "exec failed");
 		sqlite3_free(err);
 		return (-1);
 	}
@@ -223,6 +234,8 @@ store_sqlite_open(const char *dir, int flags, char **cause)
 	char			*path;
 	int			 i;
 
+	/* No global allocation statistics: they take a mutex per malloc. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	s = xcalloc(1, sizeof *s);
 	xasprintf(&path, "%s/s3batchd.db", dir);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE|
@@ -315,6 +328,15 @@ store_sqlite_rollback(void *arg)
 	s->depth = 0;
 	s->aborted = 1;
 	store_sqlite_exec(s, "ROLLBACK", NULL);
+}
+
+static int
+store_sqlite_set_durable(void *arg, int durable, char **cause)
+{
+	struct store_sqlite	*s = arg;
+
+	return (store_sqlite_exec(s, durable ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL", cause));
 }
 
 static void
@@ -526,7 +548,8 @@ store_sqlite_job_delete(void *arg, int64_t rowid, char **cause)
 	sqlite3_stmt		*st;
 
 	st = store_sqlite_stmt(s, STMT_TASKS_DELETE);
-	sqlite3_bind_int64(st, 1, rowid);
+	sqlite3_bind_int64(st, 1, TASK_ID(rowid, 0));
+	sqlite3_bind_int64(st, 2, TASK_ID(rowid + 1, 0));
 	if (store_sqlite_step_done(s, st, "deleting tasks", cause) != 0)
 		return (-1);
 	st = store_sqlite_stmt(s, STMT_TAGS_DELETE);
@@ -641,12 +664,16 @@ store_sqlite_task_add(void *arg, int64_t job, const struct store_task *t,
 	struct store_sqlite	*s = arg;
 	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_TASK_ADD);
 
-	sqlite3_bind_int64(st, 1, job);
-	sqlite3_bind_int64(st, 2, t->seq);
-	sqlite3_bind_text(st, 3, t->bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, t->key, (int)t->key_len, SQLITE_STATIC);
-	store_sqlite_bind_text(st, 5, t->version_id);
-	store_sqlite_bind_text(st, 6, t->etag);
+	if (t->seq < 1 || t->seq >= (int64_t)1 << TASK_SEQ_BITS) {
+		xasprintf(cause, "store: task %lld is beyond %lld tasks a job",
+		    (long long)t->seq, (long long)1 << TASK_SEQ_BITS);
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, TASK_ID(job, t->seq));
+	sqlite3_bind_text(st, 2, t->bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, t->key, (int)t->key_len, SQLITE_STATIC);
+	store_sqlite_bind_text(st, 4, t->version_id);
+	store_sqlite_bind_text(st, 5, t->etag);
 	return (store_sqlite_step_done(s, st, "storing a task", cause));
 }
 
@@ -656,7 +683,8 @@ store_sqlite_tasks_delete(void *arg, int64_t job, char **cause)
 	struct store_sqlite	*s = arg;
 	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_TASKS_DELETE);
 
-	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 1, TASK_ID(job, 0));
+	sqlite3_bind_int64(st, 2, TASK_ID(job + 1, 0));
 	return (store_sqlite_step_done(s, st, "deleting tasks", cause));
 }
 
@@ -669,8 +697,9 @@ store_sqlite_tasks_clone(void *arg, int64_t from, int64_t to, int failed_only,
 
 	st = store_sqlite_stmt(s, failed_only ? STMT_TASKS_CLONE_FAILED :
 	    STMT_TASKS_CLONE_ALL);
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
+	sqlite3_bind_int64(st, 1, TASK_ID(from, 0));
+	sqlite3_bind_int64(st, 2, TASK_ID(from + 1, 0));
+	sqlite3_bind_int64(st, 3, TASK_ID(to, 0));
 	if (store_sqlite_step_done(s, st, "cloning tasks", cause) != 0)
 		return (-1);
 	*n = (uint64_t)sqlite3_changes(s->db);
@@ -688,9 +717,10 @@ store_sqlite_task_list(void *arg, int64_t job, int64_t after, int max,
 
 	st = store_sqlite_stmt(s, failed_only ? STMT_TASK_LIST_FAILED :
 	    STMT_TASK_LIST);
-	sqlite3_bind_int64(st, 1, job);
-	sqlite3_bind_int64(st, 2, after);
-	sqlite3_bind_int(st, 3, max);
+	sqlite3_bind_int64(st, 1, TASK_ID(job, 0));
+	sqlite3_bind_int64(st, 2, TASK_ID(job + 1, 0));
+	sqlite3_bind_int64(st, 3, after);
+	sqlite3_bind_int(st, 4, max);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&t, 0, sizeof t);
 		t.seq = sqlite3_column_int64(st, 0);
@@ -720,6 +750,7 @@ const struct store_backend store_sqlite_backend = {
 	.begin = store_sqlite_begin,
 	.commit = store_sqlite_commit,
 	.rollback = store_sqlite_rollback,
+	.set_durable = store_sqlite_set_durable,
 	.job_insert = store_sqlite_job_insert,
 	.job_update = store_sqlite_job_update,
 	.job_get = store_sqlite_job_get,

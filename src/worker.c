@@ -28,7 +28,7 @@
 #include "store.h"
 #include "worker.h"
 
-#define WORKER_BATCH_ROWS	20000
+#define WORKER_BATCH_ROWS	100000
 #define WORKER_READ_SIZE	(1024 * 1024)
 
 struct worker_item {
@@ -159,7 +159,13 @@ worker_read_spool(struct worker *w, struct job *j, struct worker_prepare *p,
 	}
 	free(path);
 	buf = xmalloc(WORKER_READ_SIZE);
-	if (store_begin(w->store, cause) != 0)
+	/*
+	 * The batches need not survive a power cut: a job still Preparing
+	 * after one starts again from its spool. The last commit, which lets
+	 * the spool go, is made durable (worker_prepared).
+	 */
+	if (store_set_durable(w->store, 0, cause) != 0 ||
+	    store_begin(w->store, cause) != 0)
 		goto out;
 	for (;;) {
 		n = read(fd, buf, WORKER_READ_SIZE);
@@ -195,6 +201,8 @@ worker_read_spool(struct worker *w, struct job *j, struct worker_prepare *p,
 out:
 	if (fd != -1)
 		close(fd);
+	if (r != 0)
+		store_set_durable(w->store, 1, NULL);
 	free(buf);
 	manifest_csv_free(csv);
 	json_object_put(spec);
@@ -211,7 +219,8 @@ worker_prepared(struct worker *w, struct job *j, uint64_t total, char **cause)
 	enum job_status	 to;
 	int		 r;
 
-	if (store_begin(w->store, cause) != 0)
+	if (store_set_durable(w->store, 1, cause) != 0 ||
+	    store_begin(w->store, cause) != 0)
 		return (-1);
 	if ((r = worker_still_preparing(w, j, cause)) != 1) {
 		store_rollback(w->store);

@@ -1,0 +1,138 @@
+#!/bin/bash
+# The whole test suite, from a fresh Debian 12 machine: installs what it
+# needs (tests/deps.sh), builds s3batchd twice (a strict-warnings build and
+# an ASan+UBSan build), and runs, on each, the C unit tests, the fuzz corpus
+# replays and the integration tests (the real daemon and s3batchctl, a real
+# Ceph RGW on 127.0.0.1, results checked with boto3). Ends with one line
+# "N passed, N failed"; exits non-zero if anything failed or nothing ran.
+#
+# usage: tests/check.sh [pytest arguments...]
+#   S3B_SKIP_ASAN=1   skip the sanitizer build (quicker, for development)
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+passed=0
+failed=0
+export PYTHONDONTWRITEBYTECODE=1
+# Debian's python3 has python3-pytest and python3-boto3; another one first
+# on PATH (pyenv, a venv) may not.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+say() { printf '\n=== %s\n' "$*"; }
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+say "packages"
+if ! sh tests/deps.sh; then
+	echo "check: installing packages failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+say "autoreconf"
+autoreconf -fi >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+
+rgw_base=
+cleanup() {
+	[ -n "$rgw_base" ] && bash tests/rgw/stop-rgw.sh "$rgw_base" >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+# One RGW for every pytest run below (the fixtures reuse it).
+say "starting Ceph RGW on 127.0.0.1"
+port=$((17480 + RANDOM % 2000))
+if out=$(RGW_PORT=$port bash tests/rgw/start-rgw.sh); then
+	eval "$(printf '%s\n' "$out" | grep -E '^(RGW_ENDPOINT|RGW_BASE)=')"
+	rgw_base=$RGW_BASE
+	export S3B_RGW_ENDPOINT=$RGW_ENDPOINT
+	echo "RGW at $S3B_RGW_ENDPOINT"
+else
+	echo "check: RGW did not start; tests that need it will start their own"
+fi
+
+# make check: automake's log gives the counts.
+run_make_check() {
+	local dir=$1 log p f
+	(cd "$dir" && make -j"$jobs" check >make-check.out 2>&1)
+	log="$dir/test-suite.log"
+	if [ ! -f "$log" ]; then
+		tail -40 "$dir/make-check.out"
+		count 0 1
+		return
+	fi
+	p=$(sed -n 's/^# PASS: *//p' "$log")
+	f=$(( $(sed -n 's/^# FAIL: *//p' "$log") + $(sed -n 's/^# ERROR: *//p' "$log") + $(sed -n 's/^# XPASS: *//p' "$log") ))
+	echo "make check in $dir: $p passed, $f failed"
+	[ "$f" -eq 0 ] || grep -E '^(FAIL|ERROR)' "$dir/make-check.out"
+	[ "$f" -eq 0 ] || tail -60 "$log"
+	count "${p:-0}" "$f"
+}
+
+# pytest: its junit XML gives the counts.
+run_pytest() {
+	local dir=$1 xml res
+	shift
+	xml="$dir/pytest.xml"
+	rm -f "$xml"
+	S3B_BUILDDIR="$dir" "$PY" -m pytest -p no:cacheprovider -q \
+	    --junitxml="$xml" tests/integration "$@"
+	if [ ! -f "$xml" ]; then
+		count 0 1
+		return
+	fi
+	res=$("$PY" - "$xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+suites = [r] if r.tag == "testsuite" else list(r)
+t = sum(int(s.get("tests", 0)) for s in suites)
+f = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+sk = sum(int(s.get("skipped", 0)) for s in suites)
+print(t - f - sk, f)
+PY
+)
+	echo "pytest with $dir: ${res% *} passed, ${res#* } failed"
+	count ${res% *} ${res#* }
+}
+
+build() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	if ! (cd "$dir" && "$top/configure" -q "$@" >configure.out 2>&1 &&
+	    make -j"$jobs" >make.out 2>&1); then
+		echo "check: build in $dir failed:"
+		tail -40 "$dir/configure.out" "$dir/make.out" 2>/dev/null
+		count 0 1
+		return 1
+	fi
+}
+
+say "build: strict warnings"
+if build build/check --enable-werror; then
+	say "unit tests and fuzz corpus replays"
+	run_make_check build/check
+	say "integration tests"
+	run_pytest "$top/build/check" "$@"
+fi
+
+if [ "${S3B_SKIP_ASAN:-0}" != 1 ]; then
+	say "build: ASan + UBSan"
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	if build build/asan --enable-werror --enable-sanitizers; then
+		say "unit tests and fuzz corpus replays (sanitizers)"
+		run_make_check build/asan
+		say "integration tests (sanitizers)"
+		run_pytest "$top/build/asan" "$@"
+	fi
+fi
+
+echo
+if [ $((passed + failed)) -eq 0 ]; then
+	echo "check: no test ran"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
