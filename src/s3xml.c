@@ -82,7 +82,7 @@ struct s3xml {
 	int			 raw_keys;	/* keys handed out undecoded */
 	int			 root_closed;
 	int			 finished;
-	char			*cause;		/* set once, on the first failure */
+	char			*cause;		/* the first failure */
 
 	struct s3xml_frame	 stack[S3XML_MAX_DEPTH];
 	int			 depth;

@@ -31,32 +31,50 @@
 #define S3XML_MAX_PARTS		10000		/* multipart upload limit */
 
 /*
- * Document kinds, named after their root element. Each kind fills one result
- * struct (the "out" argument of s3xml_new), listed with the kind.
+ * Document kinds, named after their root element, and the result struct
+ * each fills (the "out" argument of s3xml_new), struct s3xml_<name>:
+ *
+ *   ERROR               Error                          error
+ *   LIST_OBJECTS        ListBucketResult               list_page
+ *   LIST_VERSIONS       ListVersionsResult             versions_page
+ *   LIST_UPLOADS        ListMultipartUploadsResult     uploads_page
+ *   DELETE_RESULT       DeleteResult                   delete_result
+ *   COPY_OBJECT         CopyObjectResult               copy
+ *   COPY_PART           CopyPartResult                 copy
+ *   INITIATE_MULTIPART  InitiateMultipartUploadResult  initiate
+ *   COMPLETE_MULTIPART  CompleteMultipartUploadResult  complete
+ *   TAGGING             Tagging                        tagging
+ *   LEGAL_HOLD          LegalHold                      legal_hold
+ *   RETENTION           Retention                      retention
+ *   ACL                 AccessControlPolicy            acl
+ *   REPLICATION         ReplicationConfiguration       replication
+ *   OBJECT_LOCK         ObjectLockConfiguration        object_lock
+ *
+ * The two copy kinds accept either root.
  */
 enum s3xml_doc {
 	S3XML_DOC_NONE = 0,		/* no root element seen yet */
-	S3XML_DOC_ERROR,		/* Error: s3xml_error */
-	S3XML_DOC_LIST_OBJECTS,		/* ListBucketResult: s3xml_list_page */
-	S3XML_DOC_LIST_VERSIONS,	/* ListVersionsResult: s3xml_versions_page */
-	S3XML_DOC_LIST_UPLOADS,		/* ListMultipartUploadsResult: s3xml_uploads_page */
-	S3XML_DOC_DELETE_RESULT,	/* DeleteResult: s3xml_delete_result */
-	S3XML_DOC_COPY_OBJECT,		/* CopyObjectResult/CopyPartResult */
-	S3XML_DOC_COPY_PART,		/* CopyPartResult: s3xml_copy */
-	S3XML_DOC_INITIATE_MULTIPART,	/* InitiateMultipartUploadResult: s3xml_initiate */
-	S3XML_DOC_COMPLETE_MULTIPART,	/* CompleteMultipartUploadResult: s3xml_complete */
-	S3XML_DOC_TAGGING,		/* Tagging: s3xml_tagging */
-	S3XML_DOC_LEGAL_HOLD,		/* LegalHold: s3xml_legal_hold */
-	S3XML_DOC_RETENTION,		/* Retention: s3xml_retention */
-	S3XML_DOC_ACL,			/* AccessControlPolicy: s3xml_acl */
-	S3XML_DOC_REPLICATION,		/* ReplicationConfiguration: s3xml_replication */
-	S3XML_DOC_OBJECT_LOCK,		/* ObjectLockConfiguration: s3xml_object_lock */
+	S3XML_DOC_ERROR,
+	S3XML_DOC_LIST_OBJECTS,
+	S3XML_DOC_LIST_VERSIONS,
+	S3XML_DOC_LIST_UPLOADS,
+	S3XML_DOC_DELETE_RESULT,
+	S3XML_DOC_COPY_OBJECT,
+	S3XML_DOC_COPY_PART,
+	S3XML_DOC_INITIATE_MULTIPART,
+	S3XML_DOC_COMPLETE_MULTIPART,
+	S3XML_DOC_TAGGING,
+	S3XML_DOC_LEGAL_HOLD,
+	S3XML_DOC_RETENTION,
+	S3XML_DOC_ACL,
+	S3XML_DOC_REPLICATION,
+	S3XML_DOC_OBJECT_LOCK,
 	S3XML_DOC_COUNT
 };
 
 /* Times are milliseconds since the epoch, UTC; 0 when absent. */
 
-/* <Error>, alone or inside a 200 answer to CopyObject/CompleteMultipartUpload. */
+/* <Error>: alone, or in a 200 answer to CopyObject, CompleteMultipartUpload. */
 struct s3xml_error {
 	struct buf	 code;
 	struct buf	 message;
@@ -219,7 +237,8 @@ struct s3xml_retention {
 };
 
 struct s3xml_grant {
-	struct buf	 type;			/* xsi:type: CanonicalUser, Group, AmazonCustomerByEmail */
+	/* xsi:type: CanonicalUser, Group or AmazonCustomerByEmail */
+	struct buf	 type;
 	struct buf	 id;
 	struct buf	 display_name;
 	struct buf	 uri;
@@ -238,7 +257,7 @@ struct s3xml_repl_rule {
 	struct buf	 id;
 	int64_t		 priority;		/* -1 when absent */
 	struct buf	 status;		/* Enabled or Disabled */
-	struct buf	 prefix;		/* deprecated rule-level Prefix */
+	struct buf	 prefix;		/* old rule-level Prefix */
 	int		 has_filter;
 	/* Filter Prefix, Tag, or And of both: an object matches all of them. */
 	struct buf	 filter_prefix;
@@ -247,7 +266,7 @@ struct s3xml_repl_rule {
 	struct buf	 dest_bucket;		/* an ARN */
 	struct buf	 dest_storage_class;
 	struct buf	 dest_account;
-	struct buf	 dest_owner;		/* AccessControlTranslation Owner */
+	struct buf	 dest_owner;		/* AccessControlTranslation */
 	struct buf	 dest_kms_key_id;
 	struct buf	 delete_marker_replication;
 	struct buf	 existing_object_replication;
@@ -371,12 +390,13 @@ int		 s3xml_write_tagging(struct buf *, const struct s3xml_tagging *,
 		    char **);
 int		 s3xml_write_complete(struct buf *, const struct s3xml_part *,
 		    size_t, char **);
-int		 s3xml_write_delete(struct buf *, const struct s3xml_object_id *,
-		    size_t, int, char **);
+int		 s3xml_write_delete(struct buf *,
+		    const struct s3xml_object_id *, size_t, int, char **);
 int		 s3xml_write_legal_hold(struct buf *, const char *, char **);
 int		 s3xml_write_retention(struct buf *, const char *, uint64_t,
 		    char **);
-int		 s3xml_write_acl(struct buf *, const struct s3xml_acl *, char **);
+int		 s3xml_write_acl(struct buf *, const struct s3xml_acl *,
+		    char **);
 /* days <= 0 omits Days; tier NULL omits GlacierJobParameters. */
 int		 s3xml_write_restore(struct buf *, int64_t, const char *,
 		    char **);
