@@ -156,7 +156,7 @@ const struct cli_cmd cli_cmds[] = {
 	  cli_create_job_exec, cli_text_job_id },
 	{ "describe-job", "Show a job's configuration, status and progress.",
 	  0, job_id_opts, NULL, NULL, cli_text_describe_job },
-	{ "list-jobs", "List jobs, newest first.",
+	{ "list-jobs", "List jobs with their status and progress.",
 	  0, list_jobs_opts, NULL, cli_list_jobs_exec, cli_text_list_jobs },
 	{ "update-job-priority", "Change a job's priority, even while it runs.",
 	  CLI_MUTATING, update_priority_opts, NULL, NULL,

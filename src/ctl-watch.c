@@ -67,7 +67,8 @@ cli_progress_line(struct buf *b, struct cli_progress *p, const char *status,
 	if (pct > 100.0)
 		pct = 100.0;
 	left = p->total > done ? p->total - done : 0;
-	if (cli_status_terminal(status) || p->total <= 0)
+	/* Only a running job has an end in sight. */
+	if (strcmp(status, "Active") != 0 || p->total <= 0)
 		snprintf(eta, sizeof eta, "-");
 	else if (left == 0)
 		snprintf(eta, sizeof eta, "0s");

@@ -43,6 +43,14 @@ print_help(const struct cli_cmd *cmd)
 	return (CLI_EXIT_OK);
 }
 
+static int
+print_version(void)
+{
+	printf("s3batchctl %s (protocol %d)\n", PACKAGE_VERSION,
+	    PROTOCOL_VERSION);
+	return (CLI_EXIT_OK);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -80,11 +88,8 @@ main(int argc, char **argv)
 		if (used && eq == NULL)
 			i++;
 	}
-	if (ctx.version) {
-		printf("s3batchctl %s (protocol %d)\n", PACKAGE_VERSION,
-		    PROTOCOL_VERSION);
-		return (CLI_EXIT_OK);
-	}
+	if (ctx.version)
+		return (print_version());
 	if (i == argc) {
 		if (ctx.help)
 			return (print_help(NULL));
@@ -108,6 +113,10 @@ main(int argc, char **argv)
 		free(cause);
 		cli_req_free(&req);
 		return (rv);
+	}
+	if (ctx.version) {
+		cli_req_free(&req);
+		return (print_version());
 	}
 	if (ctx.help && (cmd->flags & CLI_NODAEMON) == 0) {
 		cli_req_free(&req);
