@@ -51,7 +51,12 @@ int	report_write(struct store *, const struct job *, const char *,
 	    struct report_files *, char **);
 void	report_files_free(struct report_files *);	/* unlinks the files */
 
-/* Loop: upload the files, then manifest.json; done_cb(cause or NULL). */
+/*
+ * Loop: upload the files, then manifest.json; done_cb(cause or NULL). The
+ * files must stay on disk until done_cb; the upload is freed when done_cb
+ * returns (do not cancel it then). Cancelling calls no callback and aborts
+ * a multipart upload in progress.
+ */
 typedef void	(*report_done_cb)(const char *, void *);
 struct report_upload;
 struct report_upload *report_upload(struct s3 *, const struct job *,

@@ -1,0 +1,1026 @@
+/*
+ * Completion reports (DESIGN.md §8, docs/REPORTS.md): Amazon's
+ * Report_CSV_20180820 files, written from the store in windows of tasks so
+ * that memory does not grow with the job, then uploaded with manifest.json
+ * last, so that whoever sees manifest.json sees complete results.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include "s3batchd.h"
+#include "http.h"
+#include "job.h"
+#include "jobspec.h"
+#include "report.h"
+#include "s3.h"
+#include "s3xml.h"
+#include "store.h"
+
+#define REPORT_FORMAT		"Report_CSV_20180820"
+/* Amazon's string, although its rows put HTTPStatusCode first. */
+#define REPORT_SCHEMA		"Bucket, Key, VersionId, TaskStatus, " \
+				"ErrorCode, HTTPStatusCode, ResultMessage"
+#define REPORT_WINDOW		1000		/* tasks per store read */
+#define REPORT_SINGLE_PUT_MAX	(64ULL * 1024 * 1024)
+#define REPORT_PART_SIZE	(16ULL * 1024 * 1024)
+#define REPORT_MAX_PARTS	10000
+#define REPORT_MiB		(1024ULL * 1024)
+
+/* The Report member of a job spec. */
+struct report_spec {
+	int			 enabled;
+	enum report_scope	 scope;
+	char			*bucket;
+	char			*prefix;	/* "<Prefix>/job-<id>" */
+	char			*owner;		/* ExpectedBucketOwner */
+	char			*role_arn;
+};
+
+/* The two result files, by TaskExecutionStatus. */
+static const char *const report_status_names[] = { "succeeded", "failed" };
+
+static void
+report_spec_free(struct report_spec *rs)
+{
+	free(rs->bucket);
+	free(rs->prefix);
+	free(rs->owner);
+	free(rs->role_arn);
+	memset(rs, 0, sizeof *rs);
+}
+
+static const char *
+report_json_str(struct json_object *o, const char *name)
+{
+	struct json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return (NULL);
+	return (json_object_get_string(v));
+}
+
+/*
+ * Read the Report settings of a job. With enabled false nothing else is
+ * filled in. The spec already passed jobspec_check when the job was
+ * created; these checks guard against a spec stored by an older version.
+ */
+static int
+report_spec_parse(const struct job *j, struct report_spec *rs, char **cause)
+{
+	struct json_object	*spec, *report, *v;
+	const char		*s, *prefix;
+	size_t			 len;
+	char			*msg = NULL;
+
+	memset(rs, 0, sizeof *rs);
+	if (j->spec == NULL || (spec = json_tokener_parse(j->spec)) == NULL) {
+		xasprintf(cause, "report: job %s has no readable spec", j->id);
+		return (-1);
+	}
+	if (!json_object_object_get_ex(spec, "Report", &report) ||
+	    !json_object_is_type(report, json_type_object) ||
+	    !json_object_object_get_ex(report, "Enabled", &v) ||
+	    !json_object_get_boolean(v)) {
+		json_object_put(spec);
+		return (0);
+	}
+	rs->enabled = 1;
+
+	if ((s = report_json_str(report, "Format")) != NULL &&
+	    strcmp(s, REPORT_FORMAT) != 0) {
+		xasprintf(cause, "Report.Format: %s is not supported, only "
+		    REPORT_FORMAT, s);
+		goto fail;
+	}
+	s = report_json_str(report, "ReportScope");
+	if (s == NULL || strcmp(s, "AllTasks") == 0)
+		rs->scope = REPORT_ALL_TASKS;
+	else if (strcmp(s, "FailedTasksOnly") == 0)
+		rs->scope = REPORT_FAILED_TASKS_ONLY;
+	else {
+		xasprintf(cause, "Report.ReportScope: %s is not AllTasks or "
+		    "FailedTasksOnly", s);
+		goto fail;
+	}
+	if ((s = report_json_str(report, "Bucket")) == NULL) {
+		xasprintf(cause, "Report.Bucket is required when "
+		    "Report.Enabled is true");
+		goto fail;
+	}
+	if (jobspec_arn_bucket(s, &rs->bucket, NULL, &msg) != 0) {
+		xasprintf(cause, "Report.Bucket: %s", msg);
+		free(msg);
+		goto fail;
+	}
+
+	/* A trailing '/' would give "prefix//job-...": drop it. */
+	prefix = report_json_str(report, "Prefix");
+	len = prefix != NULL ? strlen(prefix) : 0;
+	while (len > 0 && prefix[len - 1] == '/')
+		len--;
+	if (len == 0)
+		xasprintf(&rs->prefix, "job-%s", j->id);
+	else
+		xasprintf(&rs->prefix, "%.*s/job-%s", (int)len, prefix, j->id);
+
+	if ((s = report_json_str(report, "ExpectedBucketOwner")) != NULL)
+		rs->owner = xstrdup(s);
+	if ((s = report_json_str(spec, "RoleArn")) != NULL)
+		rs->role_arn = xstrdup(s);
+	json_object_put(spec);
+	return (0);
+fail:
+	json_object_put(spec);
+	report_spec_free(rs);
+	rs->enabled = 1;
+	return (-1);
+}
+
+int
+report_enabled(const struct job *j)
+{
+	struct report_spec	 rs;
+	char			*cause = NULL;
+	int			 enabled;
+
+	/* Enabled but unusable still counts: report_write then says why. */
+	if (report_spec_parse(j, &rs, &cause) != 0)
+		free(cause);
+	enabled = rs.enabled;
+	report_spec_free(&rs);
+	return (enabled);
+}
+
+/* RFC 4180: quote a field holding a comma, a quote or a line break. */
+static void
+report_csv_field(struct buf *b, const char *s)
+{
+	const char	*p;
+
+	if (s == NULL)
+		return;
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		buf_adds(b, s);
+		return;
+	}
+	buf_addc(b, '"');
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			buf_addc(b, '"');
+		buf_addc(b, *p);
+	}
+	buf_addc(b, '"');
+}
+
+static const char *
+report_task_status(const struct store_task *t)
+{
+	switch (t->state) {
+	case TASK_SUCCEEDED:
+		return ("succeeded");
+	case TASK_FAILED:
+		return ("failed");
+	default:
+		return ("pending");	/* local reports of a running job */
+	}
+}
+
+/* What Amazon writes in ErrorCode and ResultMessage. */
+static void
+report_task_result(const struct store_task *t, const char **code,
+    const char **message)
+{
+	if (t->state == TASK_SUCCEEDED) {
+		*code = NULL;
+		*message = t->result_message != NULL ? t->result_message :
+		    "Successful";
+	} else if (t->state == TASK_FAILED) {
+		*code = t->result_code;
+		*message = t->result_message != NULL ? t->result_message :
+		    t->result_code;
+	} else {
+		*code = NULL;
+		*message = NULL;
+	}
+}
+
+void
+report_row_csv(struct buf *b, const struct store_task *t)
+{
+	const char	*code, *message;
+
+	report_task_result(t, &code, &message);
+	report_csv_field(b, t->bucket);
+	buf_addc(b, ',');
+	/* Encoded keys hold only unreserved bytes, '/' and '%': no quoting. */
+	url_encode(b, t->key, t->key_len, URLENC_KEEP_SLASH);
+	buf_addc(b, ',');
+	report_csv_field(b, t->version_id);
+	buf_addc(b, ',');
+	buf_adds(b, report_task_status(t));
+	buf_addc(b, ',');
+	if (t->http_status != 0)
+		buf_addf(b, "%d", t->http_status);
+	buf_addc(b, ',');
+	report_csv_field(b, code);
+	buf_addc(b, ',');
+	report_csv_field(b, message);
+	buf_addc(b, '\n');
+}
+
+static struct json_object *
+report_json_string(const char *s)
+{
+	return (json_object_new_string(s != NULL ? s : ""));
+}
+
+void
+report_row_jsonl(struct buf *b, const struct store_task *t)
+{
+	struct json_object	*o;
+	struct buf		 key;
+	const char		*code, *message;
+
+	report_task_result(t, &code, &message);
+	buf_init(&key);
+	url_encode(&key, t->key, t->key_len, URLENC_KEEP_SLASH);
+	o = json_object_new_object();
+	json_object_object_add(o, "Bucket", report_json_string(t->bucket));
+	json_object_object_add(o, "Key", report_json_string(key.data));
+	json_object_object_add(o, "VersionId",
+	    report_json_string(t->version_id));
+	json_object_object_add(o, "TaskStatus",
+	    report_json_string(report_task_status(t)));
+	json_object_object_add(o, "HTTPStatusCode", t->http_status != 0 ?
+	    json_object_new_int(t->http_status) : NULL);
+	json_object_object_add(o, "ErrorCode", report_json_string(code));
+	json_object_object_add(o, "ResultMessage",
+	    report_json_string(message));
+	buf_adds(b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	buf_addc(b, '\n');
+	json_object_put(o);
+	buf_free(&key);
+}
+
+/* "2019-04-05T17:48:39.725Z", as in Amazon's report manifests. */
+static void
+report_format_time(uint64_t ms, char *out, size_t len)
+{
+	struct tm	tm;
+	time_t		t = (time_t)(ms / 1000);
+	size_t		n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, len - n, ".%03uZ", (unsigned)(ms % 1000));
+}
+
+char *
+report_manifest_json(const struct report_files *rf)
+{
+	struct json_object		*o, *results, *r;
+	const struct report_file	*f;
+	char				 when[32], *s;
+	int				 i;
+
+	report_format_time(rf->created_ms, when, sizeof when);
+	o = json_object_new_object();
+	json_object_object_add(o, "Format",
+	    json_object_new_string(REPORT_FORMAT));
+	json_object_object_add(o, "ReportCreationDate",
+	    json_object_new_string(when));
+	results = json_object_new_array();
+	for (i = 0; i < rf->nfiles; i++) {
+		f = &rf->files[i];
+		r = json_object_new_object();
+		json_object_object_add(r, "TaskExecutionStatus",
+		    json_object_new_string(report_status_names[f->failed ?
+		    1 : 0]));
+		json_object_object_add(r, "Bucket",
+		    report_json_string(rf->bucket));
+		json_object_object_add(r, "MD5Checksum",
+		    json_object_new_string(f->md5));
+		json_object_object_add(r, "Key", report_json_string(f->key));
+		json_object_array_add(results, r);
+	}
+	json_object_object_add(o, "Results", results);
+	json_object_object_add(o, "ReportSchema",
+	    json_object_new_string(REPORT_SCHEMA));
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return (s);
+}
+
+static void
+report_hex(const unsigned char *in, size_t len, char *out)
+{
+	static const char	hex[] = "0123456789abcdef";
+	size_t			i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+/*
+ * Result object names look like Amazon's (40 hex digits) and are derived
+ * from the job and the status, so that a report written again after a
+ * restart replaces the same objects instead of adding new ones.
+ */
+static void
+report_object_name(const char *id, const char *status, char out[41])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	char		*in;
+
+	xasprintf(&in, "%s/%s", id, status);
+	if (EVP_Digest(in, strlen(in), md, &mdlen, EVP_sha1(), NULL) != 1 ||
+	    mdlen != 20)
+		fatalx("report: SHA-1 failed");
+	free(in);
+	report_hex(md, 20, out);
+}
+
+/* State of report_write while it streams the tasks. */
+struct report_writer {
+	struct report_files	*rf;
+	const char		*dir;
+	const char		*id;
+	FILE			*fp[2];
+	EVP_MD_CTX		*md[2];
+	struct report_file	 file[2];
+	struct buf		 row;
+	int64_t			 last;		/* seq of the last task read */
+	int			 seen;		/* tasks in this window */
+	char			*cause;		/* set: stop */
+};
+
+static int
+report_writer_open(struct report_writer *w, int i)
+{
+	struct report_file	*f = &w->file[i];
+	char			 name[41];
+	int			 fd;
+
+	xasprintf(&f->path, "%s/%s-report-%s.csv", w->dir, w->id,
+	    report_status_names[i]);
+	fd = open(f->path, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0640);
+	if (fd == -1 || (w->fp[i] = fdopen(fd, "w")) == NULL) {
+		xasprintf(&w->cause, "report: creating %s: %s", f->path,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return (-1);
+	}
+	if ((w->md[i] = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(w->md[i], EVP_md5(), NULL) != 1)
+		fatalx("report: MD5 is not available");
+	f->failed = i;
+	report_object_name(w->id, report_status_names[i], name);
+	xasprintf(&f->key, "%s/results/%s.csv", w->rf->prefix, name);
+	return (0);
+}
+
+static int
+report_writer_cb(const struct store_task *t, void *arg)
+{
+	struct report_writer	*w = arg;
+	struct report_file	*f;
+	int			 i;
+
+	w->seen++;
+	w->last = t->seq;
+	/* Tasks that never ran (a cancelled job) are not in the report. */
+	if (t->state != TASK_SUCCEEDED && t->state != TASK_FAILED)
+		return (0);
+	i = t->state == TASK_FAILED;
+	f = &w->file[i];
+	if (w->fp[i] == NULL && report_writer_open(w, i) != 0)
+		return (1);
+	buf_reset(&w->row);
+	report_row_csv(&w->row, t);
+	if (fwrite(w->row.data, 1, w->row.len, w->fp[i]) != w->row.len) {
+		xasprintf(&w->cause, "report: writing %s: %s", f->path,
+		    strerror(errno));
+		return (1);
+	}
+	if (EVP_DigestUpdate(w->md[i], w->row.data, w->row.len) != 1)
+		fatalx("report: MD5 update failed");
+	f->rows++;
+	f->size += w->row.len;
+	return (0);
+}
+
+/* Close the files; 0 if every byte reached the disk's cache. */
+static int
+report_writer_close(struct report_writer *w)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		if (w->fp[i] != NULL) {
+			if (fclose(w->fp[i]) != 0 && w->cause == NULL)
+				xasprintf(&w->cause, "report: writing %s: %s",
+				    w->file[i].path, strerror(errno));
+			w->fp[i] = NULL;
+		}
+		if (w->md[i] != NULL) {
+			mdlen = 0;
+			if (EVP_DigestFinal_ex(w->md[i], md, &mdlen) != 1 ||
+			    mdlen != 16)
+				fatalx("report: MD5 final failed");
+			report_hex(md, 16, w->file[i].md5);
+			EVP_MD_CTX_free(w->md[i]);
+			w->md[i] = NULL;
+		}
+	}
+	return (w->cause == NULL ? 0 : -1);
+}
+
+int
+report_write(struct store *st, const struct job *j, const char *dir,
+    struct report_files *rf, char **cause)
+{
+	struct report_spec	 rs;
+	struct report_writer	 w;
+	int			 i, failed_only;
+
+	memset(rf, 0, sizeof *rf);
+	if (report_spec_parse(j, &rs, cause) != 0)
+		return (-1);
+	if (!rs.enabled) {
+		xasprintf(cause, "report: job %s has no report enabled",
+		    j->id);
+		return (-1);
+	}
+	rf->bucket = rs.bucket;
+	rf->prefix = rs.prefix;
+	rs.bucket = rs.prefix = NULL;
+	rf->created_ms = time_now_ms();
+	failed_only = rs.scope == REPORT_FAILED_TASKS_ONLY;
+	report_spec_free(&rs);
+
+	memset(&w, 0, sizeof w);
+	w.rf = rf;
+	w.dir = dir;
+	w.id = j->id;
+	buf_init(&w.row);
+	do {
+		w.seen = 0;
+		if (store_task_list(st, j->rowid, w.last, REPORT_WINDOW,
+		    failed_only, report_writer_cb, &w, cause) != 0) {
+			report_writer_close(&w);
+			free(w.cause);
+			goto fail;
+		}
+	} while (w.cause == NULL && w.seen == REPORT_WINDOW);
+	buf_free(&w.row);
+	if (report_writer_close(&w) != 0) {
+		*cause = w.cause;
+		goto fail;
+	}
+
+	/* Succeeded first, as Amazon lists them; empty files are left out. */
+	for (i = 0; i < 2; i++) {
+		if (w.file[i].rows == 0)
+			continue;
+		rf->files[rf->nfiles++] = w.file[i];
+		memset(&w.file[i], 0, sizeof w.file[i]);
+	}
+	return (0);
+fail:
+	buf_free(&w.row);
+	for (i = 0; i < 2; i++) {
+		if (w.file[i].path != NULL)
+			unlink(w.file[i].path);
+		free(w.file[i].path);
+		free(w.file[i].key);
+	}
+	report_files_free(rf);
+	return (-1);
+}
+
+void
+report_files_free(struct report_files *rf)
+{
+	int	i;
+
+	for (i = 0; i < rf->nfiles; i++) {
+		if (rf->files[i].path != NULL)
+			unlink(rf->files[i].path);
+		free(rf->files[i].path);
+		free(rf->files[i].key);
+	}
+	free(rf->bucket);
+	free(rf->prefix);
+	memset(rf, 0, sizeof *rf);
+}
+
+/*
+ * Upload. One call at a time: each result file by a single PUT streamed
+ * from the file, or by a multipart upload when it is large, then
+ * manifest.json. A failed multipart upload is aborted before done_cb.
+ */
+enum report_step {
+	REPORT_PUT,
+	REPORT_INITIATE,
+	REPORT_PART,
+	REPORT_COMPLETE,
+	REPORT_ABORT,
+	REPORT_MANIFEST
+};
+
+struct report_upload_file {
+	char		*path;
+	char		*key;
+	uint64_t	 size;
+};
+
+struct report_upload {
+	struct s3			*s3;
+	report_done_cb			 done_cb;
+	void				*arg;
+	char				*bucket;
+	char				*role_arn;
+	char				*owner;
+	struct report_upload_file	 files[2];
+	int				 nfiles;
+	char				*manifest_key;
+	char				*manifest;
+
+	int				 cur;	/* files[cur]; nfiles: manifest */
+	enum report_step		 step;
+	struct s3_call			*call;
+	struct s3_header		 headers[3];
+	size_t				 nheaders;
+	char				*query;
+	struct buf			 body;
+
+	/* The body being streamed: [start, start + len) of files[cur]. */
+	int				 fd;
+	uint64_t			 start;
+	uint64_t			 len;
+	uint64_t			 pos;
+	char				*io_cause;
+
+	/* Multipart upload of files[cur]. */
+	char				*upload_id;
+	uint64_t			 part_size;
+	int				 part;		/* 1-based */
+	int				 nparts;
+	char				**etags;
+	char				*fail_cause;	/* kept while aborting */
+};
+
+static void	report_upload_next(struct report_upload *);
+static void	report_upload_done_cb(const struct s3_result *, void *);
+
+static long
+report_upload_read_cb(void *data, size_t size, void *arg)
+{
+	struct report_upload		*u = arg;
+	struct report_upload_file	*f = &u->files[u->cur];
+	ssize_t				 n;
+	size_t				 want;
+
+	if (u->io_cause != NULL)
+		return (-1);
+	if (u->fd == -1 &&
+	    (u->fd = open(f->path, O_RDONLY|O_CLOEXEC)) == -1) {
+		xasprintf(&u->io_cause, "opening %s: %s", f->path,
+		    strerror(errno));
+		return (-1);
+	}
+	if (u->pos >= u->len)
+		return (0);
+	want = size;
+	if (want > u->len - u->pos)
+		want = (size_t)(u->len - u->pos);
+	n = pread(u->fd, data, want, (off_t)(u->start + u->pos));
+	if (n == -1 && errno == EINTR)
+		n = pread(u->fd, data, want, (off_t)(u->start + u->pos));
+	if (n <= 0) {
+		xasprintf(&u->io_cause, "reading %s: %s", f->path, n == 0 ?
+		    "file is shorter than when it was written" :
+		    strerror(errno));
+		return (-1);
+	}
+	u->pos += (uint64_t)n;
+	return ((long)n);
+}
+
+static int
+report_upload_rewind_cb(void *arg)
+{
+	struct report_upload	*u = arg;
+
+	if (u->io_cause != NULL)
+		return (-1);
+	u->pos = 0;
+	return (0);
+}
+
+static void
+report_upload_close_file(struct report_upload *u)
+{
+	int	i;
+
+	if (u->fd != -1)
+		close(u->fd);
+	u->fd = -1;
+	free(u->upload_id);
+	u->upload_id = NULL;
+	for (i = 0; i < u->nparts; i++)
+		free(u->etags[i]);
+	free(u->etags);
+	u->etags = NULL;
+	u->nparts = u->part = 0;
+}
+
+static void
+report_upload_free(struct report_upload *u)
+{
+	int	i;
+
+	report_upload_close_file(u);
+	for (i = 0; i < u->nfiles; i++) {
+		free(u->files[i].path);
+		free(u->files[i].key);
+	}
+	free(u->bucket);
+	free(u->role_arn);
+	free(u->owner);
+	free(u->manifest_key);
+	free(u->manifest);
+	free(u->query);
+	free(u->io_cause);
+	free(u->fail_cause);
+	buf_free(&u->body);
+	free(u);
+}
+
+static void
+report_upload_finish(struct report_upload *u, const char *cause)
+{
+	u->call = NULL;
+	u->done_cb(cause, u->arg);
+	report_upload_free(u);
+}
+
+/* Start one call for the current step; the strings stay in u until done. */
+static void
+report_upload_call(struct report_upload *u, const char *method,
+    const char *key, const char *content_type, int flags)
+{
+	struct s3_request	 req;
+
+	u->nheaders = 0;
+	if (content_type != NULL) {
+		u->headers[u->nheaders].name = "Content-Type";
+		u->headers[u->nheaders++].value = content_type;
+	}
+	if (u->owner != NULL) {
+		u->headers[u->nheaders].name = "x-amz-expected-bucket-owner";
+		u->headers[u->nheaders++].value = u->owner;
+	}
+
+	memset(&req, 0, sizeof req);
+	req.method = method;
+	req.bucket = u->bucket;
+	req.key = key;
+	req.query = u->query;
+	req.headers = u->headers;
+	req.nheaders = u->nheaders;
+	req.role_arn = u->role_arn;
+	req.flags = flags;
+	if (u->step == REPORT_PUT || u->step == REPORT_PART) {
+		req.stream_len = u->len;
+		req.stream_read = report_upload_read_cb;
+		req.stream_rewind = report_upload_rewind_cb;
+		req.stream_arg = u;
+		req.flags |= S3_UNSIGNED_PAYLOAD;
+	} else {
+		req.body = u->body.len != 0 ? u->body.data : NULL;
+		req.body_len = u->body.len;
+	}
+	u->call = s3_call(u->s3, &req, report_upload_done_cb, u);
+}
+
+static void
+report_upload_set_query(struct report_upload *u, int part)
+{
+	struct buf	q;
+
+	buf_init(&q);
+	if (part != 0)
+		buf_addf(&q, "partNumber=%d&", part);
+	buf_adds(&q, "uploadId=");
+	url_encode(&q, u->upload_id, strlen(u->upload_id), 0);
+	free(u->query);
+	u->query = buf_detach(&q);
+}
+
+static void
+report_upload_part(struct report_upload *u)
+{
+	struct report_upload_file	*f = &u->files[u->cur];
+
+	u->step = REPORT_PART;
+	u->start = (uint64_t)(u->part - 1) * u->part_size;
+	u->len = f->size - u->start;
+	if (u->len > u->part_size)
+		u->len = u->part_size;
+	u->pos = 0;
+	report_upload_set_query(u, u->part);
+	report_upload_call(u, "PUT", f->key, NULL, 0);
+}
+
+/* Stop at a failure: abort an open multipart upload first. */
+static void
+report_upload_fail(struct report_upload *u, const struct s3_result *r,
+    const char *what, const char *why)
+{
+	const char	*key;
+	char		*cause;
+
+	key = u->cur < u->nfiles ? u->files[u->cur].key : u->manifest_key;
+	if (u->io_cause != NULL)
+		xasprintf(&cause, "report: %s s3://%s/%s: %s", what, u->bucket,
+		    key, u->io_cause);
+	else if (why != NULL)
+		xasprintf(&cause, "report: %s s3://%s/%s: %s", what, u->bucket,
+		    key, why);
+	else
+		xasprintf(&cause, "report: %s s3://%s/%s: %s (HTTP %d)%s%s",
+		    what, u->bucket, key, r->error_code != NULL ?
+		    r->error_code : "error", r->status,
+		    r->error_message != NULL ? ": " : "",
+		    r->error_message != NULL ? r->error_message : "");
+	if (u->upload_id != NULL && u->step != REPORT_ABORT) {
+		u->fail_cause = cause;
+		u->step = REPORT_ABORT;
+		buf_reset(&u->body);
+		report_upload_set_query(u, 0);
+		report_upload_call(u, "DELETE", key, NULL, 0);
+		return;
+	}
+	report_upload_finish(u, cause);
+	free(cause);
+}
+
+static void
+report_upload_initiated(struct report_upload *u, const struct s3_result *r)
+{
+	struct report_upload_file	*f = &u->files[u->cur];
+	struct s3xml_initiate		 init;
+	char				*why = NULL;
+	uint64_t			 n;
+
+	memset(&init, 0, sizeof init);
+	if (r->http == NULL || s3xml_parse_initiate(r->http->body.data,
+	    r->http->body.len, &init, &why) != 0 || init.upload_id.len == 0) {
+		if (why == NULL)
+			why = xstrdup("no UploadId in the answer");
+		s3xml_initiate_free(&init);
+		report_upload_fail(u, r, "starting the multipart upload of",
+		    why);
+		free(why);
+		return;
+	}
+	u->upload_id = xstrdup(init.upload_id.data);
+	s3xml_initiate_free(&init);
+
+	/* Parts of REPORT_PART_SIZE, larger if 10,000 would not do. */
+	u->part_size = REPORT_PART_SIZE;
+	n = (f->size + REPORT_MAX_PARTS - 1) / REPORT_MAX_PARTS;
+	if (n > u->part_size)
+		u->part_size = (n + REPORT_MiB - 1) / REPORT_MiB * REPORT_MiB;
+	u->nparts = (int)((f->size + u->part_size - 1) / u->part_size);
+	u->etags = xcalloc((size_t)u->nparts, sizeof *u->etags);
+	u->part = 1;
+	report_upload_part(u);
+}
+
+static void
+report_upload_complete(struct report_upload *u)
+{
+	struct s3xml_part	*parts;
+	char			*why = NULL;
+	int			 i;
+
+	parts = xcalloc((size_t)u->nparts, sizeof *parts);
+	for (i = 0; i < u->nparts; i++) {
+		parts[i].number = i + 1;
+		parts[i].etag = u->etags[i];
+	}
+	buf_reset(&u->body);
+	if (s3xml_write_complete(&u->body, parts, (size_t)u->nparts,
+	    &why) != 0) {
+		free(parts);
+		report_upload_fail(u, NULL, "completing", why);
+		free(why);
+		return;
+	}
+	free(parts);
+	u->step = REPORT_COMPLETE;
+	report_upload_set_query(u, 0);
+	report_upload_call(u, "POST", u->files[u->cur].key,
+	    "application/xml", S3_ERROR_IN_200);
+}
+
+static void
+report_upload_done_cb(const struct s3_result *r, void *arg)
+{
+	struct report_upload	*u = arg;
+	char			*cause;
+	static const char *const what[] = {
+		[REPORT_PUT] = "uploading",
+		[REPORT_INITIATE] = "starting the multipart upload of",
+		[REPORT_PART] = "uploading a part of",
+		[REPORT_COMPLETE] = "completing the multipart upload of",
+		[REPORT_ABORT] = "aborting the multipart upload of",
+		[REPORT_MANIFEST] = "uploading",
+	};
+
+	u->call = NULL;
+	if (u->step == REPORT_ABORT) {
+		if (r->error_code != NULL)
+			log_warnx("report: aborting the multipart upload of "
+			    "s3://%s/%s: %s", u->bucket,
+			    u->files[u->cur].key, r->error_code);
+		cause = u->fail_cause;
+		u->fail_cause = NULL;
+		report_upload_finish(u, cause);
+		free(cause);
+		return;
+	}
+	if (r->error_code != NULL || r->status < 200 || r->status > 299) {
+		report_upload_fail(u, r, what[u->step], NULL);
+		return;
+	}
+
+	switch (u->step) {
+	case REPORT_INITIATE:
+		report_upload_initiated(u, r);
+		return;
+	case REPORT_PART:
+		if (r->etag == NULL || *r->etag == '\0') {
+			report_upload_fail(u, r, what[u->step],
+			    "no ETag in the answer");
+			return;
+		}
+		xasprintf(&u->etags[u->part - 1], "\"%s\"", r->etag);
+		if (u->part < u->nparts) {
+			u->part++;
+			report_upload_part(u);
+		} else
+			report_upload_complete(u);
+		return;
+	case REPORT_MANIFEST:
+		report_upload_finish(u, NULL);
+		return;
+	default:
+		/* A whole file is in place. */
+		report_upload_close_file(u);
+		u->cur++;
+		report_upload_next(u);
+		return;
+	}
+}
+
+static void
+report_upload_next(struct report_upload *u)
+{
+	struct report_upload_file	*f;
+
+	free(u->query);
+	u->query = NULL;
+	buf_reset(&u->body);
+	if (u->cur == u->nfiles) {
+		u->step = REPORT_MANIFEST;
+		buf_adds(&u->body, u->manifest);
+		report_upload_call(u, "PUT", u->manifest_key,
+		    "application/json", S3_CONTENT_MD5);
+		return;
+	}
+	f = &u->files[u->cur];
+	if (f->size <= REPORT_SINGLE_PUT_MAX) {
+		u->step = REPORT_PUT;
+		u->start = u->pos = 0;
+		u->len = f->size;
+		report_upload_call(u, "PUT", f->key, "text/csv", 0);
+		return;
+	}
+	u->step = REPORT_INITIATE;
+	u->query = xstrdup("uploads");
+	report_upload_call(u, "POST", f->key, "text/csv", 0);
+}
+
+struct report_upload *
+report_upload(struct s3 *s3, const struct job *j,
+    const struct report_files *rf, report_done_cb done_cb, void *arg)
+{
+	struct report_upload	*u;
+	struct report_spec	 rs;
+	char			*cause = NULL;
+	int			 i;
+
+	u = xcalloc(1, sizeof *u);
+	u->s3 = s3;
+	u->done_cb = done_cb;
+	u->arg = arg;
+	u->fd = -1;
+	buf_init(&u->body);
+	u->bucket = xstrdup(rf->bucket);
+	xasprintf(&u->manifest_key, "%s/manifest.json", rf->prefix);
+	u->manifest = report_manifest_json(rf);
+	/* The role and owner come from the spec report_write already read. */
+	if (report_spec_parse(j, &rs, &cause) == 0) {
+		u->role_arn = rs.role_arn;
+		u->owner = rs.owner;
+		rs.role_arn = rs.owner = NULL;
+		report_spec_free(&rs);
+	} else {
+		log_warnx("%s", cause);
+		free(cause);
+	}
+	for (i = 0; i < rf->nfiles && i < 2; i++) {
+		u->files[i].path = xstrdup(rf->files[i].path);
+		u->files[i].key = xstrdup(rf->files[i].key);
+		u->files[i].size = rf->files[i].size;
+	}
+	u->nfiles = i;
+	report_upload_next(u);
+	return (u);
+}
+
+/* Loose end of a cancelled multipart upload: abort it, log, forget. */
+struct report_abort {
+	char	*bucket;
+	char	*key;
+	char	*query;
+	char	*role_arn;
+};
+
+static void
+report_abort_done_cb(const struct s3_result *r, void *arg)
+{
+	struct report_abort	*a = arg;
+
+	if (r->error_code != NULL)
+		log_warnx("report: aborting the multipart upload of "
+		    "s3://%s/%s: %s", a->bucket, a->key, r->error_code);
+	free(a->bucket);
+	free(a->key);
+	free(a->query);
+	free(a->role_arn);
+	free(a);
+}
+
+void
+report_upload_cancel(struct report_upload *u)
+{
+	struct report_abort	*a;
+	struct s3_request	 req;
+
+	if (u == NULL)
+		return;
+	if (u->call != NULL)
+		s3_call_cancel(u->call);
+	u->call = NULL;
+	if (u->upload_id != NULL) {
+		a = xcalloc(1, sizeof *a);
+		a->bucket = xstrdup(u->bucket);
+		a->key = xstrdup(u->files[u->cur].key);
+		report_upload_set_query(u, 0);
+		a->query = xstrdup(u->query);
+		if (u->role_arn != NULL)
+			a->role_arn = xstrdup(u->role_arn);
+		memset(&req, 0, sizeof req);
+		req.method = "DELETE";
+		req.bucket = a->bucket;
+		req.key = a->key;
+		req.query = a->query;
+		req.role_arn = a->role_arn;
+		s3_call(u->s3, &req, report_abort_done_cb, a);
+	}
+	report_upload_free(u);
+}
