@@ -5,6 +5,8 @@
 #include <json-c/json.h>
 
 #include "s3batchd.h"
+#include "s3.h"
+#include "sched.h"
 #include "cfg.h"
 #include "cmd.h"
 #include "control.h"
@@ -19,6 +21,7 @@ cmd_status(struct ctl_req *req)
 {
 	struct server		*srv = req->srv;
 	struct json_object	*r, *jobs;
+	struct sched_stats	 ss;
 	uint64_t		 counts[JOB_NSTATUS];
 	char			*cause = NULL;
 	int			 i;
@@ -48,5 +51,75 @@ cmd_status(struct ctl_req *req)
 		json_object_object_add(jobs, job_status_name((enum job_status)i),
 		    json_object_new_int64((int64_t)counts[i]));
 	json_object_object_add(r, "Jobs", jobs);
+	sched_stats(srv->sched, &ss);
+	json_object_object_add(r, "TasksInFlight",
+	    json_object_new_int64((int64_t)ss.inflight));
+	json_object_object_add(r, "TasksSucceeded",
+	    json_object_new_int64((int64_t)ss.tasks_succeeded));
+	json_object_object_add(r, "TasksFailed",
+	    json_object_new_int64((int64_t)ss.tasks_failed));
 	ctl_reply(req, r);
+}
+
+struct cmd_check {
+	struct ctl_pending	*pending;
+	char			*endpoint;
+	uint64_t		 t0;
+};
+
+static void
+cmd_check_done_cb(const struct s3_result *r, void *arg)
+{
+	struct cmd_check	*c = arg;
+	struct json_object	*res;
+
+	if (r->error_code != NULL) {
+		ctl_pending_error(c->pending, ERR_BAD_REQUEST, "endpoint %s: "
+		    "%s%s%s (HTTP %d, %d attempts)", c->endpoint,
+		    r->error_code, r->error_message != NULL ? ": " : "",
+		    r->error_message != NULL ? r->error_message : "",
+		    r->status, r->attempts);
+	} else {
+		res = json_object_new_object();
+		json_object_object_add(res, "Endpoint",
+		    json_object_new_string(c->endpoint));
+		json_object_object_add(res, "HTTPStatusCode",
+		    json_object_new_int(r->status));
+		json_object_object_add(res, "Attempts",
+		    json_object_new_int(r->attempts));
+		json_object_object_add(res, "Milliseconds", json_object_new_int64(
+		    (int64_t)(time_mono_ms() - c->t0)));
+		if (r->request_id != NULL)
+			json_object_object_add(res, "RequestId",
+			    json_object_new_string(r->request_id));
+		ctl_pending_reply(c->pending, res);
+	}
+	free(c->endpoint);
+	free(c);
+}
+
+void
+cmd_check_endpoint(struct ctl_req *req)
+{
+	struct json_object	*v;
+	struct cmd_check	*c;
+	const char		*name = NULL;
+
+	if (json_object_object_get_ex(req->args, "Endpoint", &v) &&
+	    json_object_is_type(v, json_type_string))
+		name = json_object_get_string(v);
+	if (name == NULL) {
+		ctl_reply_error(req, ERR_BAD_REQUEST, "Endpoint: required");
+		return;
+	}
+	if (cfg_endpoint_find(req->srv->cfg, name) == NULL) {
+		ctl_reply_error(req, ERR_NO_SUCH_ENDPOINT, "no [endpoint %.64s] "
+		    "in %s", name, req->srv->cfg_path);
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->endpoint = xstrdup(name);
+	c->t0 = time_mono_ms();
+	c->pending = ctl_defer(req);
+	s3_check_endpoint(req->srv->s3, name, cmd_check_done_cb, c);
 }

@@ -23,9 +23,12 @@
 #include "cfg.h"
 #include "cmd.h"
 #include "control.h"
+#include "fetch.h"
 #include "job.h"
 #include "jobspec.h"
+#include "manifest.h"
 #include "model.h"
+#include "op.h"
 #include "protocol.h"
 #include "server.h"
 #include "store.h"
@@ -316,6 +319,32 @@ static const struct ctl_stream_ops cmd_spool_ops = {
 	cmd_spool_abort,
 };
 
+/* The operation's own parameter checks, as the scheduler will compile them. */
+static int
+cmd_check_operation(struct ctl_req *req, struct json_object *spec)
+{
+	const struct op_def	*op;
+	struct json_object	*ops, *params;
+	const char		*name = jobspec_operation_name(spec);
+	char			*cause = NULL;
+	void			*ctx = NULL;
+
+	if ((op = op_find(name)) == NULL) {
+		ctl_reply_error(req, ERR_BAD_REQUEST, "Operation.%s: this "
+		    "s3batchd does not run that operation yet", name);
+		return (-1);
+	}
+	json_object_object_get_ex(spec, "Operation", &ops);
+	json_object_object_get_ex(ops, name, &params);
+	if (op->compile(params, spec, &ctx, &cause) != 0) {
+		ctl_reply_error(req, ERR_BAD_REQUEST, "%s", cause);
+		free(cause);
+		return (-1);
+	}
+	op->free(ctx);
+	return (0);
+}
+
 void
 cmd_create_job(struct ctl_req *req)
 {
@@ -339,10 +368,23 @@ cmd_create_job(struct ctl_req *req)
 		ctl_reply_error(req, ERR_BAD_REQUEST, "%s", cause);
 		goto out;
 	}
+	if (cmd_check_operation(req, spec) != 0)
+		goto out;
 	if (cmd_idempotent(req, spec))
 		goto out;
 
 	if (stream) {
+		if (json_object_object_get_ex(spec, "Manifest", &v) &&
+		    json_object_object_get_ex(v, "Spec", &v) &&
+		    json_object_object_get_ex(v, "Format", &v) &&
+		    strcmp(json_object_get_string(v),
+		    MANIFEST_FORMAT_CSV_NAME) != 0) {
+			ctl_reply_error(req, ERR_BAD_REQUEST, "Manifest.Spec."
+			    "Format: a manifest streamed by s3batchctl must be "
+			    "%s; an inventory report is read from S3",
+			    MANIFEST_FORMAT_CSV_NAME);
+			goto out;
+		}
 		sp = xcalloc(1, sizeof *sp);
 		sp->srv = srv;
 		sp->spec = json_object_get(spec);
@@ -361,25 +403,27 @@ cmd_create_job(struct ctl_req *req)
 	}
 
 	/*
-	 * A manifest on S3 or a generator is read by the S3 engine, which
-	 * this build does not have yet: keep the job, say why it waits.
+	 * A manifest on S3 is downloaded while the job waits in New. A
+	 * generated one needs the listing engine, which this s3batchd does
+	 * not have yet: keep the job and say why it waits.
 	 */
 	kind = json_object_object_get_ex(spec, "ManifestGenerator", NULL) ?
 	    JOB_MANIFEST_GENERATOR : JOB_MANIFEST_S3;
 	cmd_job_init(&j, spec, kind);
 	j.status_reason = xstrdup(kind == JOB_MANIFEST_S3 ?
-	    "Waiting: reading a manifest from S3 needs the S3 engine, which "
-	    "this s3batchd does not have yet" :
-	    "Waiting: generating a manifest needs the S3 engine, which this "
-	    "s3batchd does not have yet");
+	    "Downloading the manifest from S3" :
+	    "Waiting: ManifestGenerator is not supported by this s3batchd "
+	    "yet");
 	if (cmd_job_store(req, &j, JOB_NEW, cmd_spec_tags(spec), &cause) != 0) {
 		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
 		job_clear(&j);
 		goto out;
 	}
-	log_job(LOG_INFO, j.id, "created by uid %u: %s, waiting for the S3 "
-	    "engine", (unsigned)req->uid, j.operation);
+	log_job(LOG_INFO, j.id, "created by uid %u: %s, manifest on S3",
+	    (unsigned)req->uid, j.operation);
 	cmd_reply_job_id(req, j.id);
+	if (kind == JOB_MANIFEST_S3)
+		fetch_start(req->srv, j.id);
 	job_clear(&j);
 out:
 	free(cause);

@@ -14,5 +14,7 @@ void	cmd_put_job_tagging(struct ctl_req *);
 void	cmd_delete_job_tagging(struct ctl_req *);
 void	cmd_clone_job(struct ctl_req *);
 void	cmd_status(struct ctl_req *);
+void	cmd_report(struct ctl_req *);
+void	cmd_check_endpoint(struct ctl_req *);
 
 #endif /* CMD_H */

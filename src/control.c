@@ -52,7 +52,12 @@ static const struct ctl_cmd {
 	{ "delete-job-tagging",	 CTL_MUTATING,	cmd_delete_job_tagging },
 	{ "clone-job",		 CTL_MUTATING,	cmd_clone_job },
 	{ "status",		 0,		cmd_status },
+	{ "report",		 0,		cmd_report },
+	{ "check-endpoint",	 CTL_MUTATING,	cmd_check_endpoint },
 };
+
+#define CTL_OUT_CHUNK		(256 * 1024)	/* bytes per frame we send */
+#define CTL_OUT_LOW		(1024 * 1024)	/* produce below this */
 
 enum ctl_state {
 	CTL_LINE,		/* waiting for a request line */
@@ -75,6 +80,11 @@ struct ctl_conn {
 	char				*stream_cmd;
 	const struct ctl_stream_ops	*stream_ops;
 	void				*stream_arg;
+	/* A stream we send, and a reply we owe. */
+	const struct ctl_stream_out_ops	*out_ops;
+	void				*out_arg;
+	int64_t				 out_id;
+	struct ctl_pending		*pending;
 	struct ctl_conn			*next;
 	struct ctl_conn			*prev;
 };
@@ -87,7 +97,14 @@ struct control {
 	size_t			 nconns;
 };
 
+struct ctl_pending {
+	struct ctl_conn		*conn;		/* NULL: the client left */
+	int64_t			 id;
+	char			*cmd;
+};
+
 static void	ctl_conn_free(struct ctl_conn *);
+static void	ctl_out_pump(struct ctl_conn *);
 
 static void
 ctl_send(struct ctl_conn *c, struct json_object *msg)
@@ -197,6 +214,135 @@ ctl_stream_in(struct ctl_req *req, const struct ctl_stream_ops *ops, void *arg)
 	json_object_object_add(msg, "continue", json_object_new_boolean(1));
 	ctl_send(c, msg);
 	json_object_put(msg);
+}
+
+void
+ctl_stream_out(struct ctl_req *req, const struct ctl_stream_out_ops *ops,
+    void *arg)
+{
+	struct ctl_conn		*c = req->conn;
+	struct json_object	*msg;
+
+	req->replied = 1;
+	c->out_ops = ops;
+	c->out_arg = arg;
+	c->out_id = req->id;
+	/* No more requests are read until the stream is out. */
+	bufferevent_disable(c->bev, EV_READ);
+	msg = ctl_envelope(req->id, 1);
+	json_object_object_add(msg, "stream", json_object_new_boolean(1));
+	ctl_send(c, msg);
+	json_object_put(msg);
+	ctl_out_pump(c);
+}
+
+static void
+ctl_out_end(struct ctl_conn *c)
+{
+	if (c->out_ops != NULL)
+		c->out_ops->free(c->out_arg);
+	c->out_ops = NULL;
+	c->out_arg = NULL;
+	if (!c->closing)
+		bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Fill the output while it is below the low mark, one frame at a time. */
+static void
+ctl_out_pump(struct ctl_conn *c)
+{
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct json_object	*result = NULL, *msg;
+	struct buf		 b;
+	char			*cause = NULL, hdr[64];
+	int			 r = 0;
+
+	buf_init(&b);
+	while (c->out_ops != NULL && evbuffer_get_length(out) < CTL_OUT_LOW) {
+		buf_reset(&b);
+		while (r == 0 && b.len < CTL_OUT_CHUNK)
+			r = c->out_ops->produce(c->out_arg, &b, &result, &cause);
+		if (b.len != 0) {
+			snprintf(hdr, sizeof hdr, "{\"chunk\":%zu}\n", b.len);
+			evbuffer_add(out, hdr, strlen(hdr));
+			evbuffer_add(out, b.data, b.len);
+		}
+		if (r == 0)
+			continue;
+		evbuffer_add(out, "{\"chunk\":0}\n", 12);
+		if (r < 0) {
+			ctl_send_error(c, c->out_id, ERR_INTERNAL, cause);
+			free(cause);
+		} else {
+			msg = ctl_envelope(c->out_id, 1);
+			json_object_object_add(msg, "result", result != NULL ?
+			    result : json_object_new_object());
+			ctl_send(c, msg);
+			json_object_put(msg);
+		}
+		ctl_out_end(c);
+	}
+	buf_free(&b);
+}
+
+struct ctl_pending *
+ctl_defer(struct ctl_req *req)
+{
+	struct ctl_pending	*p;
+
+	req->replied = 1;
+	p = xcalloc(1, sizeof *p);
+	p->conn = req->conn;
+	p->id = req->id;
+	p->cmd = xstrdup(req->cmd);
+	req->conn->pending = p;
+	/* One request at a time: read the next once this one is answered. */
+	bufferevent_disable(req->conn->bev, EV_READ);
+	return (p);
+}
+
+static void
+ctl_pending_done(struct ctl_pending *p)
+{
+	if (p->conn != NULL) {
+		p->conn->pending = NULL;
+		if (!p->conn->closing)
+			bufferevent_enable(p->conn->bev, EV_READ);
+	}
+	free(p->cmd);
+	free(p);
+}
+
+void
+ctl_pending_reply(struct ctl_pending *p, struct json_object *result)
+{
+	struct json_object	*msg;
+
+	if (p->conn != NULL) {
+		msg = ctl_envelope(p->id, 1);
+		json_object_object_add(msg, "result", result != NULL ? result :
+		    json_object_new_object());
+		ctl_send(p->conn, msg);
+		json_object_put(msg);
+	} else
+		json_object_put(result);
+	ctl_pending_done(p);
+}
+
+void
+ctl_pending_error(struct ctl_pending *p, const char *code, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*message;
+
+	va_start(ap, fmt);
+	xvasprintf(&message, fmt, ap);
+	va_end(ap);
+	if (p->conn != NULL)
+		ctl_send_error(p->conn, p->id, code, message);
+	free(message);
+	ctl_pending_done(p);
 }
 
 static struct json_object *
@@ -463,8 +609,13 @@ ctl_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctl_conn	*c = arg;
 
-	if (c->closing)
-		ctl_conn_free(c);
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			ctl_conn_free(c);
+		return;
+	}
+	if (c->out_ops != NULL)
+		ctl_out_pump(c);
 }
 
 static void
@@ -486,6 +637,10 @@ ctl_conn_free(struct ctl_conn *c)
 
 	if (c->stream_ops != NULL)
 		c->stream_ops->abort(c->stream_arg);
+	if (c->out_ops != NULL)
+		c->out_ops->free(c->out_arg);
+	if (c->pending != NULL)
+		c->pending->conn = NULL;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -538,6 +693,8 @@ ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		fatalx("control: bufferevent_socket_new");
 	bufferevent_setcb(c->bev, ctl_read_cb, ctl_write_cb, ctl_event_cb, c);
 	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	/* The write callback fires when a stream's output runs low. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, CTL_OUT_LOW / 2, 0);
 	bufferevent_enable(c->bev, EV_READ|EV_WRITE);
 	c->next = ctl->conns;
 	if (ctl->conns != NULL)

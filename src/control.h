@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct evbuffer;
 struct json_object;
 struct server;
@@ -37,6 +38,21 @@ struct ctl_stream_ops {
 	void	(*abort)(void *);
 };
 
+/*
+ * What produces a stream of bytes for the client (s3batchctl report):
+ * called whenever the connection can take more; append to the buffer and
+ * return 0 for more to come, 1 when done (then *result, if set, is the final
+ * reply's result), -1 with *cause to fail.
+ */
+struct ctl_stream_out_ops {
+	int	(*produce)(void *, struct buf *, struct json_object **,
+		    char **);
+	void	(*free)(void *);
+};
+
+/* A reply that comes later (after S3 answers). */
+struct ctl_pending;
+
 struct control	*control_new(struct server *, char **);
 void		 control_free(struct control *);
 size_t		 control_connections(const struct control *);
@@ -45,6 +61,15 @@ size_t		 control_connections(const struct control *);
 void		 ctl_reply(struct ctl_req *, struct json_object *);
 void		 ctl_reply_error(struct ctl_req *, const char *, const char *,
 		     ...) __attribute__((__format__(__printf__, 3, 4)));
+/* Send a stream: {"stream":true}, chunk frames, then the final reply. */
+void		 ctl_stream_out(struct ctl_req *,
+		     const struct ctl_stream_out_ops *, void *);
+/* Reply later: the request keeps its connection until then. */
+struct ctl_pending *ctl_defer(struct ctl_req *);
+void		 ctl_pending_reply(struct ctl_pending *, struct json_object *);
+void		 ctl_pending_error(struct ctl_pending *, const char *,
+		     const char *, ...)
+		     __attribute__((__format__(__printf__, 3, 4)));
 /* Accept a stream: sends {"continue":true} and routes chunks to ops. */
 void		 ctl_stream_in(struct ctl_req *, const struct ctl_stream_ops *,
 		     void *);

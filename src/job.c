@@ -248,6 +248,7 @@ static struct json_object *
 job_progress(const struct job *j)
 {
 	struct json_object	*p, *t;
+	uint64_t		 active, now;
 
 	p = json_object_new_object();
 	json_object_object_add(p, "TotalNumberOfTasks",
@@ -256,9 +257,13 @@ job_progress(const struct job *j)
 	    json_object_new_int64((int64_t)j->succeeded));
 	json_object_object_add(p, "NumberOfTasksFailed",
 	    json_object_new_int64((int64_t)j->failed));
+	/* The stint under way counts too. */
+	active = j->active_ms;
+	if (j->status == JOB_ACTIVE && (now = time_now_ms()) > j->status_ms)
+		active += now - j->status_ms;
 	t = json_object_new_object();
 	json_object_object_add(t, "ElapsedTimeInActiveSeconds",
-	    json_object_new_int64((int64_t)(j->active_ms / 1000)));
+	    json_object_new_int64((int64_t)(active / 1000)));
 	json_object_object_add(p, "Timers", t);
 	return (p);
 }

@@ -78,6 +78,9 @@ log_emit(int pri, const char *job_id, const char *msg)
 		syslog(pri, "%s", msg);
 }
 
+static void log_vlog(int, const char *, int, const char *, va_list)
+    printflike(4, 0);
+
 static void
 log_vlog(int pri, const char *job_id, int with_errno, const char *fmt,
     va_list ap)

@@ -18,6 +18,14 @@
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
+/* glibc's sys/queue.h lacks the _SAFE iterators. */
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
 /* xmalloc.c: allocation that cannot fail (out of memory is fatal). */
 void		*xmalloc(size_t);
 void		*xcalloc(size_t, size_t);
@@ -26,7 +34,7 @@ void		*xreallocarray(void *, size_t, size_t);
 char		*xstrdup(const char *);
 char		*xstrndup(const char *, size_t);
 int		 xasprintf(char **, const char *, ...) printflike(2, 3);
-int		 xvasprintf(char **, const char *, va_list);
+int		 xvasprintf(char **, const char *, va_list) printflike(2, 0);
 /* Zero then free: for anything that held a secret. */
 void		 freezero_str(char *);
 void		 explicit_wipe(void *, size_t);

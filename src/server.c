@@ -22,7 +22,10 @@
 #include "s3batchd.h"
 #include "cfg.h"
 #include "control.h"
+#include "fetch.h"
 #include "job.h"
+#include "s3.h"
+#include "sched.h"
 #include "sdnotify.h"
 #include "server.h"
 #include "store.h"
@@ -91,7 +94,8 @@ server_control_group(struct server *srv, const struct cfg *cfg, char **cause)
 void
 server_job_changed(struct server *srv, const char *id)
 {
-	log_debug("job %s changed", id);
+	if (srv->sched != NULL)
+		sched_job_changed(srv->sched, id);
 }
 
 static void
@@ -264,7 +268,15 @@ server_reload(struct server *srv)
 	    server_control_group(srv, cfg, &cause) != 0) {
 		log_warnx("reload: %s; keeping the running configuration",
 		    cause);
-		server_control_group(srv, srv->cfg, NULL);
+		free(cause);
+		cause = NULL;
+		server_control_group(srv, srv->cfg, &cause);
+		cfg_free(cfg);
+		goto out;
+	}
+	if (s3_reconfigure(srv->s3, cfg, &cause) != 0) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    cause);
 		cfg_free(cfg);
 		goto out;
 	}
@@ -276,6 +288,14 @@ server_reload(struct server *srv)
 out:
 	free(cause);
 	sdnotify_ready();
+}
+
+static void
+server_drained(void *arg)
+{
+	struct server	*srv = arg;
+
+	event_base_loopexit(srv->base, NULL);
 }
 
 static void
@@ -291,7 +311,8 @@ server_signal(evutil_socket_t sig, short events, void *arg)
 		log_info("received %s: stopping", strsignal((int)sig));
 		srv->stopping = 1;
 		sdnotify_stopping();
-		event_base_loopexit(srv->base, NULL);
+		sched_drain(srv->sched, srv->cfg->drain_timeout_ms,
+		    server_drained, srv);
 		break;
 	case SIGHUP:
 		log_info("received SIGHUP: reloading %s", srv->cfg_path);
@@ -335,7 +356,9 @@ server_clean_spool(struct server *srv)
 			continue;
 		len = strlen(de->d_name);
 		keep = 0;
-		if (len == 40 && strcmp(de->d_name + 36, ".csv") == 0) {
+		/* <id>.csv, <id>.manifest.json, <id>.data.N.gz; not .part. */
+		if (len > 37 && de->d_name[36] == '.' &&
+		    (len < 5 || strcmp(de->d_name + len - 5, ".part") != 0)) {
 			memcpy(id, de->d_name, 36);
 			id[36] = '\0';
 			if (store_job_get(srv->store, id, &j, &cause) == 0) {
@@ -433,6 +456,32 @@ server_recover(struct server *srv)
 	free(r.jobs);
 }
 
+/* New jobs whose manifest is on S3 download it again. */
+static void
+server_fetch_new(struct server *srv)
+{
+	struct server_recover	 r;
+	char			*cause = NULL;
+	size_t			 i;
+
+	memset(&r, 0, sizeof r);
+	r.srv = srv;
+	do {
+		r.n = 0;
+		if (store_job_list(srv->store, 1U << JOB_NEW, r.last,
+		    SERVER_LIST_PAGE, server_recover_cb, &r, &cause) != 0) {
+			log_warnx("%s", cause);
+			free(cause);
+			break;
+		}
+	} while (r.n == SERVER_LIST_PAGE);
+	for (i = 0; i < r.njobs; i++) {
+		if (r.jobs[i].manifest == JOB_MANIFEST_S3)
+			fetch_start(srv, r.jobs[i].id);
+	}
+	free(r.jobs);
+}
+
 int
 server_init(struct server *srv, const char *cfg_path, struct cfg *cfg,
     int debug)
@@ -473,8 +522,13 @@ server_init(struct server *srv, const char *cfg_path, struct cfg *cfg,
 	server_clean_spool(srv);
 	server_recover(srv);
 	server_timers(srv);
+	if ((srv->s3 = s3_new(srv->base, cfg, &cause)) == NULL)
+		goto fail;
+	srv->sched = sched_new(srv, srv->s3);
 	if ((srv->control = control_new(srv, &cause)) == NULL)
 		goto fail;
+	sched_start(srv->sched);
+	server_fetch_new(srv);
 
 	for (i = 0; i < nitems(server_signals); i++) {
 		srv->ev_signal[i] = evsignal_new(srv->base, server_signals[i],
@@ -514,7 +568,10 @@ server_free(struct server *srv)
 	size_t	i;
 
 	control_free(srv->control);
+	fetch_free_all(srv);
 	worker_free(srv->worker);
+	sched_free(srv->sched);
+	s3_free(srv->s3);
 	for (i = 0; i < nitems(srv->ev_signal); i++) {
 		if (srv->ev_signal[i] != NULL)
 			event_free(srv->ev_signal[i]);

@@ -12,6 +12,8 @@ struct cfg;
 struct store;
 struct control;
 struct worker;
+struct s3;
+struct sched;
 
 struct server {
 	struct event_base	*base;
@@ -20,6 +22,8 @@ struct server {
 	struct store		*store;
 	struct control		*control;
 	struct worker		*worker;
+	struct s3		*s3;
+	struct sched		*sched;
 	struct event		*ev_timer;
 	struct event		*ev_watchdog;
 	struct event		*ev_signal[4];

@@ -267,3 +267,31 @@ store_task_list(struct store *st, int64_t job, int64_t after, int max,
 	return (st->backend->task_list(st->impl, job, after, max, failed_only,
 	    cb, arg, cause));
 }
+
+int
+store_task_window(struct store *st, int64_t job, int64_t after, int max,
+    store_task_cb cb, void *arg, char **cause)
+{
+	return (st->backend->task_window(st->impl, job, after, max, cb, arg,
+	    cause));
+}
+
+int
+store_task_result(struct store *st, int64_t job, const struct store_task *t,
+    char **cause)
+{
+	return (st->backend->task_result(st->impl, job, t, cause));
+}
+
+int
+store_job_progress(struct store *st, const struct job *j, char **cause)
+{
+	return (st->backend->job_progress(st->impl, j, cause));
+}
+
+int
+store_task_counts(struct store *st, int64_t job, uint64_t counts[4],
+    char **cause)
+{
+	return (st->backend->task_counts(st->impl, job, counts, cause));
+}

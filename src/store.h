@@ -82,6 +82,16 @@ struct store_backend {
 			     uint64_t *, char **);
 	int		 (*task_list)(void *, int64_t, int64_t, int, int,
 			     store_task_cb, void *, char **);
+	/* Pending tasks of a job after a position, in order. */
+	int		 (*task_window)(void *, int64_t, int64_t, int,
+			     store_task_cb, void *, char **);
+	/* A task's final result (state, attempts, status, code, message). */
+	int		 (*task_result)(void *, int64_t,
+			     const struct store_task *, char **);
+	/* The progress counters of a job, nothing else of its row. */
+	int		 (*job_progress)(void *, const struct job *, char **);
+	/* Tasks by state, counted (for recovery of progress counters). */
+	int		 (*task_counts)(void *, int64_t, uint64_t [4], char **);
 };
 
 extern const struct store_backend store_sqlite_backend;
@@ -133,6 +143,14 @@ int		 store_tasks_clone(struct store *, int64_t, int64_t, int,
 		     uint64_t *, char **);
 int		 store_task_list(struct store *, int64_t, int64_t, int, int,
 		     store_task_cb, void *, char **);
+int		 store_task_window(struct store *, int64_t, int64_t, int,
+		     store_task_cb, void *, char **);
+int		 store_task_result(struct store *, int64_t,
+		     const struct store_task *, char **);
+int		 store_job_progress(struct store *, const struct job *,
+		     char **);
+int		 store_task_counts(struct store *, int64_t, uint64_t [4],
+		     char **);
 
 /* The uid recorded for what the daemon does by itself. */
 #define STORE_UID_DAEMON	((uid_t)-1)

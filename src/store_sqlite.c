@@ -94,6 +94,10 @@ enum store_sqlite_stmt {
 	STMT_TASKS_CLONE_FAILED,
 	STMT_TASK_LIST,
 	STMT_TASK_LIST_FAILED,
+	STMT_TASK_WINDOW,
+	STMT_TASK_RESULT,
+	STMT_JOB_PROGRESS,
+	STMT_TASK_COUNTS,
 	STMT_COUNT
 };
 
@@ -149,6 +153,17 @@ static const char *const store_sqlite_sql[STMT_COUNT] = {
 	    "etag, state, attempts, http_status, result_code, result_message "
 	    "FROM tasks WHERE id > ?1 + ?3 AND id < ?2 AND state = 3 "
 	    "ORDER BY id LIMIT ?4",
+	[STMT_TASK_WINDOW] = "SELECT id - ?1, bucket, key, version_id, etag, "
+	    "state, attempts, http_status, result_code, result_message "
+	    "FROM tasks WHERE id > ?1 + ?3 AND id < ?2 AND state < 2 "
+	    "ORDER BY id LIMIT ?4",
+	[STMT_TASK_RESULT] = "UPDATE tasks SET state = ?2, attempts = ?3, "
+	    "http_status = ?4, result_code = ?5, result_message = ?6, "
+	    "etag = coalesce(etag, ?7) WHERE id = ?1",
+	[STMT_JOB_PROGRESS] = "UPDATE jobs SET total_tasks = ?21, "
+	    "succeeded = ?22, failed = ?23 WHERE rowid = ?1",
+	[STMT_TASK_COUNTS] = "SELECT state, count(*) FROM tasks WHERE "
+	    "id > ?1 AND id < ?2 GROUP BY state",
 };
 
 struct store_sqlite {
@@ -743,6 +758,87 @@ store_sqlite_task_list(void *arg, int64_t job, int64_t after, int max,
 	return (0);
 }
 
+static int
+store_sqlite_task_window(void *arg, int64_t job, int64_t after, int max,
+    store_task_cb cb, void *cbarg, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_TASK_WINDOW);
+	struct store_task	 t;
+	int			 r;
+
+	sqlite3_bind_int64(st, 1, TASK_ID(job, 0));
+	sqlite3_bind_int64(st, 2, TASK_ID(job + 1, 0));
+	sqlite3_bind_int64(st, 3, after);
+	sqlite3_bind_int(st, 4, max);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof t);
+		t.seq = sqlite3_column_int64(st, 0);
+		t.bucket = (const char *)sqlite3_column_text(st, 1);
+		t.key = sqlite3_column_blob(st, 2);
+		t.key_len = (size_t)sqlite3_column_bytes(st, 2);
+		t.version_id = (const char *)sqlite3_column_text(st, 3);
+		t.etag = (const char *)sqlite3_column_text(st, 4);
+		t.state = (enum task_state)sqlite3_column_int(st, 5);
+		t.attempts = sqlite3_column_int(st, 6);
+		if (cb(&t, cbarg) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		return (store_sqlite_error(s, "reading tasks", cause));
+	return (0);
+}
+
+static int
+store_sqlite_task_result(void *arg, int64_t job, const struct store_task *t,
+    char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_TASK_RESULT);
+
+	sqlite3_bind_int64(st, 1, TASK_ID(job, t->seq));
+	sqlite3_bind_int(st, 2, (int)t->state);
+	sqlite3_bind_int(st, 3, t->attempts);
+	sqlite3_bind_int(st, 4, t->http_status);
+	store_sqlite_bind_text(st, 5, t->result_code);
+	store_sqlite_bind_text(st, 6, t->result_message);
+	store_sqlite_bind_text(st, 7, t->etag);
+	return (store_sqlite_step_done(s, st, "storing a task result", cause));
+}
+
+static int
+store_sqlite_job_progress(void *arg, const struct job *j, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_JOB_PROGRESS);
+
+	store_sqlite_bind_job(st, j);
+	return (store_sqlite_step_done(s, st, "storing progress", cause));
+}
+
+static int
+store_sqlite_task_counts(void *arg, int64_t job, uint64_t counts[4],
+    char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_TASK_COUNTS);
+	int			 r, state;
+
+	memset(counts, 0, 4 * sizeof counts[0]);
+	sqlite3_bind_int64(st, 1, TASK_ID(job, 0));
+	sqlite3_bind_int64(st, 2, TASK_ID(job + 1, 0));
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		state = sqlite3_column_int(st, 0);
+		if (state >= 0 && state < 4)
+			counts[state] = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return (store_sqlite_error(s, "counting tasks", cause));
+	return (0);
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.open = store_sqlite_open,
@@ -765,4 +861,8 @@ const struct store_backend store_sqlite_backend = {
 	.tasks_delete = store_sqlite_tasks_delete,
 	.tasks_clone = store_sqlite_tasks_clone,
 	.task_list = store_sqlite_task_list,
+	.task_window = store_sqlite_task_window,
+	.task_result = store_sqlite_task_result,
+	.job_progress = store_sqlite_job_progress,
+	.task_counts = store_sqlite_task_counts,
 };

@@ -8,6 +8,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@
 
 #include "s3batchd.h"
 #include "cfg.h"
+#include "fetch.h"
 #include "job.h"
 #include "manifest.h"
 #include "server.h"
@@ -34,6 +36,9 @@
 struct worker_item {
 	enum worker_kind	 kind;
 	char			 id[37];
+	void			 (*fn)(struct store *, void *);
+	void			 (*fn_done)(void *);
+	void			*arg;
 	struct worker_item	*next;
 };
 
@@ -118,6 +123,104 @@ worker_row_cb(const struct manifest_row *row, void *arg, char **cause)
 	return (0);
 }
 
+/* Read one file into a parser (plain CSV, or gzip'd inventory data). */
+static int
+worker_feed_file(struct worker *w, const char *path, struct manifest_csv *csv,
+    struct manifest_gunzip *gz, struct worker_prepare *p, char *buf,
+    char **cause)
+{
+	ssize_t	n;
+	int	fd, r = -1;
+
+	if ((fd = open(path, O_RDONLY|O_CLOEXEC)) == -1) {
+		xasprintf(cause, "the manifest is gone from the spool (%s: "
+		    "%s)", path, strerror(errno));
+		return (-1);
+	}
+	for (;;) {
+		n = read(fd, buf, WORKER_READ_SIZE);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			xasprintf(cause, "reading %s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((gz != NULL ? manifest_gunzip_feed(gz, buf, (size_t)n,
+		    worker_row_cb, p, cause) : manifest_csv_feed(csv, buf,
+		    (size_t)n, worker_row_cb, p, cause)) != 0)
+			goto out;
+		if (__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
+			xasprintf(cause, "the daemon is stopping");
+			p->stopped = 1;
+			goto out;
+		}
+	}
+	if ((gz != NULL ? manifest_gunzip_finish(gz, worker_row_cb, p, cause) :
+	    manifest_csv_finish(csv, worker_row_cb, p, cause)) != 0)
+		goto out;
+	r = 0;
+out:
+	close(fd);
+	return (r);
+}
+
+/*
+ * An inventory report: its manifest.json and data files were downloaded
+ * into the spool; each data file's size and MD5 are checked as it is read.
+ */
+static int
+worker_read_inventory(struct worker *w, struct job *j,
+    struct worker_prepare *p, char *buf, char **cause)
+{
+	struct manifest_inventory	*inv = NULL;
+	struct manifest_csv		*csv = NULL;
+	struct manifest_gunzip		*gz = NULL;
+	struct buf			 json;
+	char				*path;
+	ssize_t				 n;
+	size_t				 i;
+	int				 fd, r = -1;
+
+	buf_init(&json);
+	path = fetch_inventory_json_path(w->state_dir, j->id);
+	if ((fd = open(path, O_RDONLY|O_CLOEXEC)) == -1) {
+		xasprintf(cause, "the inventory manifest.json is gone from "
+		    "the spool (%s)", strerror(errno));
+		free(path);
+		return (-1);
+	}
+	free(path);
+	while ((n = read(fd, buf, WORKER_READ_SIZE)) > 0)
+		buf_add(&json, buf, (size_t)n);
+	close(fd);
+	if (manifest_inventory_parse(json.data, json.len, &inv, cause) != 0)
+		goto out;
+	for (i = 0; i < inv->nfiles; i++) {
+		if ((csv = manifest_inventory_csv_new(inv, inv->files[i].key,
+		    cause)) == NULL)
+			goto out;
+		gz = manifest_gunzip_new(csv, &inv->files[i]);
+		path = fetch_inventory_file_path(w->state_dir, j->id, i);
+		r = worker_feed_file(w, path, csv, gz, p, buf, cause);
+		free(path);
+		manifest_gunzip_free(gz);
+		manifest_csv_free(csv);
+		csv = NULL;
+		if (r != 0)
+			goto out;
+		r = -1;
+	}
+	r = 0;
+out:
+	buf_free(&json);
+	if (inv != NULL)
+		manifest_inventory_free(inv);
+	return (r);
+}
+
 /* Feed the spool file to the manifest parser inside batched transactions. */
 static int
 worker_read_spool(struct worker *w, struct job *j, struct worker_prepare *p,
@@ -129,8 +232,7 @@ worker_read_spool(struct worker *w, struct job *j, struct worker_prepare *p,
 	const char		*fields[MANIFEST_MAX_FIELDS];
 	size_t			 nfields;
 	char			*path, *buf = NULL;
-	ssize_t			 n;
-	int			 fd = -1, r = -1;
+	int			 r = -1;
 
 	spec = json_tokener_parse(j->spec);
 	if (spec == NULL ||
@@ -142,22 +244,6 @@ worker_read_spool(struct worker *w, struct job *j, struct worker_prepare *p,
 	if (manifest_fields_from_spec(mspec, &format, fields, &nfields,
 	    cause) != 0)
 		goto out;
-	if (format != MANIFEST_FORMAT_CSV) {
-		xasprintf(cause, "a local manifest file must be in the "
-		    "S3BatchOperations_CSV_20180820 format");
-		goto out;
-	}
-	if ((csv = manifest_csv_new(fields, nfields, cause)) == NULL)
-		goto out;
-	path = worker_spool_path(w->state_dir, j->id, 0);
-	fd = open(path, O_RDONLY|O_CLOEXEC);
-	if (fd == -1) {
-		xasprintf(cause, "the streamed manifest is gone (%s: %s)",
-		    path, strerror(errno));
-		free(path);
-		goto out;
-	}
-	free(path);
 	buf = xmalloc(WORKER_READ_SIZE);
 	/*
 	 * The batches need not survive a power cut: a job still Preparing
@@ -167,40 +253,25 @@ worker_read_spool(struct worker *w, struct job *j, struct worker_prepare *p,
 	if (store_set_durable(w->store, 0, cause) != 0 ||
 	    store_begin(w->store, cause) != 0)
 		goto out;
-	for (;;) {
-		n = read(fd, buf, WORKER_READ_SIZE);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			xasprintf(cause, "reading the spooled manifest: %s",
-			    strerror(errno));
-			store_rollback(w->store);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (manifest_csv_feed(csv, buf, (size_t)n, worker_row_cb, p,
-		    cause) != 0) {
-			store_rollback(w->store);
-			goto out;
-		}
-		if (__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
-			xasprintf(cause, "the daemon is stopping");
-			p->stopped = 1;
-			store_rollback(w->store);
-			goto out;
-		}
+	if (format == MANIFEST_FORMAT_INVENTORY)
+		r = worker_read_inventory(w, j, p, buf, cause);
+	else if ((csv = manifest_csv_new(fields, nfields, cause)) == NULL)
+		r = -1;
+	else {
+		path = worker_spool_path(w->state_dir, j->id, 0);
+		r = worker_feed_file(w, path, csv, NULL, p, buf, cause);
+		free(path);
 	}
-	if (manifest_csv_finish(csv, worker_row_cb, p, cause) != 0) {
+	if (r != 0) {
 		store_rollback(w->store);
+		r = -1;
 		goto out;
 	}
+	r = -1;
 	if (store_commit(w->store, cause) != 0)
 		goto out;
 	r = 0;
 out:
-	if (fd != -1)
-		close(fd);
 	if (r != 0)
 		store_set_durable(w->store, 1, NULL);
 	free(buf);
@@ -277,15 +348,29 @@ fail:
 	free(cause);
 }
 
+/* Every spool file of a job: <id>.csv, <id>.manifest.json, <id>.data.N.gz. */
 static void
 worker_remove_spool(struct worker *w, const char *id)
 {
-	char	*path;
+	struct dirent	*de;
+	DIR		*d;
+	char		*dir, *path;
 
-	path = worker_spool_path(w->state_dir, id, 0);
-	if (unlink(path) == -1 && errno != ENOENT)
-		log_warn("worker: unlink %s", path);
-	free(path);
+	xasprintf(&dir, "%s/spool", w->state_dir);
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, id, 36) != 0 || de->d_name[36] != '.')
+			continue;
+		xasprintf(&path, "%s/%s", dir, de->d_name);
+		if (unlink(path) == -1 && errno != ENOENT)
+			log_warn("worker: unlink %s", path);
+		free(path);
+	}
+	closedir(d);
+	free(dir);
 }
 
 static void
@@ -393,6 +478,10 @@ worker_do(struct worker *w, struct worker_item *it)
 	char		*cause = NULL;
 	int		 r;
 
+	if (it->kind == WORKER_FN) {
+		it->fn(w->store, it->arg);
+		return;
+	}
 	if ((r = store_job_get(w->store, it->id, &j, &cause)) != 0) {
 		if (r == -1) {
 			log_job(LOG_WARNING, it->id, "worker: %s", cause);
@@ -406,6 +495,8 @@ worker_do(struct worker *w, struct worker_item *it)
 		break;
 	case WORKER_CLONE:
 		worker_clone(w, &j);
+		break;
+	case WORKER_FN:
 		break;
 	case WORKER_PURGE:
 		if (store_job_purge(w->store, &j, &cause) != 0) {
@@ -462,7 +553,10 @@ worker_done_cb(evutil_socket_t fd, short events, void *arg)
 	pthread_mutex_unlock(&w->lock);
 	while ((it = done) != NULL) {
 		done = it->next;
-		server_job_changed(w->srv, it->id);
+		if (it->kind == WORKER_FN)
+			it->fn_done(it->arg);
+		else
+			server_job_changed(w->srv, it->id);
 		free(it);
 	}
 }
@@ -517,14 +611,9 @@ worker_free(struct worker *w)
 	free(w);
 }
 
-void
-worker_submit(struct worker *w, enum worker_kind kind, const char *id)
+static void
+worker_enqueue(struct worker *w, struct worker_item *it)
 {
-	struct worker_item	*it;
-
-	it = xcalloc(1, sizeof *it);
-	it->kind = kind;
-	snprintf(it->id, sizeof it->id, "%s", id);
 	pthread_mutex_lock(&w->lock);
 	if (w->tail != NULL)
 		w->tail->next = it;
@@ -534,6 +623,31 @@ worker_submit(struct worker *w, enum worker_kind kind, const char *id)
 	w->pending++;
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
+}
+
+void
+worker_submit(struct worker *w, enum worker_kind kind, const char *id)
+{
+	struct worker_item	*it;
+
+	it = xcalloc(1, sizeof *it);
+	it->kind = kind;
+	snprintf(it->id, sizeof it->id, "%s", id);
+	worker_enqueue(w, it);
+}
+
+void
+worker_run(struct worker *w, void (*fn)(struct store *, void *),
+    void (*done)(void *), void *arg)
+{
+	struct worker_item	*it;
+
+	it = xcalloc(1, sizeof *it);
+	it->kind = WORKER_FN;
+	it->fn = fn;
+	it->fn_done = done;
+	it->arg = arg;
+	worker_enqueue(w, it);
 }
 
 unsigned

@@ -1,0 +1,435 @@
+/*
+ * Downloading manifests from S3 into the spool. Each download streams to a
+ * file (never held in memory), checks the object's ETag against the one
+ * the job names (a mismatch fails the job before any task exists), and
+ * ends with the job moved to Preparing and given to the worker, which reads
+ * the spool exactly as it reads a manifest streamed by s3batchctl.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "s3batchd.h"
+#include "cfg.h"
+#include "fetch.h"
+#include "http.h"
+#include "job.h"
+#include "jobspec.h"
+#include "manifest.h"
+#include "s3.h"
+#include "server.h"
+#include "store.h"
+#include "worker.h"
+
+struct fetch {
+	struct server		*srv;
+	char			 id[37];
+	enum manifest_format	 format;
+	char			*role_arn;
+	char			*etag;		/* the job's, unquoted */
+	char			*version_id;
+	char			*bucket;
+	char			*key;
+	/* The download under way. */
+	struct s3_call		*call;
+	int			 fd;
+	char			*part;		/* being written */
+	char			*path;		/* when complete */
+	struct buf		 json;		/* an inventory manifest.json */
+	struct manifest_inventory *inv;
+	size_t			 next_file;
+	TAILQ_ENTRY(fetch)	 entry;
+};
+
+static TAILQ_HEAD(, fetch) fetches = TAILQ_HEAD_INITIALIZER(fetches);
+
+char *
+fetch_inventory_json_path(const char *state_dir, const char *id)
+{
+	char	*path;
+
+	xasprintf(&path, "%s/spool/%s.manifest.json", state_dir, id);
+	return (path);
+}
+
+char *
+fetch_inventory_file_path(const char *state_dir, const char *id, size_t i)
+{
+	char	*path;
+
+	xasprintf(&path, "%s/spool/%s.data.%zu.gz", state_dir, id, i);
+	return (path);
+}
+
+static void
+fetch_free(struct fetch *f)
+{
+	TAILQ_REMOVE(&fetches, f, entry);
+	if (f->call != NULL)
+		s3_call_cancel(f->call);
+	if (f->fd != -1)
+		close(f->fd);
+	if (f->part != NULL)
+		unlink(f->part);
+	free(f->part);
+	free(f->path);
+	free(f->role_arn);
+	free(f->etag);
+	free(f->version_id);
+	free(f->bucket);
+	free(f->key);
+	buf_free(&f->json);
+	if (f->inv != NULL)
+		manifest_inventory_free(f->inv);
+	free(f);
+}
+
+void
+fetch_free_all(struct server *srv)
+{
+	struct fetch	*f;
+
+	while ((f = TAILQ_FIRST(&fetches)) != NULL)
+		fetch_free(f);
+}
+
+/* Move the job on: Preparing (then the worker) or Failed. */
+static void
+fetch_done(struct fetch *f, const char *code, const char *reason)
+{
+	struct server	*srv = f->srv;
+	struct store	*st = srv->store;
+	struct job	 j;
+	char		*cause = NULL;
+	int		 r;
+
+	if (store_begin(st, &cause) != 0)
+		goto fail;
+	if ((r = store_job_get(st, f->id, &j, &cause)) != 0) {
+		store_rollback(st);
+		if (r == 1)
+			goto out;
+		goto fail;
+	}
+	if (j.status != JOB_NEW) {
+		/* Cancelled meanwhile. */
+		store_rollback(st);
+		job_clear(&j);
+		goto out;
+	}
+	free(j.status_reason);
+	j.status_reason = NULL;
+	if (code != NULL) {
+		j.failure_code = xstrdup(code);
+		j.failure_reason = xstrdup(reason);
+		r = store_job_transition(st, &j, JOB_FAILED, JOB_BY_DAEMON,
+		    STORE_UID_DAEMON, reason, &cause);
+	} else
+		r = store_job_transition(st, &j, JOB_PREPARING, JOB_BY_DAEMON,
+		    STORE_UID_DAEMON, NULL, &cause);
+	if (r != 0 || store_commit(st, &cause) != 0) {
+		store_rollback(st);
+		job_clear(&j);
+		goto fail;
+	}
+	if (code != NULL)
+		log_job(LOG_WARNING, f->id, "manifest: %s", reason);
+	else {
+		log_job(LOG_INFO, f->id, "manifest downloaded; preparing");
+		worker_submit(srv->worker, WORKER_PREPARE, f->id);
+	}
+	job_clear(&j);
+	goto out;
+fail:
+	log_job(LOG_WARNING, f->id, "manifest: %s", cause);
+	free(cause);
+out:
+	fetch_free(f);
+}
+
+static void
+fetch_fail_result(struct fetch *f, const char *what,
+    const struct s3_result *r)
+{
+	char	*reason;
+
+	xasprintf(&reason, "cannot read %s s3://%s/%s: %s%s%s (HTTP %d)",
+	    what, f->bucket, f->key, r->error_code != NULL ? r->error_code :
+	    "error", r->error_message != NULL ? ": " : "",
+	    r->error_message != NULL ? r->error_message : "", r->status);
+	fetch_done(f, r->status == 412 ? "ManifestETagMismatch" :
+	    "ManifestUnreadable", reason);
+	free(reason);
+}
+
+static int
+fetch_sink_cb(uint64_t offset, const void *data, size_t len, void *arg)
+{
+	struct fetch	*f = arg;
+	const char	*p = data;
+	ssize_t		 n;
+
+	if (f->fd == -1) {
+		if (f->json.len + len > MANIFEST_MAX_JSON)
+			return (-1);
+		buf_add(&f->json, data, len);
+		return (0);
+	}
+	while (len > 0) {
+		n = write(f->fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+static int
+fetch_open(struct fetch *f, char *path, char **cause)
+{
+	free(f->path);
+	free(f->part);
+	f->path = path;
+	xasprintf(&f->part, "%s.part", path);
+	f->fd = open(f->part, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
+	if (f->fd == -1) {
+		xasprintf(cause, "cannot write %s: %s", f->part,
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* The file is complete: on disk, under its final name. */
+static int
+fetch_close(struct fetch *f, char **cause)
+{
+	int	r = 0;
+
+	if (fsync(f->fd) == -1 || close(f->fd) == -1 ||
+	    rename(f->part, f->path) == -1) {
+		xasprintf(cause, "cannot keep %s: %s", f->path,
+		    strerror(errno));
+		r = -1;
+	}
+	f->fd = -1;
+	free(f->part);
+	f->part = NULL;
+	return (r);
+}
+
+static void	fetch_next_file(struct fetch *);
+
+static void
+fetch_get(struct fetch *f, const char *bucket, const char *key,
+    const char *version_id, const char *etag, s3_done_cb cb)
+{
+	struct s3_request	 req;
+	struct s3_header	 h;
+	char			 quoted[256];
+
+	memset(&req, 0, sizeof req);
+	req.method = "GET";
+	req.bucket = bucket;
+	req.key = key;
+	req.version_id = version_id;
+	req.role_arn = f->role_arn;
+	req.sink = fetch_sink_cb;
+	req.sink_arg = f;
+	if (etag != NULL) {
+		snprintf(quoted, sizeof quoted, "\"%s\"", etag);
+		h.name = "If-Match";
+		h.value = quoted;
+		req.headers = &h;
+		req.nheaders = 1;
+	}
+	f->call = s3_call(f->srv->s3, &req, cb, f);
+}
+
+/* Both without quotes. */
+static int
+fetch_etag_matches(const char *want, const char *got)
+{
+	if (want == NULL)
+		return (1);
+	return (got != NULL && strcmp(want, got) == 0);
+}
+
+static void
+fetch_data_cb(const struct s3_result *r, void *arg)
+{
+	struct fetch	*f = arg;
+	char		*cause = NULL;
+
+	f->call = NULL;
+	if (r->error_code != NULL) {
+		fetch_fail_result(f, "inventory data file", r);
+		return;
+	}
+	if (fetch_close(f, &cause) != 0) {
+		fetch_done(f, "ManifestUnreadable", cause);
+		free(cause);
+		return;
+	}
+	fetch_next_file(f);
+}
+
+static void
+fetch_next_file(struct fetch *f)
+{
+	const struct manifest_inventory_file	*file;
+	char					*cause = NULL;
+
+	if (f->next_file == f->inv->nfiles) {
+		fetch_done(f, NULL, NULL);
+		return;
+	}
+	file = &f->inv->files[f->next_file];
+	if (fetch_open(f, fetch_inventory_file_path(f->srv->cfg->state_dir,
+	    f->id, f->next_file), &cause) != 0) {
+		fetch_done(f, "ManifestUnreadable", cause);
+		free(cause);
+		return;
+	}
+	free(f->key);
+	f->key = xstrdup(file->key);
+	free(f->bucket);
+	f->bucket = xstrdup(f->inv->destination_bucket);
+	f->next_file++;
+	fetch_get(f, f->inv->destination_bucket, file->key, NULL, NULL,
+	    fetch_data_cb);
+}
+
+static void
+fetch_manifest_cb(const struct s3_result *r, void *arg)
+{
+	struct fetch	*f = arg;
+	char		*cause = NULL, *reason, *path;
+	int		 fd;
+
+	f->call = NULL;
+	if (r->error_code != NULL) {
+		fetch_fail_result(f, "the manifest", r);
+		return;
+	}
+	if (!fetch_etag_matches(f->etag, r->etag)) {
+		xasprintf(&reason, "the manifest s3://%s/%s has ETag %s, not "
+		    "the %s the job names", f->bucket, f->key,
+		    r->etag != NULL ? r->etag : "(none)", f->etag);
+		fetch_done(f, "ManifestETagMismatch", reason);
+		free(reason);
+		return;
+	}
+	if (f->format == MANIFEST_FORMAT_CSV) {
+		if (fetch_close(f, &cause) != 0) {
+			fetch_done(f, "ManifestUnreadable", cause);
+			free(cause);
+			return;
+		}
+		fetch_done(f, NULL, NULL);
+		return;
+	}
+	/* An inventory's manifest.json: keep it, then fetch its files. */
+	if (manifest_inventory_parse(f->json.data, f->json.len, &f->inv,
+	    &cause) != 0) {
+		xasprintf(&reason, "s3://%s/%s: %s", f->bucket, f->key, cause);
+		fetch_done(f, "InvalidManifest", reason);
+		free(reason);
+		free(cause);
+		return;
+	}
+	path = fetch_inventory_json_path(f->srv->cfg->state_dir, f->id);
+	fd = open(path, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
+	if (fd == -1 || write(fd, f->json.data, f->json.len) !=
+	    (ssize_t)f->json.len || fsync(fd) == -1) {
+		xasprintf(&reason, "cannot keep %s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		free(path);
+		fetch_done(f, "ManifestUnreadable", reason);
+		free(reason);
+		return;
+	}
+	close(fd);
+	free(path);
+	fetch_next_file(f);
+}
+
+void
+fetch_start(struct server *srv, const char *id)
+{
+	struct fetch		*f;
+	struct job		 j;
+	struct json_object	*spec = NULL, *m, *loc, *mspec, *v;
+	const char		*fields[MANIFEST_MAX_FIELDS];
+	size_t			 nfields;
+	char			*cause = NULL, *reason;
+
+	TAILQ_FOREACH(f, &fetches, entry) {
+		if (strcmp(f->id, id) == 0)
+			return;
+	}
+	if (store_job_get(srv->store, id, &j, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	f = xcalloc(1, sizeof *f);
+	f->srv = srv;
+	f->fd = -1;
+	memcpy(f->id, j.id, sizeof f->id);
+	TAILQ_INSERT_TAIL(&fetches, f, entry);
+	spec = json_tokener_parse(j.spec);
+	job_clear(&j);
+	if (spec == NULL || !json_object_object_get_ex(spec, "Manifest", &m) ||
+	    !json_object_object_get_ex(m, "Location", &loc) ||
+	    !json_object_object_get_ex(m, "Spec", &mspec) ||
+	    !json_object_object_get_ex(loc, "ObjectArn", &v)) {
+		fetch_done(f, "InvalidManifest", "Manifest.Location is "
+		    "missing");
+		goto out;
+	}
+	if (jobspec_arn_bucket(json_object_get_string(v), &f->bucket, &f->key,
+	    &cause) != 0 || manifest_fields_from_spec(mspec, &f->format,
+	    fields, &nfields, &cause) != 0) {
+		xasprintf(&reason, "Manifest: %s", cause);
+		fetch_done(f, "InvalidManifest", reason);
+		free(reason);
+		goto out;
+	}
+	if (json_object_object_get_ex(loc, "ObjectVersionId", &v))
+		f->version_id = xstrdup(json_object_get_string(v));
+	if (json_object_object_get_ex(loc, "ETag", &v)) {
+		/* Given with or without its quotes. */
+		f->etag = xstrdup(json_object_get_string(v));
+		if (f->etag[0] == '"' && strlen(f->etag) >= 2) {
+			memmove(f->etag, f->etag + 1, strlen(f->etag));
+			f->etag[strlen(f->etag) - 1] = '\0';
+		}
+	}
+	if (json_object_object_get_ex(spec, "RoleArn", &v))
+		f->role_arn = xstrdup(json_object_get_string(v));
+	if (f->format == MANIFEST_FORMAT_CSV &&
+	    fetch_open(f, worker_spool_path(srv->cfg->state_dir, f->id, 0),
+	    &cause) != 0) {
+		fetch_done(f, "ManifestUnreadable", cause);
+		goto out;
+	}
+	log_job(LOG_INFO, f->id, "downloading the manifest s3://%s/%s",
+	    f->bucket, f->key);
+	fetch_get(f, f->bucket, f->key, f->version_id, f->etag,
+	    fetch_manifest_cb);
+out:
+	free(cause);
+	json_object_put(spec);
+}

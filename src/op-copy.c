@@ -1,0 +1,1067 @@
+/*
+ * S3PutObjectCopy: every field of Amazon's S3CopyObjectOperation, to
+ * another bucket or in place, beyond 5 GiB by multipart UploadPartCopy.
+ *
+ * A task HEADs its source first: that records the ETag (or checks the
+ * pinned one with If-Match) and gives the size that picks a single
+ * CopyObject or a multipart copy. Every copy request then carries the ETag
+ * as x-amz-copy-source-if-match and, because Ceph RGW ignores that header
+ * and honours only its own, as x-amz-copy-if-match too: a source changed
+ * after its ETag was known fails the task with 412 and is not copied.
+ *
+ * Multipart copies carry the source's metadata and tags themselves
+ * (UploadPartCopy copies bytes only), copy their parts a few at a time,
+ * each retried on its own by the HTTP layer, and abort the upload on
+ * failure. NewObjectTagging is also applied with PutObjectTagging after
+ * the copy, because some servers (Ceph RGW) keep the source's tags despite
+ * x-amz-tagging-directive: REPLACE.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "s3batchd.h"
+#include "cfg.h"
+#include "http.h"
+#include "jobspec.h"
+#include "model.h"
+#include "op.h"
+#include "s3.h"
+#include "s3xml.h"
+
+#define OP_COPY_MAX_HEADERS	48
+#define OP_COPY_PARTS_PARALLEL	4
+#define OP_COPY_MAX_PARTS	10000
+#define OP_COPY_MIB		(1024ULL * 1024)
+
+struct op_copy_header {
+	char	*name;
+	char	*value;
+};
+
+/* The job's compiled parameters. */
+struct op_copy {
+	char			*target_bucket;	/* NULL: the source's */
+	char			*prefix;	/* TargetKeyPrefix */
+	/* For CopyObject and CreateMultipartUpload alike. */
+	struct op_copy_header	 common[OP_COPY_MAX_HEADERS];
+	size_t			 ncommon;
+	/* For CopyObject only (directives, copy-source conditions). */
+	struct op_copy_header	 copy_only[8];
+	size_t			 ncopy_only;
+	int			 replace_metadata;
+	int			 replace_tags;
+	struct buf		 tagging;	/* Tagging document */
+	int			 have_storage_class;
+};
+
+/* One task's progress. */
+struct op_copy_task {
+	char			*target_key;
+	size_t			 target_key_len;
+	char			*copy_source;
+	uint64_t		 size;
+	char			*etag;		/* the source's, checked */
+	/* Multipart. */
+	struct op_copy_header	 meta[OP_COPY_MAX_HEADERS];
+	size_t			 nmeta;
+	char			*source_tags;	/* x-amz-tagging form */
+	char			*upload_id;
+	uint64_t		 part_size;
+	int			 nparts;
+	int			 next_part;
+	int			 parts_done;
+	int			 parts_inflight;
+	char			**part_etags;
+	struct s3_call		*part_calls[OP_COPY_PARTS_PARALLEL];
+	struct op_copy_part	*part_args[OP_COPY_PARTS_PARALLEL];
+	int			 failed;	/* a part failed */
+	int			 status;	/* of the first failure */
+	char			*code;
+	char			*message;
+	char			*new_version;
+};
+
+struct op_copy_part;
+
+static void	op_copy_finish_tags(struct op_run *);
+
+static void
+op_copy_add(struct op_copy_header *h, size_t *n, size_t max, const char *name,
+    const char *value)
+{
+	if (*n == max)
+		fatalx("op-copy: too many headers");
+	h[*n].name = xstrdup(name);
+	h[*n].value = xstrdup(value);
+	(*n)++;
+}
+
+static void
+op_copy_headers_free(struct op_copy_header *h, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(h[i].name);
+		free(h[i].value);
+	}
+}
+
+static void
+op_copy_free(void *arg)
+{
+	struct op_copy	*ctx = arg;
+
+	if (ctx == NULL)
+		return;
+	free(ctx->target_bucket);
+	free(ctx->prefix);
+	op_copy_headers_free(ctx->common, ctx->ncommon);
+	op_copy_headers_free(ctx->copy_only, ctx->ncopy_only);
+	buf_free(&ctx->tagging);
+	free(ctx);
+}
+
+static const char *
+op_copy_string(struct json_object *o, const char *name)
+{
+	struct json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return (NULL);
+	return (json_object_get_string(v));
+}
+
+/* Times for HTTP date headers (RFC 7231) and ISO 8601 ones. */
+static int
+op_copy_time(struct json_object *params, const char *name, int http,
+    char *out, size_t len, char **cause)
+{
+	struct json_object	*v;
+	int64_t			 ms;
+	time_t			 t;
+	struct tm		 tm;
+	char			*c = NULL;
+
+	if (!json_object_object_get_ex(params, name, &v))
+		return (0);
+	if (model_timestamp(v, &ms, &c) != 0) {
+		xasprintf(cause, "Operation.S3PutObjectCopy.%s: %s", name, c);
+		free(c);
+		return (-1);
+	}
+	t = (time_t)(ms / 1000);
+	gmtime_r(&t, &tm);
+	if (http)
+		strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	else
+		strftime(out, len, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	return (1);
+}
+
+/* Simple string fields: JSON member -> header. */
+static const struct op_copy_field {
+	const char	*object;	/* NULL: the operation; else a member */
+	const char	*member;
+	const char	*header;
+	int		 flags;
+#define OP_COPY_F_METADATA	0x1	/* only with REPLACE */
+#define OP_COPY_F_COPY_ONLY	0x2	/* CopyObject only */
+} op_copy_fields[] = {
+	{ NULL, "CannedAccessControlList", "x-amz-acl", 0 },
+	{ NULL, "StorageClass", "x-amz-storage-class", 0 },
+	{ NULL, "RedirectLocation", "x-amz-website-redirect-location", 0 },
+	{ NULL, "SSEAwsKmsKeyId", "x-amz-server-side-encryption-aws-kms-key-id",
+	  0 },
+	{ NULL, "ChecksumAlgorithm", "x-amz-checksum-algorithm", 0 },
+	{ NULL, "ObjectLockLegalHoldStatus", "x-amz-object-lock-legal-hold", 0 },
+	{ NULL, "ObjectLockMode", "x-amz-object-lock-mode", 0 },
+	{ "NewObjectMetadata", "CacheControl", "Cache-Control",
+	  OP_COPY_F_METADATA },
+	{ "NewObjectMetadata", "ContentDisposition", "Content-Disposition",
+	  OP_COPY_F_METADATA },
+	{ "NewObjectMetadata", "ContentEncoding", "Content-Encoding",
+	  OP_COPY_F_METADATA },
+	{ "NewObjectMetadata", "ContentLanguage", "Content-Language",
+	  OP_COPY_F_METADATA },
+	{ "NewObjectMetadata", "ContentType", "Content-Type",
+	  OP_COPY_F_METADATA },
+};
+
+/* AccessControlGrants: Permission -> header. */
+static const struct {
+	const char	*permission;
+	const char	*header;
+} op_copy_grants[] = {
+	{ "FULL_CONTROL", "x-amz-grant-full-control" },
+	{ "READ", "x-amz-grant-read" },
+	{ "WRITE", "x-amz-grant-write" },
+	{ "READ_ACP", "x-amz-grant-read-acp" },
+	{ "WRITE_ACP", "x-amz-grant-write-acp" },
+};
+
+static const struct {
+	const char	*type;
+	const char	*form;
+} op_copy_grantees[] = {
+	{ "id", "id" },
+	{ "emailAddress", "emailAddress" },
+	{ "uri", "uri" },
+};
+
+static int
+op_copy_compile_grants(struct op_copy *ctx, struct json_object *params,
+    char **cause)
+{
+	struct json_object	*list, *g, *grantee, *perm;
+	struct buf		 v[nitems(op_copy_grants)];
+	const char		*type, *id;
+	size_t			 i, j, k, n;
+	int			 r = -1;
+
+	if (!json_object_object_get_ex(params, "AccessControlGrants", &list))
+		return (0);
+	for (k = 0; k < nitems(op_copy_grants); k++)
+		buf_init(&v[k]);
+	n = json_object_array_length(list);
+	for (i = 0; i < n; i++) {
+		g = json_object_array_get_idx(list, i);
+		if (!json_object_object_get_ex(g, "Grantee", &grantee) ||
+		    !json_object_object_get_ex(g, "Permission", &perm)) {
+			xasprintf(cause, "Operation.S3PutObjectCopy."
+			    "AccessControlGrants[%zu]: Grantee and Permission "
+			    "are required", i);
+			goto out;
+		}
+		type = op_copy_string(grantee, "TypeIdentifier");
+		id = op_copy_string(grantee, "Identifier");
+		for (j = 0; type != NULL && j < nitems(op_copy_grantees); j++) {
+			if (strcmp(op_copy_grantees[j].type, type) == 0)
+				break;
+		}
+		if (type == NULL || id == NULL || j == nitems(op_copy_grantees)) {
+			xasprintf(cause, "Operation.S3PutObjectCopy."
+			    "AccessControlGrants[%zu].Grantee: TypeIdentifier "
+			    "(id, emailAddress or uri) and Identifier are "
+			    "required", i);
+			goto out;
+		}
+		for (k = 0; k < nitems(op_copy_grants); k++) {
+			if (strcmp(op_copy_grants[k].permission,
+			    json_object_get_string(perm)) == 0)
+				break;
+		}
+		if (k == nitems(op_copy_grants)) {
+			xasprintf(cause, "Operation.S3PutObjectCopy."
+			    "AccessControlGrants[%zu].Permission: unknown", i);
+			goto out;
+		}
+		buf_addf(&v[k], "%s%s=\"%s\"", v[k].len != 0 ? ", " : "",
+		    op_copy_grantees[j].form, id);
+	}
+	for (k = 0; k < nitems(op_copy_grants); k++) {
+		if (v[k].len != 0)
+			op_copy_add(ctx->common, &ctx->ncommon,
+			    OP_COPY_MAX_HEADERS, op_copy_grants[k].header,
+			    v[k].data);
+	}
+	r = 0;
+out:
+	for (k = 0; k < nitems(op_copy_grants); k++)
+		buf_free(&v[k]);
+	return (r);
+}
+
+static int
+op_copy_compile_tags(struct op_copy *ctx, struct json_object *params,
+    char **cause)
+{
+	struct json_object	*set, *t, *k, *v;
+	struct s3xml_tagging	*tagging;
+	struct buf		 form;
+	size_t			 i, n;
+	int			 r = -1;
+
+	if (!json_object_object_get_ex(params, "NewObjectTagging", &set))
+		return (0);
+	n = json_object_array_length(set);
+	if (n > 10) {
+		xasprintf(cause, "Operation.S3PutObjectCopy.NewObjectTagging: "
+		    "%zu tags; S3 allows at most 10 on an object", n);
+		return (-1);
+	}
+	tagging = xcalloc(1, sizeof *tagging);
+	buf_init(&form);
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(set, i);
+		json_object_object_get_ex(t, "Key", &k);
+		if (!json_object_object_get_ex(t, "Value", &v))
+			v = NULL;
+		buf_adds(&tagging->tags[i].key, json_object_get_string(k));
+		buf_adds(&tagging->tags[i].value, v != NULL ?
+		    json_object_get_string(v) : "");
+		if (i != 0)
+			buf_addc(&form, '&');
+		url_encode(&form, tagging->tags[i].key.data,
+		    tagging->tags[i].key.len, 0);
+		buf_addc(&form, '=');
+		url_encode(&form, tagging->tags[i].value.data,
+		    tagging->tags[i].value.len, 0);
+	}
+	tagging->ntags = n;
+	if (s3xml_write_tagging(&ctx->tagging, tagging, cause) != 0)
+		goto out;
+	ctx->replace_tags = 1;
+	op_copy_add(ctx->copy_only, &ctx->ncopy_only, nitems(ctx->copy_only),
+	    "x-amz-tagging-directive", "REPLACE");
+	if (form.len != 0)
+		op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
+		    "x-amz-tagging", form.data);
+	r = 0;
+out:
+	buf_free(&form);
+	s3xml_tagging_free(tagging);
+	free(tagging);
+	return (r);
+}
+
+static int
+op_copy_compile(struct json_object *params, struct json_object *spec,
+    void **ctxp, char **cause)
+{
+	struct op_copy			*ctx;
+	struct json_object		*meta = NULL, *obj, *v, *um;
+	const struct op_copy_field	*f;
+	const char			*s, *directive;
+	char				*bucket = NULL, tbuf[64], *name;
+	size_t				 i;
+	int				 r;
+
+	ctx = xcalloc(1, sizeof *ctx);
+	if ((s = op_copy_string(params, "TargetResource")) != NULL) {
+		if (jobspec_arn_bucket(s, &bucket, NULL, cause) != 0) {
+			free(*cause);
+			xasprintf(cause, "Operation.S3PutObjectCopy."
+			    "TargetResource: \"%.64s\" is not a bucket ARN "
+			    "(arn:aws:s3:::bucket)", s);
+			goto fail;
+		}
+		ctx->target_bucket = bucket;
+	}
+	if ((s = op_copy_string(params, "TargetKeyPrefix")) != NULL)
+		ctx->prefix = xstrdup(s);
+	json_object_object_get_ex(params, "NewObjectMetadata", &meta);
+	directive = op_copy_string(params, "MetadataDirective");
+	/* New metadata means REPLACE unless the job says otherwise. */
+	ctx->replace_metadata = directive != NULL ?
+	    strcmp(directive, "REPLACE") == 0 : 0;
+	if (directive == NULL && meta != NULL) {
+		for (i = 0; i < nitems(op_copy_fields); i++) {
+			if ((op_copy_fields[i].flags & OP_COPY_F_METADATA) &&
+			    op_copy_string(meta, op_copy_fields[i].member))
+				ctx->replace_metadata = 1;
+		}
+		if (json_object_object_get_ex(meta, "UserMetadata", NULL) ||
+		    json_object_object_get_ex(meta, "HttpExpiresDate", NULL))
+			ctx->replace_metadata = 1;
+	}
+	op_copy_add(ctx->copy_only, &ctx->ncopy_only, nitems(ctx->copy_only),
+	    "x-amz-metadata-directive", ctx->replace_metadata ? "REPLACE" :
+	    "COPY");
+	for (i = 0; i < nitems(op_copy_fields); i++) {
+		f = &op_copy_fields[i];
+		obj = f->object == NULL ? params : meta;
+		if ((s = op_copy_string(obj, f->member)) == NULL)
+			continue;
+		if ((f->flags & OP_COPY_F_METADATA) && !ctx->replace_metadata)
+			continue;
+		if (strcmp(f->member, "StorageClass") == 0)
+			ctx->have_storage_class = 1;
+		op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
+		    f->header, s);
+	}
+	if (meta != NULL && ctx->replace_metadata) {
+		if ((r = op_copy_time(meta, "HttpExpiresDate", 1, tbuf,
+		    sizeof tbuf, cause)) == -1)
+			goto fail;
+		if (r == 1)
+			op_copy_add(ctx->common, &ctx->ncommon,
+			    OP_COPY_MAX_HEADERS, "Expires", tbuf);
+		if (json_object_object_get_ex(meta, "UserMetadata", &um)) {
+			json_object_object_foreach(um, k, val) {
+				xasprintf(&name, "x-amz-meta-%s", k);
+				op_copy_add(ctx->common, &ctx->ncommon,
+				    OP_COPY_MAX_HEADERS, name,
+				    json_object_get_string(val));
+				free(name);
+			}
+		}
+	}
+	if (meta != NULL && (s = op_copy_string(meta, "SSEAlgorithm")) != NULL)
+		op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
+		    "x-amz-server-side-encryption", strcmp(s, "KMS") == 0 ?
+		    "aws:kms" : s);
+	if (json_object_object_get_ex(params, "BucketKeyEnabled", &v) &&
+	    json_object_get_boolean(v))
+		op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
+		    "x-amz-server-side-encryption-bucket-key-enabled", "true");
+	if (json_object_object_get_ex(params, "RequesterPays", &v) &&
+	    json_object_get_boolean(v))
+		op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
+		    "x-amz-request-payer", "requester");
+	if ((r = op_copy_time(params, "ObjectLockRetainUntilDate", 0, tbuf,
+	    sizeof tbuf, cause)) == -1)
+		goto fail;
+	if (r == 1)
+		op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
+		    "x-amz-object-lock-retain-until-date", tbuf);
+	if ((r = op_copy_time(params, "ModifiedSinceConstraint", 1, tbuf,
+	    sizeof tbuf, cause)) == -1)
+		goto fail;
+	if (r == 1)
+		op_copy_add(ctx->copy_only, &ctx->ncopy_only,
+		    nitems(ctx->copy_only),
+		    "x-amz-copy-source-if-modified-since", tbuf);
+	if ((r = op_copy_time(params, "UnModifiedSinceConstraint", 1, tbuf,
+	    sizeof tbuf, cause)) == -1)
+		goto fail;
+	if (r == 1)
+		op_copy_add(ctx->copy_only, &ctx->ncopy_only,
+		    nitems(ctx->copy_only),
+		    "x-amz-copy-source-if-unmodified-since", tbuf);
+	if (op_copy_compile_grants(ctx, params, cause) != 0 ||
+	    op_copy_compile_tags(ctx, params, cause) != 0)
+		goto fail;
+	*ctxp = ctx;
+	return (0);
+fail:
+	op_copy_free(ctx);
+	return (-1);
+}
+
+static void
+op_copy_task_free(struct op_copy_task *ct)
+{
+	int	i;
+
+	if (ct == NULL)
+		return;
+	free(ct->target_key);
+	free(ct->copy_source);
+	free(ct->etag);
+	op_copy_headers_free(ct->meta, ct->nmeta);
+	free(ct->source_tags);
+	free(ct->upload_id);
+	for (i = 0; ct->part_etags != NULL && i < ct->nparts; i++)
+		free(ct->part_etags[i]);
+	free(ct->part_etags);
+	free(ct->code);
+	free(ct->message);
+	free(ct->new_version);
+	free(ct);
+}
+
+static const char *
+op_copy_target_bucket(const struct op_run *run)
+{
+	const struct op_copy	*ctx = run->ctx;
+
+	return (ctx->target_bucket != NULL ? ctx->target_bucket : run->bucket);
+}
+
+/* End the task, freeing its state first. */
+static void
+op_copy_end(struct op_run *run, enum task_state state, int status,
+    const char *code, const char *message)
+{
+	struct op_copy_task	*ct = run->state;
+	char			*c, *m;
+
+	c = code != NULL ? xstrdup(code) : NULL;
+	m = message != NULL ? xstrdup(message) : NULL;
+	run->state = NULL;
+	op_copy_task_free(ct);
+	if (state == TASK_SUCCEEDED)
+		op_succeed(run, status, m);
+	else
+		op_finish(run, state, status, c, m);
+	free(c);
+	free(m);
+}
+
+static void
+op_copy_end_result(struct op_run *run, const struct s3_result *r)
+{
+	op_copy_end(run, TASK_FAILED, r->status, r->error_code != NULL ?
+	    r->error_code : "UnknownError", r->error_message != NULL ?
+	    r->error_message : "");
+}
+
+/* Headers of a call: a fixed vector on the stack. */
+struct op_copy_hv {
+	struct s3_header	 h[OP_COPY_MAX_HEADERS * 2 + 8];
+	size_t			 n;
+};
+
+static void
+op_copy_hv_add(struct op_copy_hv *hv, const char *name, const char *value)
+{
+	if (hv->n == nitems(hv->h))
+		fatalx("op-copy: header vector full");
+	hv->h[hv->n].name = name;
+	hv->h[hv->n].value = value;
+	hv->n++;
+}
+
+static void
+op_copy_hv_addv(struct op_copy_hv *hv, const struct op_copy_header *h,
+    size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		op_copy_hv_add(hv, h[i].name, h[i].value);
+}
+
+static void
+op_copy_request(struct op_run *run, struct s3_request *req,
+    const char *method, const char *query)
+{
+	struct op_copy_task	*ct = run->state;
+
+	memset(req, 0, sizeof *req);
+	req->method = method;
+	req->bucket = op_copy_target_bucket(run);
+	req->key = ct->target_key;
+	req->key_len = ct->target_key_len;
+	req->query = query;
+	req->role_arn = run->role_arn;
+}
+
+/* After the copy: the new tags, where the server may have kept others. */
+static void
+op_copy_tags_cb(const struct s3_result *r, void *arg)
+{
+	struct op_run	*run = arg;
+
+	op_account(run, r);
+	if (r->error_code != NULL) {
+		op_copy_end_result(run, r);
+		return;
+	}
+	op_copy_end(run, TASK_SUCCEEDED, 200, NULL, NULL);
+}
+
+static void
+op_copy_finish_tags(struct op_run *run)
+{
+	struct op_copy		*ctx = run->ctx;
+	struct op_copy_task	*ct = run->state;
+	struct s3_request	 req;
+
+	if (!ctx->replace_tags) {
+		op_copy_end(run, TASK_SUCCEEDED, 200, NULL, NULL);
+		return;
+	}
+	op_copy_request(run, &req, ctx->tagging.len != 0 ? "PUT" : "DELETE",
+	    "tagging");
+	req.version_id = ct->new_version;
+	if (ctx->tagging.len != 0) {
+		req.body = ctx->tagging.data;
+		req.body_len = ctx->tagging.len;
+		req.flags = S3_CONTENT_MD5;
+	}
+	run->call = s3_call(run->s3, &req, op_copy_tags_cb, run);
+}
+
+static void
+op_copy_single_cb(const struct s3_result *r, void *arg)
+{
+	struct op_run		*run = arg;
+	struct op_copy_task	*ct = run->state;
+
+	run->attempts += r->attempts;
+	run->call = NULL;
+	if (r->error_code != NULL) {
+		op_copy_end_result(run, r);
+		return;
+	}
+	if (r->version_id != NULL)
+		ct->new_version = xstrdup(r->version_id);
+	op_copy_finish_tags(run);
+}
+
+static void
+op_copy_single(struct op_run *run)
+{
+	struct op_copy		*ctx = run->ctx;
+	struct op_copy_task	*ct = run->state;
+	struct op_copy_hv	 hv;
+	struct s3_request	 req;
+	char			 quoted[256];
+
+	hv.n = 0;
+	op_copy_hv_add(&hv, "x-amz-copy-source", ct->copy_source);
+	snprintf(quoted, sizeof quoted, "\"%s\"", ct->etag);
+	op_copy_hv_add(&hv, "x-amz-copy-source-if-match", quoted);
+	op_copy_hv_add(&hv, "x-amz-copy-if-match", quoted);
+	op_copy_hv_addv(&hv, ctx->copy_only, ctx->ncopy_only);
+	op_copy_hv_addv(&hv, ctx->common, ctx->ncommon);
+	op_copy_request(run, &req, "PUT", NULL);
+	req.headers = hv.h;
+	req.nheaders = hv.n;
+	req.flags = S3_ERROR_IN_200;
+	run->call = s3_call(run->s3, &req, op_copy_single_cb, run);
+}
+
+/* --- multipart */
+
+static void	op_copy_parts(struct op_run *);
+
+static void
+op_copy_abort_cb(const struct s3_result *r, void *arg)
+{
+	struct op_run		*run = arg;
+	struct op_copy_task	*ct = run->state;
+	char			*code, *message;
+	int			 status;
+
+	run->attempts += r->attempts;
+	run->call = NULL;
+	if (r->error_code != NULL)
+		log_warnx("copy: aborting upload %s of %s: %s", ct->upload_id,
+		    ct->target_key, r->error_code);
+	code = ct->code;
+	message = ct->message;
+	status = ct->status;
+	ct->code = ct->message = NULL;
+	op_copy_end(run, TASK_FAILED, status, code, message);
+	free(code);
+	free(message);
+}
+
+/* A multipart step failed: remember why, abort the upload, then fail. */
+static void
+op_copy_abort(struct op_run *run, int status, const char *code,
+    const char *message)
+{
+	struct op_copy_task	*ct = run->state;
+	struct buf		 q;
+	struct s3_request	 req;
+
+	if (ct->code == NULL) {
+		ct->status = status;
+		ct->code = xstrdup(code != NULL ? code : "UnknownError");
+		ct->message = xstrdup(message != NULL ? message : "");
+	}
+	ct->failed = 1;
+	if (ct->parts_inflight != 0)
+		return;		/* the last part to end aborts */
+	buf_init(&q);
+	buf_adds(&q, "uploadId=");
+	url_encode(&q, ct->upload_id, strlen(ct->upload_id), 0);
+	op_copy_request(run, &req, "DELETE", q.data);
+	run->call = s3_call(run->s3, &req, op_copy_abort_cb, run);
+	buf_free(&q);
+}
+
+static void
+op_copy_complete_cb(const struct s3_result *r, void *arg)
+{
+	struct op_run		*run = arg;
+	struct op_copy_task	*ct = run->state;
+
+	run->attempts += r->attempts;
+	run->call = NULL;
+	if (r->error_code != NULL) {
+		op_copy_abort(run, r->status, r->error_code, r->error_message);
+		return;
+	}
+	if (r->version_id != NULL)
+		ct->new_version = xstrdup(r->version_id);
+	free(ct->upload_id);
+	ct->upload_id = NULL;
+	op_copy_finish_tags(run);
+}
+
+static void
+op_copy_complete(struct op_run *run)
+{
+	struct op_copy_task	*ct = run->state;
+	struct s3xml_part	*parts;
+	struct s3_request	 req;
+	struct buf		 q, body;
+	char			*cause = NULL;
+	int			 i;
+
+	parts = xcalloc((size_t)ct->nparts, sizeof *parts);
+	for (i = 0; i < ct->nparts; i++) {
+		parts[i].number = i + 1;
+		parts[i].etag = ct->part_etags[i];
+	}
+	buf_init(&body);
+	if (s3xml_write_complete(&body, parts, (size_t)ct->nparts,
+	    &cause) != 0) {
+		free(parts);
+		buf_free(&body);
+		op_copy_abort(run, 0, "InternalError", cause);
+		free(cause);
+		return;
+	}
+	free(parts);
+	buf_init(&q);
+	buf_adds(&q, "uploadId=");
+	url_encode(&q, ct->upload_id, strlen(ct->upload_id), 0);
+	op_copy_request(run, &req, "POST", q.data);
+	req.body = body.data;
+	req.body_len = body.len;
+	req.flags = S3_ERROR_IN_200;
+	run->call = s3_call(run->s3, &req, op_copy_complete_cb, run);
+	buf_free(&q);
+	buf_free(&body);
+}
+
+struct op_copy_part {
+	struct op_run	*run;
+	int		 index;
+	int		 slot;
+};
+
+static void
+op_copy_part_cb(const struct s3_result *r, void *arg)
+{
+	struct op_copy_part	*p = arg;
+	struct op_run		*run = p->run;
+	struct op_copy_task	*ct = run->state;
+	struct s3xml_copy	 copy;
+	char			*cause = NULL;
+	const struct http_response *h = r->http;
+
+	ct->part_calls[p->slot] = NULL;
+	ct->part_args[p->slot] = NULL;
+	ct->parts_inflight--;
+	run->attempts += r->attempts;
+	if (r->error_code != NULL) {
+		op_copy_abort(run, r->status, r->error_code, r->error_message);
+		free(p);
+		return;
+	}
+	memset(&copy, 0, sizeof copy);
+	if (h == NULL || s3xml_parse_copy(h->body.data, h->body.len, &copy,
+	    &cause) != 0 || copy.etag.len == 0) {
+		op_copy_abort(run, r->status, "InvalidResponse", cause != NULL ?
+		    cause : "UploadPartCopy returned no ETag");
+		free(cause);
+		s3xml_copy_free(&copy);
+		free(p);
+		return;
+	}
+	ct->part_etags[p->index] = xstrdup(copy.etag.data);
+	s3xml_copy_free(&copy);
+	ct->parts_done++;
+	free(p);
+	if (ct->failed) {
+		op_copy_abort(run, 0, NULL, NULL);
+		return;
+	}
+	if (ct->parts_done == ct->nparts)
+		op_copy_complete(run);
+	else
+		op_copy_parts(run);
+}
+
+static void
+op_copy_parts(struct op_run *run)
+{
+	struct op_copy_task	*ct = run->state;
+	struct op_copy_part	*p;
+	struct op_copy_hv	 hv;
+	struct s3_request	 req;
+	struct buf		 q;
+	char			 range[64], quoted[256];
+	uint64_t		 first, last;
+	int			 slot;
+
+	while (!ct->failed && ct->next_part < ct->nparts &&
+	    ct->parts_inflight < OP_COPY_PARTS_PARALLEL) {
+		for (slot = 0; ct->part_calls[slot] != NULL; slot++)
+			;
+		p = xcalloc(1, sizeof *p);
+		p->run = run;
+		p->index = ct->next_part++;
+		p->slot = slot;
+		first = (uint64_t)p->index * ct->part_size;
+		last = first + ct->part_size - 1;
+		if (last >= ct->size)
+			last = ct->size - 1;
+		snprintf(range, sizeof range, "bytes=%llu-%llu",
+		    (unsigned long long)first, (unsigned long long)last);
+		snprintf(quoted, sizeof quoted, "\"%s\"", ct->etag);
+		hv.n = 0;
+		op_copy_hv_add(&hv, "x-amz-copy-source", ct->copy_source);
+		op_copy_hv_add(&hv, "x-amz-copy-source-range", range);
+		op_copy_hv_add(&hv, "x-amz-copy-source-if-match", quoted);
+		op_copy_hv_add(&hv, "x-amz-copy-if-match", quoted);
+		buf_init(&q);
+		buf_addf(&q, "partNumber=%d&uploadId=", p->index + 1);
+		url_encode(&q, ct->upload_id, strlen(ct->upload_id), 0);
+		op_copy_request(run, &req, "PUT", q.data);
+		req.headers = hv.h;
+		req.nheaders = hv.n;
+		req.flags = S3_ERROR_IN_200;
+		ct->parts_inflight++;
+		ct->part_args[slot] = p;
+		ct->part_calls[slot] = s3_call(run->s3, &req, op_copy_part_cb,
+		    p);
+		buf_free(&q);
+	}
+}
+
+static void
+op_copy_initiate_cb(const struct s3_result *r, void *arg)
+{
+	struct op_run		*run = arg;
+	struct op_copy_task	*ct = run->state;
+	struct s3xml_initiate	 init;
+	char			*cause = NULL;
+
+	run->attempts += r->attempts;
+	run->call = NULL;
+	if (r->error_code != NULL) {
+		op_copy_end_result(run, r);
+		return;
+	}
+	memset(&init, 0, sizeof init);
+	if (s3xml_parse_initiate(r->http->body.data, r->http->body.len, &init,
+	    &cause) != 0 || init.upload_id.len == 0) {
+		op_copy_end(run, TASK_FAILED, r->status, "InvalidResponse",
+		    cause != NULL ? cause : "no UploadId");
+		free(cause);
+		s3xml_initiate_free(&init);
+		return;
+	}
+	ct->upload_id = xstrdup(init.upload_id.data);
+	s3xml_initiate_free(&init);
+	op_copy_parts(run);
+}
+
+static void
+op_copy_initiate(struct op_run *run)
+{
+	struct op_copy		*ctx = run->ctx;
+	struct op_copy_task	*ct = run->state;
+	struct op_copy_hv	 hv;
+	struct s3_request	 req;
+	uint64_t		 min;
+
+	/* Parts: the configured size, larger if 10,000 would not do. */
+	ct->part_size = run->cfg->multipart_part_size;
+	min = (ct->size + OP_COPY_MAX_PARTS - 1) / OP_COPY_MAX_PARTS;
+	if (ct->part_size < min)
+		ct->part_size = (min + OP_COPY_MIB - 1) / OP_COPY_MIB *
+		    OP_COPY_MIB;
+	ct->nparts = (int)((ct->size + ct->part_size - 1) / ct->part_size);
+	ct->part_etags = xcalloc((size_t)ct->nparts, sizeof *ct->part_etags);
+	hv.n = 0;
+	if (!ctx->replace_metadata)
+		op_copy_hv_addv(&hv, ct->meta, ct->nmeta);
+	op_copy_hv_addv(&hv, ctx->common, ctx->ncommon);
+	if (!ctx->replace_tags && ct->source_tags != NULL &&
+	    *ct->source_tags != '\0')
+		op_copy_hv_add(&hv, "x-amz-tagging", ct->source_tags);
+	op_copy_request(run, &req, "POST", "uploads");
+	req.headers = hv.h;
+	req.nheaders = hv.n;
+	run->call = s3_call(run->s3, &req, op_copy_initiate_cb, run);
+}
+
+static void
+op_copy_source_tags_cb(const struct s3_result *r, void *arg)
+{
+	struct op_run		*run = arg;
+	struct op_copy_task	*ct = run->state;
+	struct s3xml_tagging	*tagging;
+	struct buf		 form;
+	char			*cause = NULL;
+	size_t			 i;
+
+	run->attempts += r->attempts;
+	run->call = NULL;
+	if (r->error_code != NULL) {
+		op_copy_end_result(run, r);
+		return;
+	}
+	tagging = xcalloc(1, sizeof *tagging);
+	if (s3xml_parse_tagging(r->http->body.data, r->http->body.len,
+	    tagging, &cause) != 0) {
+		op_copy_end(run, TASK_FAILED, r->status, "InvalidResponse",
+		    cause);
+		free(cause);
+		s3xml_tagging_free(tagging);
+		free(tagging);
+		return;
+	}
+	buf_init(&form);
+	for (i = 0; i < tagging->ntags; i++) {
+		if (i != 0)
+			buf_addc(&form, '&');
+		url_encode(&form, tagging->tags[i].key.data,
+		    tagging->tags[i].key.len, 0);
+		buf_addc(&form, '=');
+		url_encode(&form, tagging->tags[i].value.data,
+		    tagging->tags[i].value.len, 0);
+	}
+	ct->source_tags = buf_detach(&form);
+	s3xml_tagging_free(tagging);
+	free(tagging);
+	op_copy_initiate(run);
+}
+
+/* Response headers of the source's HEAD that a multipart copy carries. */
+static void
+op_copy_keep_metadata(struct op_copy_task *ct, const struct s3_result *r,
+    int keep_class)
+{
+	static const char *const names[] = {
+		"Content-Type", "Cache-Control", "Content-Disposition",
+		"Content-Encoding", "Content-Language", "Expires",
+		"x-amz-website-redirect-location",
+	};
+	const struct http_response	*h = r->http;
+	const char			*v;
+	size_t				 i;
+
+	for (i = 0; i < nitems(names); i++) {
+		if ((v = s3_result_header(r, names[i])) != NULL)
+			op_copy_add(ct->meta, &ct->nmeta, OP_COPY_MAX_HEADERS,
+			    names[i], v);
+	}
+	if (keep_class && (v = s3_result_header(r, "x-amz-storage-class")) !=
+	    NULL)
+		op_copy_add(ct->meta, &ct->nmeta, OP_COPY_MAX_HEADERS,
+		    "x-amz-storage-class", v);
+	for (i = 0; h != NULL && i < h->nheaders; i++) {
+		if (strncasecmp(h->headers[i].name, "x-amz-meta-", 11) == 0 &&
+		    ct->nmeta < OP_COPY_MAX_HEADERS)
+			op_copy_add(ct->meta, &ct->nmeta, OP_COPY_MAX_HEADERS,
+			    h->headers[i].name, h->headers[i].value);
+	}
+}
+
+static void
+op_copy_head_cb(const struct s3_result *r, void *arg)
+{
+	struct op_run		*run = arg;
+	struct op_copy		*ctx = run->ctx;
+	struct op_copy_task	*ct = run->state;
+	struct s3_request	 req;
+
+	op_account(run, r);
+	if (r->status == 412) {
+		op_copy_end(run, TASK_FAILED, 412, "PreconditionFailed",
+		    "the object's ETag is no longer the pinned one; it was "
+		    "not copied");
+		return;
+	}
+	if (r->status == 404) {
+		op_copy_end(run, TASK_FAILED, 404, run->version_id != NULL ?
+		    "NoSuchVersion" : "NoSuchKey", "The specified key does "
+		    "not exist.");
+		return;
+	}
+	if (r->error_code != NULL) {
+		op_copy_end_result(run, r);
+		return;
+	}
+	if (r->etag == NULL || r->content_length < 0) {
+		op_copy_end(run, TASK_FAILED, r->status, "InvalidResponse",
+		    "HEAD gave no ETag or Content-Length");
+		return;
+	}
+	ct->etag = xstrdup(r->etag);
+	ct->size = (uint64_t)r->content_length;
+	if (ct->size <= run->cfg->multipart_threshold) {
+		op_copy_single(run);
+		return;
+	}
+	/* Multipart: the source's metadata and tags travel by hand. */
+	op_copy_keep_metadata(ct, r, !ctx->have_storage_class);
+	if (ctx->replace_tags) {
+		op_copy_initiate(run);
+		return;
+	}
+	memset(&req, 0, sizeof req);
+	req.method = "GET";
+	req.bucket = run->bucket;
+	req.key = run->key;
+	req.key_len = run->key_len;
+	req.version_id = run->version_id;
+	req.query = "tagging";
+	req.role_arn = run->role_arn;
+	run->call = s3_call(run->s3, &req, op_copy_source_tags_cb, run);
+}
+
+static void
+op_copy_start(struct op_run *run)
+{
+	struct op_copy		*ctx = run->ctx;
+	struct op_copy_task	*ct;
+	struct buf		 b;
+	size_t			 plen;
+
+	ct = xcalloc(1, sizeof *ct);
+	plen = ctx->prefix != NULL ? strlen(ctx->prefix) : 0;
+	ct->target_key_len = plen + run->key_len;
+	ct->target_key = xmalloc(ct->target_key_len + 1);
+	if (plen != 0)
+		memcpy(ct->target_key, ctx->prefix, plen);
+	memcpy(ct->target_key + plen, run->key, run->key_len);
+	ct->target_key[ct->target_key_len] = '\0';
+	buf_init(&b);
+	buf_addc(&b, '/');
+	buf_adds(&b, run->bucket);
+	buf_addc(&b, '/');
+	url_encode(&b, run->key, run->key_len, URLENC_KEEP_SLASH);
+	if (run->version_id != NULL) {
+		buf_adds(&b, "?versionId=");
+		url_encode(&b, run->version_id, strlen(run->version_id), 0);
+	}
+	ct->copy_source = buf_detach(&b);
+	run->state = ct;
+	op_head(run, op_copy_head_cb);
+}
+
+static void
+op_copy_cancel(struct op_run *run)
+{
+	struct op_copy_task	*ct = run->state;
+	int			 i;
+
+	if (ct == NULL)
+		return;
+	for (i = 0; i < OP_COPY_PARTS_PARALLEL; i++) {
+		if (ct->part_calls[i] != NULL)
+			s3_call_cancel(ct->part_calls[i]);
+		free(ct->part_args[i]);
+	}
+	/*
+	 * An upload left open is found and aborted by the bucket's
+	 * lifecycle rule, or by the task running again.
+	 */
+	run->state = NULL;
+	op_copy_task_free(ct);
+}
+
+const struct op_def op_copy = {
+	"S3PutObjectCopy",
+	op_copy_compile,
+	op_copy_free,
+	op_copy_start,
+	op_copy_cancel,
+};

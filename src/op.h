@@ -1,0 +1,84 @@
+/*
+ * Operations: one module per JobOperation behind one small interface —
+ * compile the job's parameters once, run one task (a chain of S3 calls),
+ * finish it with a result. The scheduler owns tasks; an operation only
+ * sees the object and its own context.
+ */
+#ifndef OP_H
+#define OP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct json_object;
+struct cfg;
+struct s3;
+struct s3_call;
+struct s3_result;
+
+/* One task being run. */
+struct op_run {
+	/* The object. */
+	const char		*bucket;
+	const char		*key;
+	size_t			 key_len;
+	const char		*version_id;	/* NULL: the current version */
+	const char		*etag;		/* pinned; NULL: none yet */
+	const char		*role_arn;	/* the job's, for credentials */
+	/* The job's compiled parameters (from op_def.compile). */
+	void			*ctx;
+	struct s3		*s3;
+	const struct cfg	*cfg;
+	/* The operation's own state for this task. */
+	void			*state;
+	/* The call in flight, so that a stop can cancel it. */
+	struct s3_call		*call;
+	int			 attempts;	/* HTTP attempts, all calls */
+	char			*recorded_etag;	/* the first touch's ETag */
+	/* Set by the scheduler. */
+	void			 (*done)(struct op_run *, enum task_state, int,
+				     const char *, const char *);
+	void			*owner;
+};
+
+struct op_def {
+	const char	*name;		/* the JobOperation member */
+	/* Check and compile Operation.<name>; the whole spec for context. */
+	int		 (*compile)(struct json_object *, struct json_object *,
+			     void **, char **);
+	void		 (*free)(void *);
+	/* Start a task; it ends with op_finish (maybe before returning). */
+	void		 (*start)(struct op_run *);
+	/* Free op-specific task state after a cancel. */
+	void		 (*cancel)(struct op_run *);
+};
+
+const struct op_def	*op_find(const char *);
+
+/* End a task: SUCCEEDED with an optional message, or FAILED with S3's error. */
+void		 op_finish(struct op_run *, enum task_state, int, const char *,
+		     const char *);
+void		 op_succeed(struct op_run *, int, const char *);
+/* Fail from a call's result (its status, code and message). */
+void		 op_fail_result(struct op_run *, const struct s3_result *);
+void		 op_fail(struct op_run *, int, const char *, const char *, ...)
+		     __attribute__((__format__(__printf__, 4, 5)));
+/* Count a call's attempts; remember the first ETag seen. */
+void		 op_account(struct op_run *, const struct s3_result *);
+
+/*
+ * The ETag check of DESIGN.md §4: the ETag this task must see, the pinned
+ * one or the one the first touch recorded; NULL when neither is known.
+ */
+const char	*op_expected_etag(const struct op_run *);
+/* A HEAD of the task's object (versioned), If-Match on a known ETag. */
+struct s3_call	*op_head(struct op_run *, void (*)(const struct s3_result *,
+		     void *));
+
+extern const struct op_def op_put_tagging;
+extern const struct op_def op_delete_tagging;
+extern const struct op_def op_copy;
+
+#endif /* OP_H */
