@@ -94,6 +94,7 @@ struct http_request {
 
 	int			 max_attempts;
 	uint64_t		 timeout_ms;
+	int			 path_as_is;
 
 	CURL			*curl;
 	struct curl_slist	*slist;
@@ -720,6 +721,8 @@ http_easy_setup(struct http_request *req)
 	uint64_t		 timeout;
 
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	if (req->path_as_is)
+		curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(c, CURLOPT_PRIVATE, req);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	req->errbuf[0] = '\0';
@@ -1432,6 +1435,12 @@ void
 http_request_set_timeout(struct http_request *req, uint64_t ms)
 {
 	req->timeout_ms = ms;
+}
+
+void
+http_request_set_path_as_is(struct http_request *req, int on)
+{
+	req->path_as_is = on;
 }
 
 const char *

@@ -161,6 +161,11 @@ void		 http_request_set_attempt_cb(struct http_request *,
 /* Per-request overrides of the engine's options (0: keep the engine's). */
 void		 http_request_set_max_attempts(struct http_request *, int);
 void		 http_request_set_timeout(struct http_request *, uint64_t);
+/*
+ * Send the URL's path as given: no "/./" or "/../" removal. S3 keys may
+ * hold such segments, and the signature covers the path as sent.
+ */
+void		 http_request_set_path_as_is(struct http_request *, int);
 const char	*http_request_url(const struct http_request *);
 const char	*http_request_method(const struct http_request *);
 void		 http_request_start(struct http_request *);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct buf;
 struct cfg;
 struct http_response;
 struct http_pool_stats;
@@ -47,6 +48,7 @@ struct s3_request {
 	 * "tagging", "uploads", "partNumber=3&uploadId=...", "list-type=2&...".
 	 */
 	const char		*query;
+	/* Sent and signed; an entry with a NULL name or value is skipped. */
 	const struct s3_header	*headers;
 	size_t			 nheaders;
 	const void		*body;		/* copied; NULL with body_len 0 */
@@ -61,7 +63,9 @@ struct s3_request {
 	void			*sink_arg;
 	/*
 	 * Credentials: NULL for the endpoint's own; else a job's RoleArn,
-	 * whose last path component names a [credentials] profile.
+	 * whose last path component names a [credentials] profile. A
+	 * RoleArn that names no profile falls back to the endpoint's own
+	 * credentials (job specs written for Amazon run unchanged).
 	 */
 	const char		*role_arn;
 	int			 flags;
@@ -75,7 +79,13 @@ struct s3_result {
 	 * NULL on success (2xx without an error document). Otherwise S3's
 	 * error Code, or one of ours for failures with no S3 answer:
 	 * "ConnectionError", "Timeout", "TLSError", "NoSuchEndpoint",
-	 * "NoCredentials", "InvalidResponse".
+	 * "NoCredentials", "InvalidResponse"; also "InvalidArgument" (a
+	 * request this layer refuses to send: a reserved or unsendable
+	 * header, a streamed body with Content-MD5, a signing failure) and
+	 * "Aborted" (a stream or sink callback failed). A status without an
+	 * error document maps by s3_status_code(), else "Http<status>".
+	 * error_message is never NULL with an error_code: the server's
+	 * Message, else our text ("HTTP 404" when S3 sent none).
 	 */
 	const char		*error_code;
 	const char		*error_message;
@@ -92,7 +102,11 @@ struct s3_result {
 
 /* Called once per call; the result is valid during the callback only. */
 typedef void	(*s3_done_cb)(const struct s3_result *, void *);
-/* Called on every attempt (persist attempt counts, count retries). */
+/*
+ * Called on every attempt (persist attempt counts, count retries); the int
+ * is 1 when another attempt follows, 0 when this one is the last. The arg
+ * is done_cb's. The callback may cancel the call.
+ */
 typedef void	(*s3_attempt_cb)(const struct s3_result *, int, void *);
 
 struct s3	*s3_new(struct event_base *, const struct cfg *, char **);
@@ -130,5 +144,21 @@ const struct http_pool_stats *s3_endpoint_stats(struct s3 *, size_t,
 const char	*s3_result_header(const struct s3_result *, const char *);
 /* Whether an error code is one S3 documents as transient (retried). */
 int		 s3_error_retryable(const char *, int);
+
+/*
+ * Additions (docs/S3.md). The error code of an answer without an error
+ * document (HEAD): 404 "NotFound", 403 "Forbidden", 412
+ * "PreconditionFailed", ...; NULL for a status not in the table.
+ */
+const char	*s3_status_code(int);
+/* "Sun, 06 Nov 1994 08:49:37 GMT" to ms since the epoch; -1 if malformed. */
+int		 s3_parse_http_date(const char *, uint64_t *);
+/*
+ * The URL a request goes to on an endpoint URL ("scheme://host[:port]
+ * [/base]"), path-style or, when virtual_host, virtual-hosted-style; for
+ * tests and for messages. -1 with *cause on a bad endpoint URL.
+ */
+int		 s3_build_url(const char *, int, const struct s3_request *,
+		     struct buf *, char **);
 
 #endif /* S3_H */
