@@ -85,7 +85,7 @@ report_spec_parse(const struct job *j, struct report_spec *rs, char **cause)
 
 	memset(rs, 0, sizeof *rs);
 	if (j->spec == NULL || (spec = json_tokener_parse(j->spec)) == NULL) {
-		xasprintf(cause, "report: job %s has no readable spec", j->id);
+		xasprintf(cause, "job %s has no readable spec", j->id);
 		return (-1);
 	}
 	if (!json_object_object_get_ex(spec, "Report", &report) ||
@@ -382,7 +382,7 @@ report_writer_open(struct report_writer *w, int i)
 	    report_status_names[i]);
 	fd = open(f->path, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0640);
 	if (fd == -1 || (w->fp[i] = fdopen(fd, "w")) == NULL) {
-		xasprintf(&w->cause, "report: creating %s: %s", f->path,
+		xasprintf(&w->cause, "creating %s: %s", f->path,
 		    strerror(errno));
 		if (fd != -1)
 			close(fd);
@@ -416,7 +416,7 @@ report_writer_cb(const struct store_task *t, void *arg)
 	buf_reset(&w->row);
 	report_row_csv(&w->row, t);
 	if (fwrite(w->row.data, 1, w->row.len, w->fp[i]) != w->row.len) {
-		xasprintf(&w->cause, "report: writing %s: %s", f->path,
+		xasprintf(&w->cause, "writing %s: %s", f->path,
 		    strerror(errno));
 		return (1);
 	}
@@ -438,7 +438,7 @@ report_writer_close(struct report_writer *w)
 	for (i = 0; i < 2; i++) {
 		if (w->fp[i] != NULL) {
 			if (fclose(w->fp[i]) != 0 && w->cause == NULL)
-				xasprintf(&w->cause, "report: writing %s: %s",
+				xasprintf(&w->cause, "writing %s: %s",
 				    w->file[i].path, strerror(errno));
 			w->fp[i] = NULL;
 		}
@@ -467,7 +467,7 @@ report_write(struct store *st, const struct job *j, const char *dir,
 	if (report_spec_parse(j, &rs, cause) != 0)
 		return (-1);
 	if (!rs.enabled) {
-		xasprintf(cause, "report: job %s has no report enabled",
+		xasprintf(cause, "job %s has no report enabled",
 		    j->id);
 		return (-1);
 	}
@@ -758,22 +758,27 @@ static void
 report_upload_fail(struct report_upload *u, const struct s3_result *r,
     const char *what, const char *why)
 {
-	const char	*key;
-	char		*cause;
+	const char	*key, *msg;
+	char		*cause, status[32];
 
 	key = u->cur < u->nfiles ? u->files[u->cur].key : u->manifest_key;
 	if (u->io_cause != NULL)
-		xasprintf(&cause, "report: %s s3://%s/%s: %s", what, u->bucket,
+		xasprintf(&cause, "%s s3://%s/%s: %s", what, u->bucket,
 		    key, u->io_cause);
 	else if (why != NULL)
-		xasprintf(&cause, "report: %s s3://%s/%s: %s", what, u->bucket,
+		xasprintf(&cause, "%s s3://%s/%s: %s", what, u->bucket,
 		    key, why);
-	else
-		xasprintf(&cause, "report: %s s3://%s/%s: %s (HTTP %d)%s%s",
-		    what, u->bucket, key, r->error_code != NULL ?
-		    r->error_code : "error", r->status,
-		    r->error_message != NULL ? ": " : "",
-		    r->error_message != NULL ? r->error_message : "");
+	else {
+		/* The S3 layer says "HTTP 404" when S3 gave no message. */
+		snprintf(status, sizeof status, "HTTP %d", r->status);
+		msg = r->error_message;
+		if (msg != NULL && strcmp(msg, status) == 0)
+			msg = NULL;
+		xasprintf(&cause, "%s s3://%s/%s: %s (%s)%s%s", what,
+		    u->bucket, key, r->error_code != NULL ? r->error_code :
+		    "error", r->status != 0 ? status : "no HTTP answer",
+		    msg != NULL ? ": " : "", msg != NULL ? msg : "");
+	}
 	if (u->upload_id != NULL && u->step != REPORT_ABORT) {
 		u->fail_cause = cause;
 		u->step = REPORT_ABORT;

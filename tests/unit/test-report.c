@@ -546,6 +546,7 @@ struct s3_call {
 
 static struct s3_call	*mock_calls, *mock_last;
 static int		 mock_cancelled;
+static const char	*mock_message;
 static struct s3	*mock_s3 = (struct s3 *)&mock_calls;
 
 /* Read a streamed body the way the HTTP layer would, twice (a retry). */
@@ -690,7 +691,8 @@ mock_answer(struct s3_call *c, int status, const char *code,
 	memset(&r, 0, sizeof r);
 	r.status = status;
 	r.error_code = code;
-	r.error_message = code != NULL ? "the message" : NULL;
+	r.error_message = code == NULL ? NULL : mock_message != NULL ?
+	    mock_message : "the message";
 	r.etag = etag;
 	r.content_length = -1;
 	r.http = &http;
@@ -828,9 +830,20 @@ test_upload(void)
 	mock_answer(c, 403, "AccessDenied", NULL, NULL);
 	CHECK_INT(d.calls, 1);
 	CHECK(mock_calls == NULL);
-	CHECK(d.cause != NULL && strstr(d.cause, "s3://reports/p/job-1/"
-	    "results/f0.csv") != NULL && strstr(d.cause, "AccessDenied") !=
-	    NULL && strstr(d.cause, "403") != NULL);
+	CHECK_STR(d.cause, "uploading s3://reports/p/job-1/results/f0.csv: "
+	    "AccessDenied (HTTP 403): the message");
+	free(d.cause);
+
+	/* The S3 layer's stand-in message for none is not repeated. */
+	memset(&d, 0, sizeof d);
+	u = report_upload(mock_s3, &j, &rf, done_cb, &d);
+	mock_answer(mock_pop(), 200, NULL, "e", NULL);
+	mock_answer(mock_pop(), 200, NULL, "e", NULL);
+	mock_message = "HTTP 404";
+	mock_answer(mock_pop(), 404, "NoSuchBucket", NULL, NULL);
+	mock_message = NULL;
+	CHECK_STR(d.cause, "uploading s3://reports/p/job-1/manifest.json: "
+	    "NoSuchBucket (HTTP 404)");
 	free(d.cause);
 
 	/* A file gone from the spool. */
