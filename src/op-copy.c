@@ -51,12 +51,15 @@ struct op_copy {
 	struct op_copy_header	 common[OP_COPY_MAX_HEADERS];
 	size_t			 ncommon;
 	/* For CopyObject only (directives, copy-source conditions). */
-	struct op_copy_header	 copy_only[8];
+	struct op_copy_header	 copy_only[12];
 	size_t			 ncopy_only;
 	int			 replace_metadata;
 	int			 replace_tags;
 	struct buf		 tagging;	/* Tagging document */
 	int			 have_storage_class;
+	/* Modified/UnModifiedSinceConstraint, ms; 0: none. */
+	int64_t			 modified_since;
+	int64_t			 unmodified_since;
 };
 
 /* One task's progress. */
@@ -69,7 +72,8 @@ struct op_copy_task {
 	/* Multipart. */
 	struct op_copy_header	 meta[OP_COPY_MAX_HEADERS];
 	size_t			 nmeta;
-	char			*source_tags;	/* x-amz-tagging form */
+	struct buf		 post_tags;	/* Tagging to PUT after */
+	int			 have_post_tags;
 	char			*upload_id;
 	uint64_t		 part_size;
 	int			 nparts;
@@ -141,7 +145,7 @@ op_copy_string(struct json_object *o, const char *name)
 /* Times for HTTP date headers (RFC 7231) and ISO 8601 ones. */
 static int
 op_copy_time(struct json_object *params, const char *name, int http,
-    char *out, size_t len, char **cause)
+    char *out, size_t len, int64_t *msp, char **cause)
 {
 	struct json_object	*v;
 	int64_t			 ms;
@@ -156,6 +160,8 @@ op_copy_time(struct json_object *params, const char *name, int http,
 		free(c);
 		return (-1);
 	}
+	if (msp != NULL)
+		*msp = ms;
 	t = (time_t)(ms / 1000);
 	gmtime_r(&t, &tm);
 	if (http)
@@ -388,7 +394,7 @@ op_copy_compile(struct json_object *params, struct json_object *spec,
 	}
 	if (meta != NULL && ctx->replace_metadata) {
 		if ((r = op_copy_time(meta, "HttpExpiresDate", 1, tbuf,
-		    sizeof tbuf, cause)) == -1)
+		    sizeof tbuf, NULL, cause)) == -1)
 			goto fail;
 		if (r == 1)
 			op_copy_add(ctx->common, &ctx->ncommon,
@@ -416,25 +422,34 @@ op_copy_compile(struct json_object *params, struct json_object *spec,
 		op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
 		    "x-amz-request-payer", "requester");
 	if ((r = op_copy_time(params, "ObjectLockRetainUntilDate", 0, tbuf,
-	    sizeof tbuf, cause)) == -1)
+	    sizeof tbuf, NULL, cause)) == -1)
 		goto fail;
 	if (r == 1)
 		op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
 		    "x-amz-object-lock-retain-until-date", tbuf);
+	/* The standard headers, RGW's own, and our check of the HEAD. */
 	if ((r = op_copy_time(params, "ModifiedSinceConstraint", 1, tbuf,
-	    sizeof tbuf, cause)) == -1)
+	    sizeof tbuf, &ctx->modified_since, cause)) == -1)
 		goto fail;
-	if (r == 1)
+	if (r == 1) {
 		op_copy_add(ctx->copy_only, &ctx->ncopy_only,
 		    nitems(ctx->copy_only),
 		    "x-amz-copy-source-if-modified-since", tbuf);
+		op_copy_add(ctx->copy_only, &ctx->ncopy_only,
+		    nitems(ctx->copy_only), "x-amz-copy-if-modified-since",
+		    tbuf);
+	}
 	if ((r = op_copy_time(params, "UnModifiedSinceConstraint", 1, tbuf,
-	    sizeof tbuf, cause)) == -1)
+	    sizeof tbuf, &ctx->unmodified_since, cause)) == -1)
 		goto fail;
-	if (r == 1)
+	if (r == 1) {
 		op_copy_add(ctx->copy_only, &ctx->ncopy_only,
 		    nitems(ctx->copy_only),
 		    "x-amz-copy-source-if-unmodified-since", tbuf);
+		op_copy_add(ctx->copy_only, &ctx->ncopy_only,
+		    nitems(ctx->copy_only), "x-amz-copy-if-unmodified-since",
+		    tbuf);
+	}
 	if (op_copy_compile_grants(ctx, params, cause) != 0 ||
 	    op_copy_compile_tags(ctx, params, cause) != 0)
 		goto fail;
@@ -456,7 +471,7 @@ op_copy_task_free(struct op_copy_task *ct)
 	free(ct->copy_source);
 	free(ct->etag);
 	op_copy_headers_free(ct->meta, ct->nmeta);
-	free(ct->source_tags);
+	buf_free(&ct->post_tags);
 	free(ct->upload_id);
 	for (i = 0; ct->part_etags != NULL && i < ct->nparts; i++)
 		free(ct->part_etags[i]);
@@ -558,23 +573,32 @@ op_copy_tags_cb(const struct s3_result *r, void *arg)
 	op_copy_end(run, TASK_SUCCEEDED, 200, NULL, NULL);
 }
 
+/*
+ * The tags the copy must end with: NewObjectTagging, or for a multipart
+ * copy the source's (servers ignore x-amz-tagging on an upload's start).
+ */
 static void
 op_copy_finish_tags(struct op_run *run)
 {
 	struct op_copy		*ctx = run->ctx;
 	struct op_copy_task	*ct = run->state;
 	struct s3_request	 req;
+	const struct buf	*tags;
 
-	if (!ctx->replace_tags) {
+	if (ctx->replace_tags)
+		tags = &ctx->tagging;
+	else if (ct->have_post_tags)
+		tags = &ct->post_tags;
+	else {
 		op_copy_end(run, TASK_SUCCEEDED, 200, NULL, NULL);
 		return;
 	}
-	op_copy_request(run, &req, ctx->tagging.len != 0 ? "PUT" : "DELETE",
+	op_copy_request(run, &req, tags->len != 0 ? "PUT" : "DELETE",
 	    "tagging");
 	req.version_id = ct->new_version;
-	if (ctx->tagging.len != 0) {
-		req.body = ctx->tagging.data;
-		req.body_len = ctx->tagging.len;
+	if (tags->len != 0) {
+		req.body = tags->data;
+		req.body_len = tags->len;
 		req.flags = S3_CONTENT_MD5;
 	}
 	run->call = s3_call(run->s3, &req, op_copy_tags_cb, run);
@@ -872,9 +896,6 @@ op_copy_initiate(struct op_run *run)
 	if (!ctx->replace_metadata)
 		op_copy_hv_addv(&hv, ct->meta, ct->nmeta);
 	op_copy_hv_addv(&hv, ctx->common, ctx->ncommon);
-	if (!ctx->replace_tags && ct->source_tags != NULL &&
-	    *ct->source_tags != '\0')
-		op_copy_hv_add(&hv, "x-amz-tagging", ct->source_tags);
 	op_copy_request(run, &req, "POST", "uploads");
 	req.headers = hv.h;
 	req.nheaders = hv.n;
@@ -887,9 +908,7 @@ op_copy_source_tags_cb(const struct s3_result *r, void *arg)
 	struct op_run		*run = arg;
 	struct op_copy_task	*ct = run->state;
 	struct s3xml_tagging	*tagging;
-	struct buf		 form;
 	char			*cause = NULL;
-	size_t			 i;
 
 	run->attempts += r->attempts;
 	run->call = NULL;
@@ -907,17 +926,17 @@ op_copy_source_tags_cb(const struct s3_result *r, void *arg)
 		free(tagging);
 		return;
 	}
-	buf_init(&form);
-	for (i = 0; i < tagging->ntags; i++) {
-		if (i != 0)
-			buf_addc(&form, '&');
-		url_encode(&form, tagging->tags[i].key.data,
-		    tagging->tags[i].key.len, 0);
-		buf_addc(&form, '=');
-		url_encode(&form, tagging->tags[i].value.data,
-		    tagging->tags[i].value.len, 0);
+	if (tagging->ntags != 0) {
+		if (s3xml_write_tagging(&ct->post_tags, tagging, &cause) != 0) {
+			op_copy_end(run, TASK_FAILED, r->status,
+			    "InvalidResponse", cause);
+			free(cause);
+			s3xml_tagging_free(tagging);
+			free(tagging);
+			return;
+		}
+		ct->have_post_tags = 1;
 	}
-	ct->source_tags = buf_detach(&form);
 	s3xml_tagging_free(tagging);
 	free(tagging);
 	op_copy_initiate(run);
@@ -954,6 +973,27 @@ op_copy_keep_metadata(struct op_copy_task *ct, const struct s3_result *r,
 	}
 }
 
+/* Modified/UnModifiedSinceConstraint against the source's Last-Modified. */
+static int
+op_copy_constraints(const struct op_copy *ctx, const char *last_modified)
+{
+	struct tm	 tm;
+	int64_t		 lm;
+
+	if (ctx->modified_since == 0 && ctx->unmodified_since == 0)
+		return (0);
+	memset(&tm, 0, sizeof tm);
+	if (last_modified == NULL || strptime(last_modified,
+	    "%a, %d %b %Y %H:%M:%S GMT", &tm) == NULL)
+		return (0);	/* the server's own check decides */
+	lm = (int64_t)timegm(&tm) * 1000;
+	if (ctx->unmodified_since != 0 && lm > ctx->unmodified_since)
+		return (-1);
+	if (ctx->modified_since != 0 && lm <= ctx->modified_since)
+		return (-1);
+	return (0);
+}
+
 static void
 op_copy_head_cb(const struct s3_result *r, void *arg)
 {
@@ -982,6 +1022,13 @@ op_copy_head_cb(const struct s3_result *r, void *arg)
 	if (r->etag == NULL || r->content_length < 0) {
 		op_copy_end(run, TASK_FAILED, r->status, "InvalidResponse",
 		    "HEAD gave no ETag or Content-Length");
+		return;
+	}
+	if (op_copy_constraints(ctx, s3_result_header(r, "Last-Modified")) !=
+	    0) {
+		op_copy_end(run, TASK_FAILED, 412, "PreconditionFailed",
+		    "At least one of the pre-conditions you specified did not "
+		    "hold");
 		return;
 	}
 	ct->etag = xstrdup(r->etag);

@@ -343,7 +343,33 @@ def list_keys_fixture(s3):
 
 
 # ---------------------------------------------------------------------------
-# PLACEHOLDER: the `s3batchd` fixture (the daemon under test, with a config
-# pointing at rgw.endpoint) goes here. It is written by the daemon's owner,
-# not as part of the S3 bench.
+# The daemon under test, configured against the rgw fixture's endpoint.
 # ---------------------------------------------------------------------------
+def endpoint_conf(endpoint, name="default", user="tester", extra=""):
+    ak, sk = USERS[user]
+    return ("[endpoint %s]\nurl = %s\nregion = %s\naccess_key_id = %s\n"
+            "secret_access_key = %s\nmax_connections = 32\n%s\n" %
+            (name, endpoint, REGION, ak, sk, extra))
+
+
+@pytest.fixture
+def s3batchd(rgw):
+    """A factory: s3batchd(daemon_conf=..., extra_conf=...) starts a real
+    s3batchd whose [endpoint default] is the test RGW; all are stopped at
+    the end of the test."""
+    from s3b import Daemon
+    started = []
+
+    def start(daemon_conf="", extra_conf="", endpoint_extra="", start=True):
+        d = Daemon(daemon_conf=daemon_conf,
+                   extra_conf=endpoint_conf(rgw.endpoint,
+                                            extra=endpoint_extra) +
+                   extra_conf)
+        os.chmod(d.conf, 0o600)
+        started.append(d)
+        return d.start() if start else d
+
+    yield start
+    for d in started:
+        d.stop()
+        d.remove()
