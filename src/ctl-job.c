@@ -149,7 +149,11 @@ cli_create_job_exec(struct cli_ctx *ctx, struct cli_req *req)
 		free(cause);
 		goto out;
 	}
-	if (r.ok && path != NULL) {
+	/*
+	 * A final answer instead of "continue" means the daemon needs no
+	 * manifest: a repeated ClientRequestToken names a job it has.
+	 */
+	if (r.ok && path != NULL && r.kind != CLIENT_REPLY_FINAL) {
 		if (r.kind != CLIENT_REPLY_CONTINUE) {
 			fprintf(stderr, "s3batchctl: the daemon did not ask "
 			    "for the manifest\n");

@@ -13,7 +13,8 @@
  *
  * A create-job or clone-job request whose args carry "ManifestStream":true
  * is answered first with {"v":1,"id":N,"ok":true,"continue":true} (or a
- * failure); the client then sends the manifest as frames, each a line
+ * failure, or the final reply when no manifest is needed: a repeated
+ * ClientRequestToken names an existing job); the client then sends the manifest as frames, each a line
  * {"chunk":LEN} followed by exactly LEN raw bytes (LEN at most
  * PROTOCOL_MAX_CHUNK), ending with {"chunk":0}. The final reply follows.
  */

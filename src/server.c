@@ -24,6 +24,7 @@
 #include "control.h"
 #include "fetch.h"
 #include "job.h"
+#include "metrics.h"
 #include "s3.h"
 #include "sched.h"
 #include "sdnotify.h"
@@ -527,6 +528,10 @@ server_init(struct server *srv, const char *cfg_path, struct cfg *cfg,
 	srv->sched = sched_new(srv, srv->s3);
 	if ((srv->control = control_new(srv, &cause)) == NULL)
 		goto fail;
+	if (cfg->metrics_listen != NULL &&
+	    (srv->metrics = metrics_new(srv, cfg->metrics_listen,
+	    &cause)) == NULL)
+		goto fail;
 	sched_start(srv->sched);
 	server_fetch_new(srv);
 
@@ -568,6 +573,7 @@ server_free(struct server *srv)
 	size_t	i;
 
 	control_free(srv->control);
+	metrics_free(srv->metrics);
 	fetch_free_all(srv);
 	worker_free(srv->worker);
 	sched_free(srv->sched);

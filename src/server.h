@@ -14,6 +14,7 @@ struct control;
 struct worker;
 struct s3;
 struct sched;
+struct metrics;
 
 struct server {
 	struct event_base	*base;
@@ -24,6 +25,7 @@ struct server {
 	struct worker		*worker;
 	struct s3		*s3;
 	struct sched		*sched;
+	struct metrics		*metrics;
 	struct event		*ev_timer;
 	struct event		*ev_watchdog;
 	struct event		*ev_signal[4];

@@ -84,7 +84,10 @@ def test_create_suspended_confirm_and_shapes(daemon, tmp_path):
                   "--status-update-reason", "looks right")
     assert r == {"JobId": job_id, "Status": "Ready",
                  "StatusUpdateReason": "looks right"}
-    assert daemon.describe(job_id)["Status"] == "Ready"
+    # The engine takes it up at once (its bucket has no endpoint here, so
+    # its tasks fail fast).
+    assert daemon.describe(job_id)["Status"] in (
+        "Ready", "Active", "Completing", "Complete", "Failing", "Failed")
 
 
 def test_priority_tags_cancel_clone(daemon, tmp_path):
@@ -133,7 +136,9 @@ def test_list_jobs_filter_and_pages(daemon, tmp_path):
         ids.append(create(daemon, tmp_path, n=3,
                           confirmation=(i % 2 == 0)).json["JobId"])
     for i, j in enumerate(ids):
-        daemon.wait_status(j, "Suspended" if i % 2 == 0 else "Ready")
+        # Unconfirmed jobs run at once (and end: no endpoint here).
+        daemon.wait_status(j, "Suspended" if i % 2 == 0 else
+                           ("Complete", "Failed"))
     r = daemon.ok("list-jobs", "--job-statuses", "Suspended")
     assert sorted(j["JobId"] for j in r["Jobs"]) == sorted(ids[0::2])
     for j in r["Jobs"]:
@@ -169,16 +174,18 @@ def test_idempotency_token(daemon, tmp_path):
     assert c.rc == 1 and "IdempotencyException" in c.err
 
 
-def test_s3_manifest_waits_for_engine(daemon, tmp_path):
+def test_s3_manifest_without_endpoint_fails_clearly(daemon, tmp_path):
     spec = job_spec()
     spec["Manifest"]["Location"] = {
         "ObjectArn": "arn:aws:s3:::bucket/manifest.csv",
         "ETag": "0123456789abcdef0123456789abcdef"}
     uri = write_json(tmp_path / "s3.json", spec)
     r = daemon.ok("create-job", "--cli-input-json", uri)
-    job = daemon.describe(r["JobId"])
-    assert job["Status"] == "New"
-    assert "S3 engine" in job["StatusUpdateReason"]
+    job = daemon.wait_status(r["JobId"], "Failed")
+    reason = job["FailureReasons"][0]
+    assert reason["FailureCode"] == "ManifestUnreadable"
+    assert "NoSuchEndpoint" in reason["FailureReason"]
+    assert job["ProgressSummary"]["TotalNumberOfTasks"] == 0
 
 
 @pytest.mark.parametrize("manifest,expect", [
@@ -430,3 +437,30 @@ def test_sigterm_clean_exit(tmp_path):
     d = Daemon(tmp_path).start()
     assert d.stop() == 0
     assert not d.socket.exists()
+
+
+def test_metrics_endpoint(tmp_path):
+    import urllib.request
+    from conftest import free_ports
+    port = free_ports(1)[0]
+    d = Daemon(daemon_conf="metrics_listen = 127.0.0.1:%d" % port).start()
+    try:
+        job_id = create(d, tmp_path, n=5).json["JobId"]
+        d.wait_status(job_id, "Suspended")
+        text = urllib.request.urlopen(
+            "http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
+        assert 's3batchd_jobs{status="Suspended"} 1' in text
+        assert "# TYPE s3batchd_tasks_total counter" in text
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                float(value)
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/other" % port,
+                                   timeout=10)
+            assert False, "expected 404"
+        except urllib.error.HTTPError as e:
+            assert e.code == 404
+    finally:
+        d.stop()
+        d.remove()
