@@ -267,6 +267,9 @@ report_row_jsonl(struct buf *b, const struct store_task *t)
 	json_object_object_add(o, "ErrorCode", report_json_string(code));
 	json_object_object_add(o, "ResultMessage",
 	    report_json_string(message));
+	/* An extension: HTTP attempts, retries included (0 while pending). */
+	json_object_object_add(o, "Attempts",
+	    json_object_new_int(t->attempts));
 	buf_adds(b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	buf_addc(b, '\n');

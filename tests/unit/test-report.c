@@ -119,20 +119,24 @@ test_rows(void)
 	t.http_status = 403;
 	t.result_code = "AccessDenied";
 	t.result_message = "Access \"denied\"\n";
+	t.attempts = 3;
 	s = row_jsonl(&t);
 	CHECK_STR(s, "{\"Bucket\":\"b\",\"Key\":\"dir/a%20b\",\"VersionId\":\"\","
 	    "\"TaskStatus\":\"failed\",\"HTTPStatusCode\":403,"
 	    "\"ErrorCode\":\"AccessDenied\","
-	    "\"ResultMessage\":\"Access \\\"denied\\\"\\n\"}\n");
+	    "\"ResultMessage\":\"Access \\\"denied\\\"\\n\","
+	    "\"Attempts\":3}\n");
 	free(s);
 	t.state = TASK_SUCCEEDED;
 	t.http_status = 0;
 	t.version_id = "v";
 	t.result_code = t.result_message = NULL;
+	t.attempts = 1;
 	s = row_jsonl(&t);
 	CHECK_STR(s, "{\"Bucket\":\"b\",\"Key\":\"dir/a%20b\",\"VersionId\":\"v\","
 	    "\"TaskStatus\":\"succeeded\",\"HTTPStatusCode\":null,"
-	    "\"ErrorCode\":\"\",\"ResultMessage\":\"Successful\"}\n");
+	    "\"ErrorCode\":\"\",\"ResultMessage\":\"Successful\","
+	    "\"Attempts\":1}\n");
 	free(s);
 }
 
