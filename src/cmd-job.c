@@ -24,11 +24,13 @@
 #include "cmd.h"
 #include "control.h"
 #include "fetch.h"
+#include "generator.h"
 #include "job.h"
 #include "jobspec.h"
 #include "manifest.h"
 #include "model.h"
 #include "op.h"
+#include "op-delete.h"
 #include "protocol.h"
 #include "server.h"
 #include "store.h"
@@ -121,6 +123,12 @@ cmd_job_init(struct job *j, struct json_object *spec, enum job_manifest kind)
 	if (cmd_string(spec, "Description") != NULL)
 		j->description = xstrdup(cmd_string(spec, "Description"));
 	j->operation = xstrdup(jobspec_operation_name(spec));
+	/*
+	 * A delete job always waits for confirmation, whatever the request
+	 * (or a clone-job override) says: it is shown its dry run first.
+	 */
+	if (op_delete_is(j->operation))
+		j->confirmation_required = 1;
 	if (cmd_string(spec, "ClientRequestToken") != NULL)
 		j->client_token = xstrdup(cmd_string(spec,
 		    "ClientRequestToken"));
@@ -370,6 +378,10 @@ cmd_create_job(struct ctl_req *req)
 	}
 	if (cmd_check_operation(req, spec) != 0)
 		goto out;
+	if (generator_check(spec, &cause) != 0) {
+		ctl_reply_error(req, ERR_BAD_REQUEST, "%s", cause);
+		goto out;
+	}
 	if (cmd_idempotent(req, spec))
 		goto out;
 
@@ -403,17 +415,15 @@ cmd_create_job(struct ctl_req *req)
 	}
 
 	/*
-	 * A manifest on S3 is downloaded while the job waits in New. A
-	 * generated one needs the listing engine, which this s3batchd does
-	 * not have yet: keep the job and say why it waits.
+	 * A manifest on S3 is downloaded, a generated one listed, while the
+	 * job waits in New.
 	 */
 	kind = json_object_object_get_ex(spec, "ManifestGenerator", NULL) ?
 	    JOB_MANIFEST_GENERATOR : JOB_MANIFEST_S3;
 	cmd_job_init(&j, spec, kind);
 	j.status_reason = xstrdup(kind == JOB_MANIFEST_S3 ?
 	    "Downloading the manifest from S3" :
-	    "Waiting: ManifestGenerator is not supported by this s3batchd "
-	    "yet");
+	    "Generating the manifest: listing the source bucket");
 	if (cmd_job_store(req, &j, JOB_NEW, cmd_spec_tags(spec), &cause) != 0) {
 		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
 		job_clear(&j);
@@ -424,6 +434,8 @@ cmd_create_job(struct ctl_req *req)
 	cmd_reply_job_id(req, j.id);
 	if (kind == JOB_MANIFEST_S3)
 		fetch_start(req->srv, j.id);
+	else
+		generator_start(req->srv, j.id);
 	job_clear(&j);
 out:
 	free(cause);
@@ -433,15 +445,18 @@ out:
 void
 cmd_describe_job(struct ctl_req *req)
 {
-	struct json_object	*r;
+	struct json_object	*r, *o, *gen;
 	struct job		 j;
 
 	if (cmd_validate(req, "DescribeJobRequest") != 0 ||
 	    cmd_load_job(req, &j) != 0)
 		return;
 	r = json_object_new_object();
-	json_object_object_add(r, "Job", job_descriptor(&j,
-	    server_region(req->srv)));
+	o = job_descriptor(&j, server_region(req->srv));
+	if (j.manifest == JOB_MANIFEST_GENERATOR && (gen =
+	    generator_descriptor(req->srv->cfg->state_dir, j.id)) != NULL)
+		json_object_object_add(o, "GeneratedManifestDescriptor", gen);
+	json_object_object_add(r, "Job", o);
 	job_clear(&j);
 	ctl_reply(req, r);
 }

@@ -23,6 +23,7 @@
 #include "cfg.h"
 #include "control.h"
 #include "fetch.h"
+#include "generator.h"
 #include "job.h"
 #include "metrics.h"
 #include "s3.h"
@@ -457,7 +458,7 @@ server_recover(struct server *srv)
 	free(r.jobs);
 }
 
-/* New jobs whose manifest is on S3 download it again. */
+/* New jobs download their manifest from S3, or list their bucket, again. */
 static void
 server_fetch_new(struct server *srv)
 {
@@ -479,6 +480,8 @@ server_fetch_new(struct server *srv)
 	for (i = 0; i < r.njobs; i++) {
 		if (r.jobs[i].manifest == JOB_MANIFEST_S3)
 			fetch_start(srv, r.jobs[i].id);
+		else if (r.jobs[i].manifest == JOB_MANIFEST_GENERATOR)
+			generator_start(srv, r.jobs[i].id);
 	}
 	free(r.jobs);
 }
@@ -575,6 +578,7 @@ server_free(struct server *srv)
 	control_free(srv->control);
 	metrics_free(srv->metrics);
 	fetch_free_all(srv);
+	generator_free_all(srv);
 	worker_free(srv->worker);
 	sched_free(srv->sched);
 	s3_free(srv->s3);

@@ -24,8 +24,10 @@
 #include "s3batchd.h"
 #include "cfg.h"
 #include "fetch.h"
+#include "generator.h"
 #include "job.h"
 #include "manifest.h"
+#include "op-delete.h"
 #include "server.h"
 #include "store.h"
 #include "worker.h"
@@ -235,13 +237,14 @@ worker_read_spool(struct worker *w, struct job *j, struct worker_prepare *p,
 	int			 r = -1;
 
 	spec = json_tokener_parse(j->spec);
-	if (spec == NULL ||
+	if (j->manifest == JOB_MANIFEST_GENERATOR)
+		format = MANIFEST_FORMAT_INVENTORY;	/* generator.c's */
+	else if (spec == NULL ||
 	    !json_object_object_get_ex(spec, "Manifest", &manifest) ||
 	    !json_object_object_get_ex(manifest, "Spec", &mspec)) {
 		xasprintf(cause, "the job has no Manifest.Spec");
 		goto out;
-	}
-	if (manifest_fields_from_spec(mspec, &format, fields, &nfields,
+	} else if (manifest_fields_from_spec(mspec, &format, fields, &nfields,
 	    cause) != 0)
 		goto out;
 	buf = xmalloc(WORKER_READ_SIZE);
@@ -280,6 +283,54 @@ out:
 	return (r);
 }
 
+struct worker_dry_run {
+	struct worker	*w;
+	struct job	*job;
+};
+
+static int
+worker_dry_run_still_cb(void *arg)
+{
+	struct worker_dry_run	*d = arg;
+	char			*cause = NULL;
+	int			 r;
+
+	if ((r = worker_still_preparing(d->w, d->job, &cause)) == -1) {
+		log_job(LOG_WARNING, d->job->id, "worker: %s", cause);
+		free(cause);
+	}
+	return (r == 1);
+}
+
+/*
+ * S3DeleteObject's dry run (op-delete.h), while the job is still Preparing
+ * so that a restart simply runs it again: it records each object's ETag on
+ * its task and returns the SuspendedCause text. 1: the job was cancelled or
+ * the daemon is stopping.
+ */
+static int
+worker_dry_run(struct worker *w, struct job *j, char **text, char **cause)
+{
+	struct op_delete_survey	 sv;
+	struct worker_dry_run	 d;
+	uint64_t		 t0 = time_mono_ms();
+	int			 r;
+
+	memset(&sv, 0, sizeof sv);
+	d.w = w;
+	d.job = j;
+	r = op_delete_survey(w->store, w->srv->cfg_path, j, &w->stop,
+	    worker_dry_run_still_cb, &d, &sv, cause);
+	if (r == 0) {
+		*text = op_delete_survey_text(&sv);
+		log_job(LOG_INFO, j->id, "dry run of %llu tasks in %llu ms: "
+		    "%s", (unsigned long long)sv.tasks,
+		    (unsigned long long)(time_mono_ms() - t0), *text);
+	}
+	op_delete_survey_free(&sv);
+	return (r);
+}
+
 /*
  * Tasks are in: total them and move on to Suspended or Ready. Returns 1
  * when the job left Preparing meanwhile (a cancel won).
@@ -288,21 +339,31 @@ static int
 worker_prepared(struct worker *w, struct job *j, uint64_t total, char **cause)
 {
 	enum job_status	 to;
+	char		*text = NULL;
 	int		 r;
 
+	/* A delete never runs unconfirmed: Suspended with its dry run. */
+	if (op_delete_is(j->operation)) {
+		if ((r = worker_dry_run(w, j, &text, cause)) != 0)
+			return (r);
+		j->confirmation_required = 1;
+	}
 	if (store_set_durable(w->store, 1, cause) != 0 ||
-	    store_begin(w->store, cause) != 0)
+	    store_begin(w->store, cause) != 0) {
+		free(text);
 		return (-1);
+	}
 	if ((r = worker_still_preparing(w, j, cause)) != 1) {
 		store_rollback(w->store);
+		free(text);
 		return (r == 0 ? 1 : -1);
 	}
 	j->total_tasks = total;
 	if (j->confirmation_required) {
 		to = JOB_SUSPENDED;
 		free(j->suspended_cause);
-		j->suspended_cause = xstrdup("The job requires confirmation "
-		    "before it runs");
+		j->suspended_cause = text != NULL ? text : xstrdup("The job "
+		    "requires confirmation before it runs");
 	} else
 		to = JOB_READY;
 	if (store_job_transition(w->store, j, to, JOB_BY_DAEMON,
@@ -405,6 +466,9 @@ worker_prepare(struct worker *w, struct job *j)
 	case -1:
 		goto fail;
 	case 1:
+		/* A delete's dry run stopped by shutdown: redone at start. */
+		if (__atomic_load_n(&w->stop, __ATOMIC_RELAXED))
+			goto out;
 		worker_discard(w, j, NULL, NULL);
 		worker_remove_spool(w, j->id);
 		goto out;
@@ -502,9 +566,11 @@ worker_do(struct worker *w, struct worker_item *it)
 		if (store_job_purge(w->store, &j, &cause) != 0) {
 			log_job(LOG_WARNING, j.id, "purge failed: %s", cause);
 			free(cause);
-		} else
+		} else {
+			generator_forget(w->state_dir, j.id);
 			log_job(LOG_INFO, j.id, "purged after its retention "
 			    "time");
+		}
 		break;
 	}
 	job_clear(&j);

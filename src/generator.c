@@ -1,0 +1,1946 @@
+/*
+ * ManifestGenerator: list the source bucket a page at a time (ListObjectsV2,
+ * or ListObjectVersions when the bucket has versioning so that each task is
+ * pinned to the version listed), filter each entry, and stream the
+ * survivors into gzip'd CSV data files in the spool. Filters the listing
+ * cannot answer (encryption, replication status, replication eligibility
+ * by tag) cost a HEAD or GetObjectTagging per candidate, a bounded number
+ * at a time, and only for entries the cheap filters kept. Memory is one
+ * page of entries and one deflate stream, whatever the bucket's size.
+ *
+ * When the listing is complete: manifest.json, then (EnableManifestOutput)
+ * the upload of the files, then the job moves to Preparing and the worker
+ * reads the spool as it reads a downloaded inventory report.
+ */
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "s3batchd.h"
+#include "cfg.h"
+#include "fetch.h"
+#include "generator.h"
+#include "http.h"
+#include "job.h"
+#include "jobspec.h"
+#include "model.h"
+#include "s3.h"
+#include "s3xml.h"
+#include "server.h"
+#include "store.h"
+#include "worker.h"
+
+#define GEN_PAGE_KEYS		1000	/* max-keys of a listing page */
+#define GEN_PAGE_MAX		10000	/* entries a page may bring */
+#define GEN_PAGE_BYTES		(64 * 1024 * 1024) /* one page's XML */
+#define GEN_PARALLEL		32	/* HEAD/tagging calls at a time */
+#define GEN_FILE_ROWS		1000000	/* rows per data file */
+#define GEN_ZCHUNK		(64 * 1024)
+#define GEN_PROGRESS_MS		2000	/* StatusUpdateReason refresh */
+#define GEN_CODE		"ManifestGeneratorFailed"
+
+/* Server-side encryption of an object, as the filter names it. */
+enum gen_sse {
+	GEN_SSE_NONE,
+	GEN_SSE_S3,
+	GEN_SSE_KMS,
+	GEN_SSE_DSSE,
+	GEN_SSE_C
+};
+
+static const struct {
+	const char	*member;	/* ObjectEncryptionFilter */
+	enum gen_sse	 kind;
+} gen_sse_members[] = {
+	{ "NOTSSE", GEN_SSE_NONE },
+	{ "SSES3", GEN_SSE_S3 },
+	{ "SSEKMS", GEN_SSE_KMS },
+	{ "DSSEKMS", GEN_SSE_DSSE },
+	{ "SSEC", GEN_SSE_C },
+};
+
+static const struct {
+	const char	*value;		/* x-amz-server-side-encryption */
+	enum gen_sse	 kind;
+} gen_sse_headers[] = {
+	{ "AES256", GEN_SSE_S3 },
+	{ "aws:kms", GEN_SSE_KMS },
+	{ "aws:kms:dsse", GEN_SSE_DSSE },
+};
+
+/* ReplicationStatus values; the header's as well as the filter's. */
+#define GEN_REPL_COMPLETED	0x01
+#define GEN_REPL_FAILED		0x02
+#define GEN_REPL_REPLICA	0x04
+#define GEN_REPL_NONE		0x08
+#define GEN_REPL_PENDING	0x10
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} gen_repl_names[] = {
+	{ "COMPLETED", GEN_REPL_COMPLETED },
+	{ "COMPLETE", GEN_REPL_COMPLETED },	/* older S3 answers */
+	{ "FAILED", GEN_REPL_FAILED },
+	{ "REPLICA", GEN_REPL_REPLICA },
+	{ "NONE", GEN_REPL_NONE },
+	{ "PENDING", GEN_REPL_PENDING },
+};
+
+struct gen_enc {
+	enum gen_sse	 kind;
+	const char	*kms_key;	/* NULL: any key */
+	int		 bucket_key;	/* -1: either */
+};
+
+struct gen_strings {
+	const char	**v;		/* point into the spec */
+	size_t		  n;
+};
+
+/* A job's ManifestGenerator, compiled. Strings point into json. */
+struct gen_spec {
+	struct json_object	*json;
+	char			*bucket;
+	const char		*bucket_arn;
+	const char		*role_arn;
+	const char		*owner;		/* ExpectedBucketOwner */
+	int			 has_after;
+	int			 has_before;
+	int64_t			 after_ms;
+	int64_t			 before_ms;
+	int			 has_gt;
+	int			 has_lt;
+	int64_t			 gt;
+	int64_t			 lt;
+	struct gen_strings	 prefixes;
+	struct gen_strings	 suffixes;
+	struct gen_strings	 substrings;
+	struct gen_strings	 classes;
+	struct gen_enc		*encs;
+	size_t			 nencs;
+	int			 has_repl;
+	unsigned		 repl_mask;
+	int			 eligible;
+	char			*list_prefix;	/* common to MatchAnyPrefix */
+	/* ManifestOutputLocation, with EnableManifestOutput. */
+	int			 output;
+	char			*out_bucket;
+	const char		*out_arn;
+	char			*out_prefix;	/* without a trailing '/' */
+	const char		*out_owner;
+	const char		*out_sse;	/* header value or NULL */
+	const char		*out_kms_key;
+};
+
+/* One listed object that passed the filters the listing can answer. */
+struct gen_entry {
+	struct generator	*g;
+	char			*key;
+	size_t			 key_len;
+	char			*version_id;	/* NULL: unversioned listing */
+	char			*etag;		/* without quotes */
+	char			*storage_class;
+	int64_t			 size;
+	uint64_t		 mtime;
+	int			 keep;		/* decided: 1 keep, 0 drop */
+	int			 need_tags;
+	struct s3_call		*call;
+};
+
+struct gen_file {
+	char		*key;		/* in the output location */
+	uint64_t	 size;
+	uint64_t	 rows;
+	char		 md5[33];
+};
+
+enum gen_step {
+	GEN_STEP_VERSIONING,
+	GEN_STEP_REPLICATION,
+	GEN_STEP_LIST,
+	GEN_STEP_CHECK,
+	GEN_STEP_UPLOAD
+};
+
+struct generator {
+	struct server		*srv;
+	char			 id[37];
+	struct gen_spec		 spec;
+	enum gen_step		 step;
+	struct s3_call		*call;
+	char			*query;
+	struct s3_header	 headers[3];
+	int			 versioned;
+	struct s3xml_replication repl;
+
+	/* The page being listed. */
+	struct s3xml		*xml;
+	struct s3xml_list_page	 lpage;
+	struct s3xml_versions_page vpage;
+	char			*sink_cause;
+	struct buf		 token;		/* continuation, or key marker */
+	struct buf		 vmarker;	/* version-id marker */
+	struct gen_entry	*ents;
+	size_t			 nents;
+	size_t			 next_check;
+	size_t			 checks;	/* in flight */
+	int			 last_page;
+
+	/* The data file being written. */
+	int			 fd;
+	char			*part;
+	z_stream		 z;
+	int			 z_open;
+	EVP_MD_CTX		*md5;
+	unsigned char		*zbuf;
+	struct buf		 rows;
+	struct gen_file		*files;
+	size_t			 nfiles;
+	char			*manifest;	/* manifest.json text */
+
+	/* Upload: files[up_cur], then manifest.json. */
+	size_t			 up_cur;
+	int			 up_fd;
+	uint64_t		 up_pos;
+	uint64_t		 up_len;
+	char			*up_cause;
+	char			*manifest_key;
+
+	uint64_t		 listed;
+	uint64_t		 listed_before;	/* this page's first try */
+	uint64_t		 selected;
+	uint64_t		 heads;
+	uint64_t		 t0;
+	uint64_t		 progress_ms;
+	TAILQ_ENTRY(generator)	 entry;
+};
+
+static TAILQ_HEAD(, generator) generators =
+    TAILQ_HEAD_INITIALIZER(generators);
+
+static void	gen_next_page(struct generator *);
+static void	gen_check_next(struct generator *);
+
+/* ---- the spec */
+
+static struct json_object *
+gen_get(struct json_object *o, const char *path)
+{
+	struct json_object	*v = o;
+	char			*copy, *p, *name;
+
+	copy = xstrdup(path);
+	p = copy;
+	while (v != NULL && (name = strsep(&p, ".")) != NULL) {
+		if (!json_object_is_type(v, json_type_object) ||
+		    !json_object_object_get_ex(v, name, &v))
+			v = NULL;
+	}
+	free(copy);
+	return (v);
+}
+
+static const char *
+gen_get_string(struct json_object *o, const char *path)
+{
+	struct json_object	*v = gen_get(o, path);
+
+	if (v == NULL || !json_object_is_type(v, json_type_string))
+		return (NULL);
+	return (json_object_get_string(v));
+}
+
+static int
+gen_strings(struct json_object *f, const char *path, struct gen_strings *s,
+    char **cause)
+{
+	struct json_object	*a, *v;
+	size_t			 i;
+
+	if ((a = gen_get(f, path)) == NULL)
+		return (0);
+	if (!json_object_is_type(a, json_type_array)) {
+		xasprintf(cause, "ManifestGenerator.S3JobManifestGenerator."
+		    "Filter.%s: must be a list", path);
+		return (-1);
+	}
+	s->n = json_object_array_length(a);
+	s->v = xcalloc(s->n + 1, sizeof *s->v);
+	for (i = 0; i < s->n; i++) {
+		v = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) == 0) {
+			xasprintf(cause, "ManifestGenerator.S3JobManifest"
+			    "Generator.Filter.%s[%zu]: must be a non-empty "
+			    "string", path, i);
+			return (-1);
+		}
+		s->v[i] = json_object_get_string(v);
+	}
+	return (0);
+}
+
+static void
+gen_spec_free(struct gen_spec *gs)
+{
+	free(gs->bucket);
+	free(gs->prefixes.v);
+	free(gs->suffixes.v);
+	free(gs->substrings.v);
+	free(gs->classes.v);
+	free(gs->encs);
+	free(gs->list_prefix);
+	free(gs->out_bucket);
+	free(gs->out_prefix);
+	json_object_put(gs->json);
+	memset(gs, 0, sizeof *gs);
+}
+
+static int
+gen_spec_time(struct json_object *f, const char *name, int *has,
+    int64_t *ms, char **cause)
+{
+	struct json_object	*v;
+	char			*why = NULL;
+
+	if ((v = gen_get(f, name)) == NULL)
+		return (0);
+	if (model_timestamp(v, ms, &why) != 0) {
+		xasprintf(cause, "ManifestGenerator.S3JobManifestGenerator."
+		    "Filter.%s: %s", name, why);
+		free(why);
+		return (-1);
+	}
+	*has = 1;
+	return (0);
+}
+
+static int
+gen_spec_encryption(struct gen_spec *gs, struct json_object *f, char **cause)
+{
+	struct json_object	*list, *e, *v;
+	struct gen_enc		*enc;
+	size_t			 i, j, n;
+
+	if ((list = gen_get(f, "MatchAnyObjectEncryption")) == NULL)
+		return (0);
+	n = json_object_array_length(list);
+	gs->encs = xcalloc(n + 1, sizeof *gs->encs);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(list, i);
+		enc = &gs->encs[gs->nencs];
+		enc->bucket_key = -1;
+		for (j = 0; j < nitems(gen_sse_members); j++) {
+			if (json_object_object_get_ex(e,
+			    gen_sse_members[j].member, &v))
+				break;
+		}
+		if (j == nitems(gen_sse_members)) {
+			xasprintf(cause, "ManifestGenerator.S3JobManifest"
+			    "Generator.Filter.MatchAnyObjectEncryption[%zu]: "
+			    "name one of NOTSSE, SSES3, SSEKMS, DSSEKMS or "
+			    "SSEC", i);
+			return (-1);
+		}
+		enc->kind = gen_sse_members[j].kind;
+		enc->kms_key = gen_get_string(v, "KmsKeyArn");
+		if ((v = gen_get(v, "BucketKeyEnabled")) != NULL)
+			enc->bucket_key = json_object_get_boolean(v);
+		gs->nencs++;
+	}
+	return (0);
+}
+
+static int
+gen_spec_replication(struct gen_spec *gs, struct json_object *f,
+    char **cause)
+{
+	struct json_object	*list, *v;
+	const char		*s;
+	size_t			 i, j, n;
+
+	if ((list = gen_get(f, "ObjectReplicationStatuses")) == NULL)
+		return (0);
+	gs->has_repl = 1;
+	n = json_object_array_length(list);
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(list, i);
+		s = json_object_get_string(v);
+		for (j = 0; j < nitems(gen_repl_names); j++) {
+			if (s != NULL && strcmp(s, gen_repl_names[j].name) == 0)
+				break;
+		}
+		if (j == nitems(gen_repl_names)) {
+			xasprintf(cause, "ManifestGenerator.S3JobManifest"
+			    "Generator.Filter.ObjectReplicationStatuses[%zu]: "
+			    "\"%.64s\" is not COMPLETED, FAILED, REPLICA or "
+			    "NONE", i, s != NULL ? s : "");
+			return (-1);
+		}
+		gs->repl_mask |= gen_repl_names[j].bit;
+	}
+	return (0);
+}
+
+/* The longest prefix common to every MatchAnyPrefix: the listing's. */
+static void
+gen_spec_list_prefix(struct gen_spec *gs)
+{
+	size_t	i, len;
+
+	if (gs->prefixes.n == 0)
+		return;
+	len = strlen(gs->prefixes.v[0]);
+	for (i = 1; i < gs->prefixes.n; i++) {
+		while (len > 0 && strncmp(gs->prefixes.v[0],
+		    gs->prefixes.v[i], len) != 0)
+			len--;
+	}
+	if (len != 0)
+		gs->list_prefix = xstrndup(gs->prefixes.v[0], len);
+}
+
+static int
+gen_spec_output(struct gen_spec *gs, struct json_object *g, char **cause)
+{
+	struct json_object	*out, *v;
+	const char		*p;
+	size_t			 len;
+
+	if ((v = gen_get(g, "EnableManifestOutput")) == NULL ||
+	    !json_object_get_boolean(v))
+		return (0);
+	gs->output = 1;
+	if ((out = gen_get(g, "ManifestOutputLocation")) == NULL ||
+	    (gs->out_arn = gen_get_string(out, "Bucket")) == NULL) {
+		xasprintf(cause, "ManifestGenerator.S3JobManifestGenerator."
+		    "ManifestOutputLocation: required when EnableManifestOutput"
+		    " is true");
+		return (-1);
+	}
+	if (jobspec_arn_bucket(gs->out_arn, &gs->out_bucket, NULL,
+	    cause) != 0)
+		return (-1);
+	if ((p = gen_get_string(out, "ManifestFormat")) != NULL &&
+	    strcmp(p, GENERATOR_FORMAT) != 0) {
+		xasprintf(cause, "ManifestGenerator.S3JobManifestGenerator."
+		    "ManifestOutputLocation.ManifestFormat: only %s",
+		    GENERATOR_FORMAT);
+		return (-1);
+	}
+	if ((p = gen_get_string(out, "ManifestPrefix")) != NULL) {
+		len = strlen(p);
+		while (len > 0 && p[len - 1] == '/')
+			len--;
+		if (len != 0)
+			gs->out_prefix = xstrndup(p, len);
+	}
+	gs->out_owner = gen_get_string(out, "ExpectedManifestBucketOwner");
+	if (gen_get(out, "ManifestEncryption.SSES3") != NULL)
+		gs->out_sse = "AES256";
+	else if ((v = gen_get(out, "ManifestEncryption.SSEKMS")) != NULL) {
+		gs->out_sse = "aws:kms";
+		gs->out_kms_key = gen_get_string(v, "KeyId");
+	}
+	return (0);
+}
+
+/* Takes a reference to spec. */
+static int
+gen_spec_parse(struct json_object *spec, struct gen_spec *gs, char **cause)
+{
+	struct json_object	*g, *f, *v;
+
+	memset(gs, 0, sizeof *gs);
+	gs->json = json_object_get(spec);
+	g = gen_get(spec, "ManifestGenerator.S3JobManifestGenerator");
+	if (g == NULL) {
+		xasprintf(cause, "ManifestGenerator.S3JobManifestGenerator: "
+		    "required");
+		return (-1);
+	}
+	gs->role_arn = gen_get_string(spec, "RoleArn");
+	gs->bucket_arn = gen_get_string(g, "SourceBucket");
+	if (gs->bucket_arn == NULL) {
+		xasprintf(cause, "ManifestGenerator.S3JobManifestGenerator."
+		    "SourceBucket: required");
+		return (-1);
+	}
+	if (jobspec_arn_bucket(gs->bucket_arn, &gs->bucket, NULL, cause) != 0)
+		return (-1);
+	gs->owner = gen_get_string(g, "ExpectedBucketOwner");
+	if (gen_spec_output(gs, g, cause) != 0)
+		return (-1);
+	if ((f = gen_get(g, "Filter")) == NULL)
+		return (0);
+	if (gen_spec_time(f, "CreatedAfter", &gs->has_after, &gs->after_ms,
+	    cause) != 0 || gen_spec_time(f, "CreatedBefore", &gs->has_before,
+	    &gs->before_ms, cause) != 0)
+		return (-1);
+	if ((v = gen_get(f, "ObjectSizeGreaterThanBytes")) != NULL) {
+		gs->has_gt = 1;
+		gs->gt = json_object_get_int64(v);
+	}
+	if ((v = gen_get(f, "ObjectSizeLessThanBytes")) != NULL) {
+		gs->has_lt = 1;
+		gs->lt = json_object_get_int64(v);
+	}
+	if (gen_strings(f, "KeyNameConstraint.MatchAnyPrefix", &gs->prefixes,
+	    cause) != 0 || gen_strings(f, "KeyNameConstraint.MatchAnySuffix",
+	    &gs->suffixes, cause) != 0 || gen_strings(f,
+	    "KeyNameConstraint.MatchAnySubstring", &gs->substrings,
+	    cause) != 0 || gen_strings(f, "MatchAnyStorageClass", &gs->classes,
+	    cause) != 0)
+		return (-1);
+	if (gen_spec_encryption(gs, f, cause) != 0 ||
+	    gen_spec_replication(gs, f, cause) != 0)
+		return (-1);
+	if ((v = gen_get(f, "EligibleForReplication")) != NULL)
+		gs->eligible = json_object_get_boolean(v);
+	gen_spec_list_prefix(gs);
+	return (0);
+}
+
+int
+generator_check(struct json_object *spec, char **cause)
+{
+	struct gen_spec	gs;
+	int		r;
+
+	if (gen_get(spec, "ManifestGenerator") == NULL)
+		return (0);
+	r = gen_spec_parse(spec, &gs, cause);
+	gen_spec_free(&gs);
+	return (r);
+}
+
+/* ---- filters */
+
+static int
+gen_match_any(const struct gen_strings *s, const char *key, size_t len,
+    int where)
+{
+	size_t	i, n;
+
+	if (s->n == 0)
+		return (1);
+	for (i = 0; i < s->n; i++) {
+		n = strlen(s->v[i]);
+		if (n > len)
+			continue;
+		switch (where) {
+		case 0:		/* prefix */
+			if (memcmp(key, s->v[i], n) == 0)
+				return (1);
+			break;
+		case 1:		/* suffix */
+			if (memcmp(key + len - n, s->v[i], n) == 0)
+				return (1);
+			break;
+		default:	/* substring */
+			if (memmem(key, len, s->v[i], n) != NULL)
+				return (1);
+			break;
+		}
+	}
+	return (0);
+}
+
+/* What the listing itself tells: key, times, size, storage class. */
+static int
+gen_match_listing(const struct gen_spec *gs, const char *key, size_t len,
+    uint64_t mtime, int64_t size, const char *storage_class)
+{
+	size_t	i;
+
+	if (!gen_match_any(&gs->prefixes, key, len, 0) ||
+	    !gen_match_any(&gs->suffixes, key, len, 1) ||
+	    !gen_match_any(&gs->substrings, key, len, 2))
+		return (0);
+	if (gs->has_after && (int64_t)mtime <= gs->after_ms)
+		return (0);
+	if (gs->has_before && (int64_t)mtime >= gs->before_ms)
+		return (0);
+	if (gs->has_gt && size <= gs->gt)
+		return (0);
+	if (gs->has_lt && size >= gs->lt)
+		return (0);
+	if (gs->classes.n != 0) {
+		/* S3 leaves StorageClass out for STANDARD at times. */
+		if (storage_class == NULL || *storage_class == '\0')
+			storage_class = "STANDARD";
+		for (i = 0; i < gs->classes.n; i++) {
+			if (strcmp(gs->classes.v[i], storage_class) == 0)
+				break;
+		}
+		if (i == gs->classes.n)
+			return (0);
+	}
+	return (1);
+}
+
+/* A KMS key as the filter names it (an ARN) against the header's. */
+static int
+gen_kms_key_match(const char *want, const char *got)
+{
+	size_t	wl, gl;
+
+	if (want == NULL)
+		return (1);
+	if (got == NULL)
+		return (0);
+	if (strcmp(want, got) == 0)
+		return (1);
+	/* "arn:...:key/ID" names the same key as "ID", either way round. */
+	wl = strlen(want);
+	gl = strlen(got);
+	if (wl > gl && want[wl - gl - 1] == '/' &&
+	    strcmp(want + wl - gl, got) == 0)
+		return (1);
+	if (gl > wl && got[gl - wl - 1] == '/' &&
+	    strcmp(got + gl - wl, want) == 0)
+		return (1);
+	return (0);
+}
+
+/* The filters a HEAD answers; status 400 is an SSE-C object without key. */
+static int
+gen_match_head(const struct gen_spec *gs, const struct s3_result *r)
+{
+	const char	*sse, *kms, *bk, *rs;
+	enum gen_sse	 kind = GEN_SSE_NONE;
+	unsigned	 repl = GEN_REPL_NONE;
+	size_t		 i;
+	int		 bucket_key;
+
+	if (r->status == 400)
+		kind = GEN_SSE_C;
+	else if (s3_result_header(r,
+	    "x-amz-server-side-encryption-customer-algorithm") != NULL)
+		kind = GEN_SSE_C;
+	else if ((sse = s3_result_header(r,
+	    "x-amz-server-side-encryption")) != NULL) {
+		for (i = 0; i < nitems(gen_sse_headers); i++) {
+			if (strcmp(sse, gen_sse_headers[i].value) == 0)
+				kind = gen_sse_headers[i].kind;
+		}
+	}
+	if (gs->nencs != 0) {
+		kms = s3_result_header(r,
+		    "x-amz-server-side-encryption-aws-kms-key-id");
+		bk = s3_result_header(r,
+		    "x-amz-server-side-encryption-bucket-key-enabled");
+		bucket_key = bk != NULL && strcasecmp(bk, "true") == 0;
+		for (i = 0; i < gs->nencs; i++) {
+			if (gs->encs[i].kind != kind)
+				continue;
+			if ((kind == GEN_SSE_KMS || kind == GEN_SSE_DSSE) &&
+			    !gen_kms_key_match(gs->encs[i].kms_key, kms))
+				continue;
+			if (kind == GEN_SSE_KMS && gs->encs[i].bucket_key != -1 &&
+			    gs->encs[i].bucket_key != bucket_key)
+				continue;
+			break;
+		}
+		if (i == gs->nencs)
+			return (0);
+	}
+	if (gs->has_repl) {
+		if ((rs = s3_result_header(r, "x-amz-replication-status")) !=
+		    NULL) {
+			repl = 0;
+			for (i = 0; i < nitems(gen_repl_names); i++) {
+				if (strcasecmp(rs, gen_repl_names[i].name) == 0)
+					repl = gen_repl_names[i].bit;
+			}
+		}
+		if ((repl & gs->repl_mask) == 0)
+			return (0);
+	}
+	return (1);
+}
+
+static const char *
+gen_rule_prefix(const struct s3xml_repl_rule *rule)
+{
+	if (rule->has_filter)
+		return (rule->filter_prefix.data != NULL ?
+		    rule->filter_prefix.data : "");
+	return (rule->prefix.data != NULL ? rule->prefix.data : "");
+}
+
+static int
+gen_rule_enabled(const struct s3xml_repl_rule *rule, const char *key,
+    size_t len)
+{
+	const char	*p;
+	size_t		 n;
+
+	if (rule->status.data == NULL ||
+	    strcmp(rule->status.data, "Enabled") != 0)
+		return (0);
+	p = gen_rule_prefix(rule);
+	n = strlen(p);
+	return (n <= len && memcmp(key, p, n) == 0);
+}
+
+/*
+ * EligibleForReplication from the rules alone: 1 eligible, 0 not, -1 when
+ * only a rule with a tag filter could say (the object's tags are needed).
+ */
+static int
+gen_match_rules(const struct s3xml_replication *repl, const char *key,
+    size_t len)
+{
+	size_t	i;
+	int	r = 0;
+
+	for (i = 0; i < repl->nrules; i++) {
+		if (!gen_rule_enabled(&repl->rules[i], key, len))
+			continue;
+		if (repl->rules[i].nfilter_tags == 0)
+			return (1);
+		r = -1;
+	}
+	return (r);
+}
+
+static int
+gen_match_tags(const struct s3xml_replication *repl, const char *key,
+    size_t len, const struct s3xml_tagging *t)
+{
+	const struct s3xml_repl_rule	*rule;
+	size_t				 i, j, k;
+
+	for (i = 0; i < repl->nrules; i++) {
+		rule = &repl->rules[i];
+		if (!gen_rule_enabled(rule, key, len))
+			continue;
+		for (j = 0; j < rule->nfilter_tags; j++) {
+			for (k = 0; k < t->ntags; k++) {
+				if (strcmp(t->tags[k].key.data != NULL ?
+				    t->tags[k].key.data : "",
+				    rule->filter_tags[j].key.data != NULL ?
+				    rule->filter_tags[j].key.data : "") == 0 &&
+				    strcmp(t->tags[k].value.data != NULL ?
+				    t->tags[k].value.data : "",
+				    rule->filter_tags[j].value.data != NULL ?
+				    rule->filter_tags[j].value.data : "") == 0)
+					break;
+			}
+			if (k == t->ntags)
+				break;
+		}
+		if (j == rule->nfilter_tags)
+			return (1);
+	}
+	return (0);
+}
+
+/* ---- writing the data files */
+
+static int
+gen_write_all(int fd, const void *data, size_t len)
+{
+	const char	*p = data;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+static int
+gen_deflate(struct generator *g, const void *data, size_t len, int flush,
+    char **cause)
+{
+	struct gen_file	*f = &g->files[g->nfiles - 1];
+	size_t		 n;
+	int		 r;
+
+	g->z.next_in = (unsigned char *)(uintptr_t)data;
+	g->z.avail_in = (unsigned)len;
+	for (;;) {
+		g->z.next_out = g->zbuf;
+		g->z.avail_out = GEN_ZCHUNK;
+		r = deflate(&g->z, flush);
+		if (r == Z_STREAM_ERROR) {
+			xasprintf(cause, "deflate failed");
+			return (-1);
+		}
+		n = GEN_ZCHUNK - g->z.avail_out;
+		if (n != 0) {
+			if (gen_write_all(g->fd, g->zbuf, n) != 0) {
+				xasprintf(cause, "cannot write %s: %s",
+				    g->part, strerror(errno));
+				return (-1);
+			}
+			if (EVP_DigestUpdate(g->md5, g->zbuf, n) != 1)
+				fatalx("MD5 update failed");
+			f->size += n;
+		}
+		if (flush == Z_FINISH ? r == Z_STREAM_END :
+		    g->z.avail_out != 0)
+			break;
+	}
+	return (0);
+}
+
+static int
+gen_file_open(struct generator *g, char **cause)
+{
+	struct gen_file	*f;
+	char		*path, uuid[37];
+
+	g->files = xreallocarray(g->files, g->nfiles + 1, sizeof *g->files);
+	f = &g->files[g->nfiles++];
+	memset(f, 0, sizeof *f);
+	uuid_generate_v4(uuid);
+	xasprintf(&f->key, "%s%sjob-%s/data/%s.csv.gz",
+	    g->spec.out_prefix != NULL ? g->spec.out_prefix : "",
+	    g->spec.out_prefix != NULL ? "/" : "", g->id, uuid);
+	path = fetch_inventory_file_path(g->srv->cfg->state_dir, g->id,
+	    g->nfiles - 1);
+	free(g->part);
+	xasprintf(&g->part, "%s.part", path);
+	free(path);
+	g->fd = open(g->part, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
+	if (g->fd == -1) {
+		xasprintf(cause, "cannot write %s: %s", g->part,
+		    strerror(errno));
+		return (-1);
+	}
+	memset(&g->z, 0, sizeof g->z);
+	/* 15 + 16: a gzip wrapper, as inventory data files have. */
+	if (deflateInit2(&g->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16,
+	    8, Z_DEFAULT_STRATEGY) != Z_OK)
+		fatalx("deflateInit2 failed");
+	g->z_open = 1;
+	if (EVP_DigestInit_ex(g->md5, EVP_md5(), NULL) != 1)
+		fatalx("MD5 is not available from libcrypto");
+	return (0);
+}
+
+static int
+gen_flush_rows(struct generator *g, int flush, char **cause)
+{
+	int	r;
+
+	r = gen_deflate(g, g->rows.data, g->rows.len, flush, cause);
+	buf_reset(&g->rows);
+	return (r);
+}
+
+static int
+gen_file_close(struct generator *g, char **cause)
+{
+	struct gen_file	*f = &g->files[g->nfiles - 1];
+	static const char hex[] = "0123456789abcdef";
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen, i;
+	char		*path;
+	int		 r = 0;
+
+	if (gen_flush_rows(g, Z_FINISH, cause) != 0)
+		return (-1);
+	deflateEnd(&g->z);
+	g->z_open = 0;
+	if (EVP_DigestFinal_ex(g->md5, md, &mdlen) != 1 || mdlen != 16)
+		fatalx("MD5 final failed");
+	for (i = 0; i < 16; i++) {
+		f->md5[i * 2] = hex[md[i] >> 4];
+		f->md5[i * 2 + 1] = hex[md[i] & 0xf];
+	}
+	f->md5[32] = '\0';
+	path = fetch_inventory_file_path(g->srv->cfg->state_dir, g->id,
+	    g->nfiles - 1);
+	if (fsync(g->fd) == -1 || close(g->fd) == -1 ||
+	    rename(g->part, path) == -1) {
+		xasprintf(cause, "cannot keep %s: %s", path, strerror(errno));
+		r = -1;
+	}
+	g->fd = -1;
+	free(path);
+	free(g->part);
+	g->part = NULL;
+	return (r);
+}
+
+static void
+gen_csv_field(struct buf *b, const char *s, size_t len, int last)
+{
+	const char	*q;
+
+	buf_addc(b, '"');
+	while (len > 0 && (q = memchr(s, '"', len)) != NULL) {
+		buf_add(b, s, (size_t)(q - s) + 1);
+		buf_addc(b, '"');
+		len -= (size_t)(q - s) + 1;
+		s = q + 1;
+	}
+	buf_add(b, s, len);
+	buf_adds(b, last ? "\"\n" : "\",");
+}
+
+/* One row, in GENERATOR_SCHEMA's order. */
+static int
+gen_write_row(struct generator *g, const struct gen_entry *e, char **cause)
+{
+	struct buf	*b = &g->rows;
+	char		 when[40], num[32];
+
+	if (g->files[g->nfiles - 1].rows == GEN_FILE_ROWS) {
+		if (gen_file_close(g, cause) != 0 ||
+		    gen_file_open(g, cause) != 0)
+			return (-1);
+	}
+	gen_csv_field(b, g->spec.bucket, strlen(g->spec.bucket), 0);
+	/* Keys URL-encoded as in inventory reports. */
+	buf_addc(b, '"');
+	url_encode(b, e->key, e->key_len, 0);
+	buf_adds(b, "\",");
+	/* The null version of a listing is the current object: no id. */
+	if (e->version_id != NULL && strcmp(e->version_id, "null") != 0)
+		gen_csv_field(b, e->version_id, strlen(e->version_id), 0);
+	else
+		gen_csv_field(b, "", 0, 0);
+	gen_csv_field(b, "true", 4, 0);
+	gen_csv_field(b, "false", 5, 0);
+	snprintf(num, sizeof num, "%" PRId64, e->size);
+	gen_csv_field(b, num, strlen(num), 0);
+	s3xml_format_time(e->mtime, when, sizeof when);
+	gen_csv_field(b, when, strlen(when), 0);
+	gen_csv_field(b, e->etag, strlen(e->etag), 0);
+	gen_csv_field(b, e->storage_class, strlen(e->storage_class), 1);
+	g->files[g->nfiles - 1].rows++;
+	g->selected++;
+	if (b->len >= GEN_ZCHUNK)
+		return (gen_flush_rows(g, Z_NO_FLUSH, cause));
+	return (0);
+}
+
+/* ---- life cycle */
+
+static void
+gen_entries_clear(struct generator *g)
+{
+	size_t	i;
+
+	for (i = 0; i < g->nents; i++) {
+		if (g->ents[i].call != NULL)
+			s3_call_cancel(g->ents[i].call);
+		free(g->ents[i].key);
+		free(g->ents[i].version_id);
+		free(g->ents[i].etag);
+		free(g->ents[i].storage_class);
+	}
+	free(g->ents);
+	g->ents = NULL;
+	g->nents = g->next_check = g->checks = 0;
+}
+
+static void
+gen_page_clear(struct generator *g)
+{
+	if (g->xml != NULL)
+		s3xml_free(g->xml);
+	g->xml = NULL;
+	s3xml_list_page_free(&g->lpage);
+	s3xml_versions_page_free(&g->vpage);
+	free(g->sink_cause);
+	g->sink_cause = NULL;
+	gen_entries_clear(g);
+}
+
+/* Remove what the spool holds for the job (not after success). */
+static void
+gen_unlink_spool(struct generator *g)
+{
+	char	*path;
+	size_t	 i;
+
+	if (g->part != NULL)
+		unlink(g->part);
+	for (i = 0; i < g->nfiles; i++) {
+		path = fetch_inventory_file_path(g->srv->cfg->state_dir,
+		    g->id, i);
+		unlink(path);
+		free(path);
+	}
+	path = fetch_inventory_json_path(g->srv->cfg->state_dir, g->id);
+	unlink(path);
+	free(path);
+}
+
+static void
+gen_free(struct generator *g, int keep_spool)
+{
+	size_t	i;
+
+	TAILQ_REMOVE(&generators, g, entry);
+	if (g->call != NULL)
+		s3_call_cancel(g->call);
+	gen_page_clear(g);
+	if (g->z_open)
+		deflateEnd(&g->z);
+	if (g->fd != -1)
+		close(g->fd);
+	if (g->up_fd != -1)
+		close(g->up_fd);
+	if (!keep_spool)
+		gen_unlink_spool(g);
+	free(g->part);
+	for (i = 0; i < g->nfiles; i++)
+		free(g->files[i].key);
+	free(g->files);
+	EVP_MD_CTX_free(g->md5);
+	free(g->zbuf);
+	buf_free(&g->rows);
+	buf_free(&g->token);
+	buf_free(&g->vmarker);
+	free(g->query);
+	free(g->manifest);
+	free(g->manifest_key);
+	free(g->up_cause);
+	s3xml_replication_free(&g->repl);
+	gen_spec_free(&g->spec);
+	free(g);
+}
+
+void
+generator_free_all(struct server *srv)
+{
+	struct generator	*g;
+
+	while ((g = TAILQ_FIRST(&generators)) != NULL)
+		gen_free(g, 0);
+}
+
+/* Move the job on: Preparing (then the worker) or Failed. */
+static void
+gen_done(struct generator *g, const char *reason)
+{
+	struct server	*srv = g->srv;
+	struct store	*st = srv->store;
+	struct job	 j;
+	char		*cause = NULL;
+	int		 r, ok = 0;
+
+	if (store_begin(st, &cause) != 0)
+		goto fail;
+	if ((r = store_job_get(st, g->id, &j, &cause)) != 0) {
+		store_rollback(st);
+		if (r == 1)
+			goto out;
+		goto fail;
+	}
+	if (j.status != JOB_NEW) {
+		/* Cancelled meanwhile. */
+		store_rollback(st);
+		job_clear(&j);
+		goto out;
+	}
+	free(j.status_reason);
+	j.status_reason = NULL;
+	if (reason != NULL) {
+		j.failure_code = xstrdup(GEN_CODE);
+		j.failure_reason = xstrdup(reason);
+		r = store_job_transition(st, &j, JOB_FAILED, JOB_BY_DAEMON,
+		    STORE_UID_DAEMON, reason, &cause);
+	} else
+		r = store_job_transition(st, &j, JOB_PREPARING, JOB_BY_DAEMON,
+		    STORE_UID_DAEMON, NULL, &cause);
+	if (r != 0 || store_commit(st, &cause) != 0) {
+		store_rollback(st);
+		job_clear(&j);
+		goto fail;
+	}
+	if (reason != NULL)
+		log_job(LOG_WARNING, g->id, "manifest generator: %s", reason);
+	else {
+		log_job(LOG_INFO, g->id, "manifest generator: listed %llu "
+		    "objects of s3://%s, selected %llu (%llu HEAD/tagging "
+		    "calls) in %llu ms; preparing",
+		    (unsigned long long)g->listed, g->spec.bucket,
+		    (unsigned long long)g->selected,
+		    (unsigned long long)g->heads,
+		    (unsigned long long)(time_mono_ms() - g->t0));
+		worker_submit(srv->worker, WORKER_PREPARE, g->id);
+		ok = 1;
+	}
+	job_clear(&j);
+	server_job_changed(srv, g->id);
+	goto out;
+fail:
+	log_job(LOG_WARNING, g->id, "manifest generator: %s", cause);
+	free(cause);
+out:
+	gen_free(g, ok);
+}
+
+static void
+gen_fail(struct generator *g, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*reason;
+
+	va_start(ap, fmt);
+	xvasprintf(&reason, fmt, ap);
+	va_end(ap);
+	gen_done(g, reason);
+	free(reason);
+}
+
+/* "AccessDenied (HTTP 403): message", without repeating "HTTP 403". */
+static char *
+gen_result_text(const struct s3_result *r)
+{
+	const char	*msg = r->error_message;
+	char		*s, status[32];
+
+	snprintf(status, sizeof status, "HTTP %d", r->status);
+	if (msg != NULL && strcmp(msg, status) == 0)
+		msg = NULL;
+	xasprintf(&s, "%s (%s)%s%s", r->error_code != NULL ? r->error_code :
+	    "error", r->status != 0 ? status : "no HTTP answer",
+	    msg != NULL ? ": " : "", msg != NULL ? msg : "");
+	return (s);
+}
+
+/*
+ * Is the job still New (a cancel stops the listing)? Now and then the
+ * progress goes into its StatusUpdateReason. 1 yes, 0 no (g is freed).
+ */
+static int
+gen_still_new(struct generator *g)
+{
+	struct store	*st = g->srv->store;
+	struct job	 j;
+	char		*cause = NULL;
+	uint64_t	 now = time_mono_ms();
+	int		 r;
+
+	if ((r = store_job_get(st, g->id, &j, &cause)) != 0) {
+		if (r == -1) {
+			log_job(LOG_WARNING, g->id, "manifest generator: %s",
+			    cause);
+			free(cause);
+		}
+		gen_free(g, 0);
+		return (0);
+	}
+	if (j.status != JOB_NEW) {
+		log_job(LOG_INFO, g->id, "manifest generator stopped: the job "
+		    "is %s", job_status_name(j.status));
+		job_clear(&j);
+		gen_free(g, 0);
+		return (0);
+	}
+	if (now - g->progress_ms >= GEN_PROGRESS_MS) {
+		g->progress_ms = now;
+		free(j.status_reason);
+		xasprintf(&j.status_reason, "Generating the manifest: %llu "
+		    "objects of s3://%s listed, %llu selected",
+		    (unsigned long long)g->listed, g->spec.bucket,
+		    (unsigned long long)g->selected);
+		if (store_job_update(st, &j, &cause) != 0) {
+			log_job(LOG_WARNING, g->id, "manifest generator: %s",
+			    cause);
+			free(cause);
+		}
+	}
+	job_clear(&j);
+	return (1);
+}
+
+static void
+gen_call(struct generator *g, const char *method, const char *key,
+    const char *version_id, const char *query, s3_write_cb sink,
+    s3_done_cb cb, void *arg, struct s3_call **callp)
+{
+	struct s3_request	req;
+
+	memset(&req, 0, sizeof req);
+	req.method = method;
+	req.bucket = g->spec.bucket;
+	req.key = key;
+	req.version_id = version_id;
+	req.query = query;
+	req.role_arn = g->spec.role_arn;
+	if (g->spec.owner != NULL) {
+		g->headers[0].name = "x-amz-expected-bucket-owner";
+		g->headers[0].value = g->spec.owner;
+		req.headers = g->headers;
+		req.nheaders = 1;
+	}
+	req.sink = sink;
+	req.sink_arg = arg;
+	*callp = s3_call(g->srv->s3, &req, cb, arg);
+}
+
+/* ---- per-object checks: HEAD, GetObjectTagging */
+
+static void
+gen_entry_decided(struct gen_entry *e, int keep)
+{
+	struct generator	*g = e->g;
+
+	e->keep = keep;
+	e->need_tags = 0;
+	g->checks--;
+	gen_check_next(g);
+}
+
+static void
+gen_tagging_cb(const struct s3_result *r, void *arg)
+{
+	struct gen_entry	*e = arg;
+	struct generator	*g = e->g;
+	struct s3xml_tagging	 t;
+	char			*why = NULL, *text;
+	int			 keep;
+
+	e->call = NULL;
+	g->heads++;
+	if (r->status == 404) {
+		gen_entry_decided(e, 0);	/* gone since it was listed */
+		return;
+	}
+	if (r->error_code != NULL) {
+		text = gen_result_text(r);
+		gen_fail(g, "EligibleForReplication: cannot read the tags of "
+		    "s3://%s/%.*s: %s", g->spec.bucket, (int)e->key_len,
+		    e->key, text);
+		free(text);
+		return;
+	}
+	memset(&t, 0, sizeof t);
+	if (r->http == NULL || s3xml_parse_tagging(r->http->body.data,
+	    r->http->body.len, &t, &why) != 0) {
+		s3xml_tagging_free(&t);
+		gen_fail(g, "EligibleForReplication: the tags of s3://%s/%.*s: "
+		    "%s", g->spec.bucket, (int)e->key_len, e->key,
+		    why != NULL ? why : "no answer");
+		free(why);
+		return;
+	}
+	keep = gen_match_tags(&g->repl, e->key, e->key_len, &t);
+	s3xml_tagging_free(&t);
+	gen_entry_decided(e, keep);
+}
+
+static void
+gen_tagging(struct gen_entry *e)
+{
+	gen_call(e->g, "GET", e->key, e->version_id, "tagging", NULL,
+	    gen_tagging_cb, e, &e->call);
+}
+
+static void
+gen_head_cb(const struct s3_result *r, void *arg)
+{
+	struct gen_entry	*e = arg;
+	struct generator	*g = e->g;
+	char			*text;
+
+	e->call = NULL;
+	g->heads++;
+	if (r->status == 404) {
+		gen_entry_decided(e, 0);
+		return;
+	}
+	/* A HEAD of an SSE-C object without its key answers 400. */
+	if (r->error_code != NULL && r->status != 400) {
+		text = gen_result_text(r);
+		gen_fail(g, "cannot read the encryption and replication status "
+		    "of s3://%s/%.*s: %s", g->spec.bucket, (int)e->key_len,
+		    e->key, text);
+		free(text);
+		return;
+	}
+	if (!gen_match_head(&g->spec, r)) {
+		gen_entry_decided(e, 0);
+		return;
+	}
+	if (e->need_tags) {
+		gen_tagging(e);
+		return;
+	}
+	gen_entry_decided(e, 1);
+}
+
+static void
+gen_page_write(struct generator *g)
+{
+	char	*cause = NULL;
+	size_t	 i;
+
+	for (i = 0; i < g->nents; i++) {
+		if (g->ents[i].keep == 1 &&
+		    gen_write_row(g, &g->ents[i], &cause) != 0) {
+			gen_fail(g, "%s", cause);
+			free(cause);
+			return;
+		}
+	}
+	gen_page_clear(g);
+	if (!gen_still_new(g))
+		return;
+	gen_next_page(g);
+}
+
+/* Start checks up to GEN_PARALLEL; write the page when all are in. */
+static void
+gen_check_next(struct generator *g)
+{
+	struct gen_entry	*e;
+
+	while (g->next_check < g->nents && g->checks < GEN_PARALLEL) {
+		e = &g->ents[g->next_check++];
+		if (e->keep != -1)
+			continue;
+		g->checks++;
+		if (g->spec.nencs != 0 || g->spec.has_repl)
+			gen_call(g, "HEAD", e->key, e->version_id, NULL, NULL,
+			    gen_head_cb, e, &e->call);
+		else
+			gen_tagging(e);
+	}
+	if (g->next_check == g->nents && g->checks == 0)
+		gen_page_write(g);
+}
+
+/* ---- listing */
+
+static int
+gen_entry_add(struct generator *g, const struct buf *key, const char *vid,
+    const struct buf *etag, int64_t size, uint64_t mtime,
+    const struct buf *sc, char **cause)
+{
+	struct gen_entry	*e;
+	const char		*p;
+	size_t			 len;
+	int			 rules;
+
+	g->listed++;
+	if (!gen_match_listing(&g->spec, key->data, key->len, mtime, size,
+	    sc->data))
+		return (0);
+	rules = 1;
+	if (g->spec.eligible &&
+	    (rules = gen_match_rules(&g->repl, key->data, key->len)) == 0)
+		return (0);
+	if (g->nents == GEN_PAGE_MAX) {
+		xasprintf(cause, "a listing page brought more than %d entries",
+		    GEN_PAGE_MAX);
+		return (-1);
+	}
+	if (g->nents % 256 == 0)
+		g->ents = xreallocarray(g->ents, g->nents + 256,
+		    sizeof *g->ents);
+	e = &g->ents[g->nents++];
+	memset(e, 0, sizeof *e);
+	e->g = g;
+	e->key = xmalloc(key->len + 1);
+	memcpy(e->key, key->data, key->len);
+	e->key[key->len] = '\0';
+	e->key_len = key->len;
+	if (vid != NULL)
+		e->version_id = xstrdup(vid);
+	p = etag->data != NULL ? etag->data : "";
+	len = strlen(p);
+	if (len >= 2 && p[0] == '"' && p[len - 1] == '"')
+		e->etag = xstrndup(p + 1, len - 2);
+	else
+		e->etag = xstrdup(p);
+	e->storage_class = xstrdup(sc->data != NULL && *sc->data != '\0' ?
+	    sc->data : "STANDARD");
+	e->size = size;
+	e->mtime = mtime;
+	e->need_tags = rules == -1;
+	e->keep = g->spec.nencs != 0 || g->spec.has_repl || e->need_tags ?
+	    -1 : 1;
+	return (0);
+}
+
+static int
+gen_object_cb(const struct s3xml_object *o, void *arg, char **cause)
+{
+	struct generator	*g = arg;
+
+	return (gen_entry_add(g, &o->key, NULL, &o->etag, o->size,
+	    o->last_modified, &o->storage_class, cause));
+}
+
+static int
+gen_version_cb(const struct s3xml_version *v, void *arg, char **cause)
+{
+	struct generator	*g = arg;
+
+	/* The current version of each key; a delete marker hides it. */
+	if (!v->is_latest || v->delete_marker) {
+		g->listed += v->is_latest;
+		return (0);
+	}
+	return (gen_entry_add(g, &v->key, v->version_id.data != NULL ?
+	    v->version_id.data : "null", &v->etag, v->size, v->last_modified,
+	    &v->storage_class, cause));
+}
+
+static int
+gen_sink_cb(uint64_t offset, const void *data, size_t len, void *arg)
+{
+	struct generator	*g = arg;
+	struct s3xml_cbs	 cbs;
+
+	if (offset == 0) {
+		/* A retry sends the page again: forget the first try. */
+		gen_page_clear(g);
+		g->listed = g->listed_before;
+		memset(&cbs, 0, sizeof cbs);
+		cbs.flags = S3XML_URL_ENCODED;
+		cbs.object_cb = gen_object_cb;
+		cbs.version_cb = gen_version_cb;
+		g->xml = g->versioned ?
+		    s3xml_new(S3XML_DOC_LIST_VERSIONS, &g->vpage, &cbs, g,
+		    GEN_PAGE_BYTES) :
+		    s3xml_new(S3XML_DOC_LIST_OBJECTS, &g->lpage, &cbs, g,
+		    GEN_PAGE_BYTES);
+	}
+	if (g->xml == NULL || g->sink_cause != NULL)
+		return (-1);
+	if (s3xml_feed(g->xml, data, len, &g->sink_cause) != 0)
+		return (-1);
+	return (0);
+}
+
+static void
+gen_list_cb(const struct s3_result *r, void *arg)
+{
+	struct generator	*g = arg;
+	char			*cause = NULL, *text;
+	const struct buf	*next;
+	int			 truncated;
+
+	g->call = NULL;
+	if (g->sink_cause != NULL || r->error_code != NULL) {
+		if (g->sink_cause != NULL)
+			text = xstrdup(g->sink_cause);
+		else
+			text = gen_result_text(r);
+		gen_fail(g, "cannot list s3://%s: %s", g->spec.bucket, text);
+		free(text);
+		return;
+	}
+	if (g->xml == NULL) {
+		gen_fail(g, "cannot list s3://%s: an empty answer",
+		    g->spec.bucket);
+		return;
+	}
+	if (s3xml_finish(g->xml, &cause) != 0) {
+		gen_fail(g, "cannot list s3://%s: %s", g->spec.bucket, cause);
+		free(cause);
+		return;
+	}
+	if (g->versioned) {
+		truncated = g->vpage.is_truncated;
+		buf_reset(&g->token);
+		buf_reset(&g->vmarker);
+		if (g->vpage.next_key_marker.len != 0)
+			buf_add(&g->token, g->vpage.next_key_marker.data,
+			    g->vpage.next_key_marker.len);
+		if (g->vpage.next_version_id_marker.len != 0)
+			buf_add(&g->vmarker,
+			    g->vpage.next_version_id_marker.data,
+			    g->vpage.next_version_id_marker.len);
+	} else {
+		truncated = g->lpage.is_truncated;
+		next = &g->lpage.next_continuation_token;
+		buf_reset(&g->token);
+		if (next->len != 0)
+			buf_add(&g->token, next->data, next->len);
+	}
+	if (truncated && g->token.len == 0) {
+		gen_fail(g, "cannot list s3://%s: a truncated page without a "
+		    "marker for the next one", g->spec.bucket);
+		return;
+	}
+	g->last_page = !truncated;
+	g->step = GEN_STEP_CHECK;
+	g->next_check = 0;
+	gen_check_next(g);
+}
+
+static void	gen_finish_listing(struct generator *);
+
+static void
+gen_next_page(struct generator *g)
+{
+	struct buf	q;
+
+	if (g->last_page) {
+		gen_finish_listing(g);
+		return;
+	}
+	/* Parameters in any order: the signer sorts them. */
+	buf_init(&q);
+	if (g->versioned)
+		buf_addf(&q, "versions&encoding-type=url&max-keys=%d",
+		    GEN_PAGE_KEYS);
+	else
+		buf_addf(&q, "list-type=2&encoding-type=url&max-keys=%d",
+		    GEN_PAGE_KEYS);
+	if (g->spec.list_prefix != NULL) {
+		buf_adds(&q, "&prefix=");
+		url_encode(&q, g->spec.list_prefix,
+		    strlen(g->spec.list_prefix), 0);
+	}
+	if (g->token.len != 0) {
+		buf_adds(&q, g->versioned ? "&key-marker=" :
+		    "&continuation-token=");
+		url_encode(&q, g->token.data, g->token.len, 0);
+	}
+	if (g->versioned && g->vmarker.len != 0) {
+		buf_adds(&q, "&version-id-marker=");
+		url_encode(&q, g->vmarker.data, g->vmarker.len, 0);
+	}
+	free(g->query);
+	g->query = buf_detach(&q);
+	g->step = GEN_STEP_LIST;
+	g->listed_before = g->listed;
+	gen_call(g, "GET", NULL, NULL, g->query, gen_sink_cb, gen_list_cb, g,
+	    &g->call);
+}
+
+/* ---- the end: manifest.json, the upload, the descriptor */
+
+static char *
+gen_manifest_json(struct generator *g)
+{
+	struct json_object	*o, *files, *f;
+	char			 ts[32], *s, *arn = NULL;
+	size_t			 i;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "sourceBucket",
+	    json_object_new_string(g->spec.bucket));
+	if (g->spec.output)
+		xasprintf(&arn, "arn:aws:s3:::%s", g->spec.out_bucket);
+	else
+		xasprintf(&arn, "arn:aws:s3:::%s", g->spec.bucket);
+	json_object_object_add(o, "destinationBucket",
+	    json_object_new_string(arn));
+	free(arn);
+	json_object_object_add(o, "version",
+	    json_object_new_string("2021-11-30"));
+	snprintf(ts, sizeof ts, "%llu", (unsigned long long)time_now_ms());
+	json_object_object_add(o, "creationTimestamp",
+	    json_object_new_string(ts));
+	json_object_object_add(o, "fileFormat", json_object_new_string("CSV"));
+	json_object_object_add(o, "fileSchema",
+	    json_object_new_string(GENERATOR_SCHEMA));
+	files = json_object_new_array();
+	for (i = 0; i < g->nfiles; i++) {
+		f = json_object_new_object();
+		json_object_object_add(f, "key",
+		    json_object_new_string(g->files[i].key));
+		json_object_object_add(f, "size",
+		    json_object_new_int64((int64_t)g->files[i].size));
+		json_object_object_add(f, "MD5checksum",
+		    json_object_new_string(g->files[i].md5));
+		json_object_array_add(files, f);
+	}
+	json_object_object_add(o, "files", files);
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY|
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return (s);
+}
+
+static char *
+gen_generated_path(const char *state_dir, const char *id)
+{
+	char	*path;
+
+	xasprintf(&path, "%s/generated/%s.json", state_dir, id);
+	return (path);
+}
+
+/* Keep the GeneratedManifestDescriptor for describe-job. */
+static int
+gen_keep_descriptor(struct generator *g, const char *etag, char **cause)
+{
+	struct json_object	*d, *loc;
+	char			*dir, *path, *part, *arn;
+	const char		*s;
+	int			 fd, r = -1;
+
+	xasprintf(&dir, "%s/generated", g->srv->cfg->state_dir);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		xasprintf(cause, "cannot create %s: %s", dir, strerror(errno));
+		free(dir);
+		return (-1);
+	}
+	free(dir);
+	d = json_object_new_object();
+	json_object_object_add(d, "Format",
+	    json_object_new_string(GENERATOR_FORMAT));
+	loc = json_object_new_object();
+	xasprintf(&arn, "%s/%s", g->spec.out_arn, g->manifest_key);
+	json_object_object_add(loc, "ObjectArn", json_object_new_string(arn));
+	free(arn);
+	if (etag != NULL)
+		json_object_object_add(loc, "ETag",
+		    json_object_new_string(etag));
+	json_object_object_add(d, "Location", loc);
+	s = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN|
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	path = gen_generated_path(g->srv->cfg->state_dir, g->id);
+	xasprintf(&part, "%s.part", path);
+	fd = open(part, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
+	if (fd == -1 || gen_write_all(fd, s, strlen(s)) != 0 ||
+	    fsync(fd) == -1 || close(fd) == -1 || rename(part, path) == -1) {
+		xasprintf(cause, "cannot keep %s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		unlink(part);
+	} else
+		r = 0;
+	json_object_put(d);
+	free(part);
+	free(path);
+	return (r);
+}
+
+static void	gen_upload_next(struct generator *);
+
+static long
+gen_upload_read_cb(void *data, size_t size, void *arg)
+{
+	struct generator	*g = arg;
+	ssize_t			 n;
+	size_t			 want = size;
+
+	if (g->up_pos >= g->up_len)
+		return (0);
+	if (want > g->up_len - g->up_pos)
+		want = (size_t)(g->up_len - g->up_pos);
+	do
+		n = pread(g->up_fd, data, want, (off_t)g->up_pos);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		free(g->up_cause);
+		xasprintf(&g->up_cause, "reading the spool: %s", n == 0 ?
+		    "file is shorter than when it was written" :
+		    strerror(errno));
+		return (-1);
+	}
+	g->up_pos += (uint64_t)n;
+	return ((long)n);
+}
+
+static int
+gen_upload_rewind_cb(void *arg)
+{
+	struct generator	*g = arg;
+
+	g->up_pos = 0;
+	return (0);
+}
+
+static void
+gen_upload_cb(const struct s3_result *r, void *arg)
+{
+	struct generator	*g = arg;
+	char			*text, *cause = NULL;
+	const char		*key;
+
+	g->call = NULL;
+	if (g->up_fd != -1)
+		close(g->up_fd);
+	g->up_fd = -1;
+	key = g->up_cur < g->nfiles ? g->files[g->up_cur].key :
+	    g->manifest_key;
+	if (r->error_code != NULL) {
+		text = g->up_cause != NULL ? xstrdup(g->up_cause) :
+		    gen_result_text(r);
+		gen_fail(g, "cannot write the generated manifest to "
+		    "s3://%s/%s: %s", g->spec.out_bucket, key, text);
+		free(text);
+		return;
+	}
+	if (g->up_cur < g->nfiles) {
+		g->up_cur++;
+		gen_upload_next(g);
+		return;
+	}
+	if (gen_keep_descriptor(g, r->etag, &cause) != 0) {
+		gen_fail(g, "%s", cause);
+		free(cause);
+		return;
+	}
+	log_job(LOG_INFO, g->id, "generated manifest written to s3://%s/%s",
+	    g->spec.out_bucket, g->manifest_key);
+	gen_done(g, NULL);
+}
+
+static void
+gen_upload_next(struct generator *g)
+{
+	struct s3_request	 req;
+	char			*path;
+	size_t			 n = 0;
+
+	memset(&req, 0, sizeof req);
+	req.method = "PUT";
+	req.bucket = g->spec.out_bucket;
+	req.role_arn = g->spec.role_arn;
+	if (g->spec.out_owner != NULL) {
+		g->headers[n].name = "x-amz-expected-bucket-owner";
+		g->headers[n++].value = g->spec.out_owner;
+	}
+	if (g->spec.out_sse != NULL) {
+		g->headers[n].name = "x-amz-server-side-encryption";
+		g->headers[n++].value = g->spec.out_sse;
+		if (g->spec.out_kms_key != NULL) {
+			g->headers[n].name =
+			    "x-amz-server-side-encryption-aws-kms-key-id";
+			g->headers[n++].value = g->spec.out_kms_key;
+		}
+	}
+	req.headers = g->headers;
+	req.nheaders = n;
+	if (g->up_cur == g->nfiles) {
+		req.key = g->manifest_key;
+		req.body = g->manifest;
+		req.body_len = strlen(g->manifest);
+		req.flags = S3_CONTENT_MD5;
+		g->call = s3_call(g->srv->s3, &req, gen_upload_cb, g);
+		return;
+	}
+	path = fetch_inventory_file_path(g->srv->cfg->state_dir, g->id,
+	    g->up_cur);
+	g->up_fd = open(path, O_RDONLY|O_CLOEXEC);
+	if (g->up_fd == -1) {
+		gen_fail(g, "cannot read %s: %s", path, strerror(errno));
+		free(path);
+		return;
+	}
+	free(path);
+	g->up_pos = 0;
+	g->up_len = g->files[g->up_cur].size;
+	req.key = g->files[g->up_cur].key;
+	req.stream_len = g->up_len;
+	req.stream_read = gen_upload_read_cb;
+	req.stream_rewind = gen_upload_rewind_cb;
+	req.stream_arg = g;
+	req.flags = S3_UNSIGNED_PAYLOAD;
+	g->call = s3_call(g->srv->s3, &req, gen_upload_cb, g);
+}
+
+static void
+gen_finish_listing(struct generator *g)
+{
+	char	*cause = NULL, *path;
+	int	 fd;
+
+	if (gen_file_close(g, &cause) != 0) {
+		gen_fail(g, "%s", cause);
+		free(cause);
+		return;
+	}
+	g->manifest = gen_manifest_json(g);
+	path = fetch_inventory_json_path(g->srv->cfg->state_dir, g->id);
+	fd = open(path, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
+	if (fd == -1 || gen_write_all(fd, g->manifest,
+	    strlen(g->manifest)) != 0 || fsync(fd) == -1) {
+		if (fd != -1)
+			close(fd);
+		gen_fail(g, "cannot keep %s: %s", path, strerror(errno));
+		free(path);
+		return;
+	}
+	close(fd);
+	free(path);
+	if (!g->spec.output) {
+		gen_done(g, NULL);
+		return;
+	}
+	xasprintf(&g->manifest_key, "%s%sjob-%s/manifest.json",
+	    g->spec.out_prefix != NULL ? g->spec.out_prefix : "",
+	    g->spec.out_prefix != NULL ? "/" : "", g->id);
+	g->step = GEN_STEP_UPLOAD;
+	g->up_cur = 0;
+	gen_upload_next(g);
+}
+
+/* ---- the start: versioning, replication configuration */
+
+static void
+gen_replication_cb(const struct s3_result *r, void *arg)
+{
+	struct generator	*g = arg;
+	char			*why = NULL, *text;
+
+	g->call = NULL;
+	if (r->error_code != NULL) {
+		text = gen_result_text(r);
+		gen_fail(g, "EligibleForReplication: cannot read the "
+		    "replication configuration of s3://%s: %s",
+		    g->spec.bucket, text);
+		free(text);
+		return;
+	}
+	if (r->http == NULL || s3xml_parse_replication(r->http->body.data,
+	    r->http->body.len, &g->repl, &why) != 0) {
+		gen_fail(g, "EligibleForReplication: the replication "
+		    "configuration of s3://%s: %s", g->spec.bucket,
+		    why != NULL ? why : "no answer");
+		free(why);
+		return;
+	}
+	gen_next_page(g);
+}
+
+/*
+ * GetBucketVersioning's answer is one optional <Status>: Enabled or
+ * Suspended means versions exist and tasks are pinned to them.
+ */
+static int
+gen_versioning_status(const struct buf *body)
+{
+	static const char *const on[] = {
+		"<Status>Enabled</Status>", "<Status>Suspended</Status>",
+	};
+	size_t	i;
+
+	if (body->data == NULL)
+		return (0);
+	for (i = 0; i < nitems(on); i++) {
+		if (memmem(body->data, body->len, on[i], strlen(on[i])) != NULL)
+			return (1);
+	}
+	return (0);
+}
+
+static void
+gen_versioning_cb(const struct s3_result *r, void *arg)
+{
+	struct generator	*g = arg;
+	char			*text;
+
+	g->call = NULL;
+	if (r->error_code != NULL) {
+		text = gen_result_text(r);
+		gen_fail(g, "cannot read the source bucket s3://%s: %s",
+		    g->spec.bucket, text);
+		free(text);
+		return;
+	}
+	g->versioned = r->http != NULL &&
+	    gen_versioning_status(&r->http->body);
+	if (g->spec.eligible) {
+		g->step = GEN_STEP_REPLICATION;
+		gen_call(g, "GET", NULL, NULL, "replication", NULL,
+		    gen_replication_cb, g, &g->call);
+		return;
+	}
+	gen_next_page(g);
+}
+
+void
+generator_start(struct server *srv, const char *id)
+{
+	struct generator	*g;
+	struct json_object	*spec;
+	struct job		 j;
+	char			*cause = NULL;
+
+	TAILQ_FOREACH(g, &generators, entry) {
+		if (strcmp(g->id, id) == 0)
+			return;
+	}
+	if (store_job_get(srv->store, id, &j, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	g = xcalloc(1, sizeof *g);
+	g->srv = srv;
+	g->fd = g->up_fd = -1;
+	memcpy(g->id, j.id, sizeof g->id);
+	g->t0 = g->progress_ms = time_mono_ms();
+	buf_init(&g->rows);
+	buf_init(&g->token);
+	buf_init(&g->vmarker);
+	if ((g->md5 = EVP_MD_CTX_new()) == NULL)
+		fatalx("EVP_MD_CTX_new");
+	g->zbuf = xmalloc(GEN_ZCHUNK);
+	TAILQ_INSERT_TAIL(&generators, g, entry);
+	spec = json_tokener_parse(j.spec);
+	job_clear(&j);
+	if (spec == NULL || gen_spec_parse(spec, &g->spec, &cause) != 0) {
+		gen_fail(g, "%s", cause != NULL ? cause : "the job's spec is "
+		    "not JSON");
+		free(cause);
+		json_object_put(spec);
+		return;
+	}
+	json_object_put(spec);
+	if (gen_file_open(g, &cause) != 0) {
+		gen_fail(g, "%s", cause);
+		free(cause);
+		return;
+	}
+	log_job(LOG_INFO, g->id, "manifest generator: listing s3://%s%s%s",
+	    g->spec.bucket, g->spec.list_prefix != NULL ? "/" : "",
+	    g->spec.list_prefix != NULL ? g->spec.list_prefix : "");
+	g->step = GEN_STEP_VERSIONING;
+	gen_call(g, "GET", NULL, NULL, "versioning", NULL, gen_versioning_cb,
+	    g, &g->call);
+}
+
+struct json_object *
+generator_descriptor(const char *state_dir, const char *id)
+{
+	struct json_object	*o;
+	char			*path;
+
+	path = gen_generated_path(state_dir, id);
+	o = json_object_from_file(path);
+	free(path);
+	if (o != NULL && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return (o);
+}
+
+void
+generator_forget(const char *state_dir, const char *id)
+{
+	char	*path;
+
+	path = gen_generated_path(state_dir, id);
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("generator: unlink %s", path);
+	free(path);
+}
