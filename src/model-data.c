@@ -3,6 +3,10 @@
  * (API version 2018-08-20). Entries are sorted by name; members name their
  * shape by its index in model_shapes, shown in each entry's comment.
  * Do not edit: change the generator or the model and run it again.
+ *
+ * Extensions, not in Amazon's model (EXTENSIONS in the generator):
+ *   S3DeleteObjectOperation
+ *   JobOperation.S3DeleteObject
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -38,7 +42,7 @@ static const struct model_member model_members_CreateJobRequest[] = {
 	{ "Priority", 39, MODEL_M_REQUIRED },	/* JobPriority */
 	{ "Report", 41, MODEL_M_REQUIRED },	/* JobReport */
 	{ "RoleArn", 17, MODEL_M_REQUIRED },	/* IAMRoleArn */
-	{ "Tags", 118, 0 },	/* S3TagSet */
+	{ "Tags", 119, 0 },	/* S3TagSet */
 };
 static const struct model_member model_members_CreateJobResult[] = {
 	{ "JobId", 25, 0 },	/* JobId */
@@ -58,8 +62,8 @@ static const struct model_member model_members_DescribeJobResult[] = {
 	{ "Job", 20, 0 },	/* JobDescriptor */
 };
 static const struct model_member model_members_GeneratedManifestEncryption[] = {
-	{ "SSEKMS", 123, 0 },	/* SSEKMSEncryption */
-	{ "SSES3", 125, 0 },	/* SSES3Encryption */
+	{ "SSEKMS", 124, 0 },	/* SSEKMSEncryption */
+	{ "SSES3", 126, 0 },	/* SSES3Encryption */
 };
 static const char *const model_enum_GeneratedManifestFormat[] = {
 	"S3InventoryReport_CSV_20211130",
@@ -70,14 +74,14 @@ static const struct model_member model_members_GetJobTaggingRequest[] = {
 	{ "JobId", 25, MODEL_M_REQUIRED },	/* JobId */
 };
 static const struct model_member model_members_GetJobTaggingResult[] = {
-	{ "Tags", 118, 0 },	/* S3TagSet */
+	{ "Tags", 119, 0 },	/* S3TagSet */
 };
 static const struct model_member model_members_JobDescriptor[] = {
 	{ "ConfirmationRequired", 4, 0 },	/* ConfirmationRequired */
 	{ "CreationTime", 19, 0 },	/* JobCreationTime */
 	{ "Description", 63, 0 },	/* NonEmptyMaxLength256String */
 	{ "FailureReasons", 23, 0 },	/* JobFailureList */
-	{ "GeneratedManifestDescriptor", 89, 0 },	/* S3GeneratedManifestDescriptor */
+	{ "GeneratedManifestDescriptor", 90, 0 },	/* S3GeneratedManifestDescriptor */
 	{ "JobArn", 18, 0 },	/* JobArn */
 	{ "JobId", 25, 0 },	/* JobId */
 	{ "Manifest", 28, 0 },	/* JobManifest */
@@ -89,8 +93,8 @@ static const struct model_member model_members_JobDescriptor[] = {
 	{ "RoleArn", 17, 0 },	/* IAMRoleArn */
 	{ "Status", 44, 0 },	/* JobStatus */
 	{ "StatusUpdateReason", 46, 0 },	/* JobStatusUpdateReason */
-	{ "SuspendedCause", 129, 0 },	/* SuspendedCause */
-	{ "SuspendedDate", 130, 0 },	/* SuspendedDate */
+	{ "SuspendedCause", 130, 0 },	/* SuspendedCause */
+	{ "SuspendedDate", 131, 0 },	/* SuspendedDate */
 	{ "TerminationDate", 47, 0 },	/* JobTerminationDate */
 };
 static const struct model_member model_members_JobFailure[] = {
@@ -124,7 +128,7 @@ static const char *const model_enum_JobManifestFormat[] = {
 	NULL
 };
 static const struct model_member model_members_JobManifestGenerator[] = {
-	{ "S3JobManifestGenerator", 96, 0 },	/* S3JobManifestGenerator */
+	{ "S3JobManifestGenerator", 97, 0 },	/* S3JobManifestGenerator */
 };
 static const struct model_member model_members_JobManifestGeneratorFilter[] = {
 	{ "CreatedAfter", 66, 0 },	/* ObjectCreationTime */
@@ -132,15 +136,15 @@ static const struct model_member model_members_JobManifestGeneratorFilter[] = {
 	{ "EligibleForReplication", 1, 0 },	/* Boolean */
 	{ "KeyNameConstraint", 51, 0 },	/* KeyNameConstraint */
 	{ "MatchAnyObjectEncryption", 69, 0 },	/* ObjectEncryptionFilterList */
-	{ "MatchAnyStorageClass", 127, 0 },	/* StorageClassList */
+	{ "MatchAnyStorageClass", 128, 0 },	/* StorageClassList */
 	{ "ObjectReplicationStatuses", 76, 0 },	/* ReplicationStatusFilterList */
 	{ "ObjectSizeGreaterThanBytes", 70, 0 },	/* ObjectSizeGreaterThanBytes */
 	{ "ObjectSizeLessThanBytes", 71, 0 },	/* ObjectSizeLessThanBytes */
 };
 static const struct model_member model_members_JobManifestLocation[] = {
 	{ "ETag", 60, MODEL_M_REQUIRED },	/* NonEmptyMaxLength1024String */
-	{ "ObjectArn", 97, MODEL_M_REQUIRED },	/* S3KeyArnString */
-	{ "ObjectVersionId", 106, 0 },	/* S3ObjectVersionId */
+	{ "ObjectArn", 98, MODEL_M_REQUIRED },	/* S3KeyArnString */
+	{ "ObjectVersionId", 107, 0 },	/* S3ObjectVersionId */
 };
 static const struct model_member model_members_JobManifestSpec[] = {
 	{ "Fields", 29, 0 },	/* JobManifestFieldList */
@@ -149,15 +153,16 @@ static const struct model_member model_members_JobManifestSpec[] = {
 static const struct model_member model_members_JobOperation[] = {
 	{ "LambdaInvoke", 53, 0 },	/* LambdaInvokeOperation */
 	{ "S3ComputeObjectChecksum", 84, 0 },	/* S3ComputeObjectChecksumOperation */
-	{ "S3DeleteObjectTagging", 87, 0 },	/* S3DeleteObjectTaggingOperation */
-	{ "S3InitiateRestoreObject", 95, 0 },	/* S3InitiateRestoreObjectOperation */
-	{ "S3PutObjectAcl", 112, 0 },	/* S3SetObjectAclOperation */
+	{ "S3DeleteObject", 87, 0 },	/* S3DeleteObjectOperation */
+	{ "S3DeleteObjectTagging", 88, 0 },	/* S3DeleteObjectTaggingOperation */
+	{ "S3InitiateRestoreObject", 96, 0 },	/* S3InitiateRestoreObjectOperation */
+	{ "S3PutObjectAcl", 113, 0 },	/* S3SetObjectAclOperation */
 	{ "S3PutObjectCopy", 86, 0 },	/* S3CopyObjectOperation */
-	{ "S3PutObjectLegalHold", 113, 0 },	/* S3SetObjectLegalHoldOperation */
-	{ "S3PutObjectRetention", 114, 0 },	/* S3SetObjectRetentionOperation */
-	{ "S3PutObjectTagging", 115, 0 },	/* S3SetObjectTaggingOperation */
-	{ "S3ReplicateObject", 109, 0 },	/* S3ReplicateObjectOperation */
-	{ "S3UpdateObjectEncryption", 119, 0 },	/* S3UpdateObjectEncryptionOperation */
+	{ "S3PutObjectLegalHold", 114, 0 },	/* S3SetObjectLegalHoldOperation */
+	{ "S3PutObjectRetention", 115, 0 },	/* S3SetObjectRetentionOperation */
+	{ "S3PutObjectTagging", 116, 0 },	/* S3SetObjectTaggingOperation */
+	{ "S3ReplicateObject", 110, 0 },	/* S3ReplicateObjectOperation */
+	{ "S3UpdateObjectEncryption", 120, 0 },	/* S3UpdateObjectEncryptionOperation */
 };
 static const struct model_member model_members_JobProgressSummary[] = {
 	{ "NumberOfTasksFailed", 36, 0 },	/* JobNumberOfTasksFailed */
@@ -209,27 +214,27 @@ static const struct model_member model_members_KeyNameConstraint[] = {
 static const struct model_member model_members_LambdaInvokeOperation[] = {
 	{ "FunctionArn", 12, 0 },	/* FunctionArnString */
 	{ "InvocationSchemaVersion", 64, 0 },	/* NonEmptyMaxLength64String */
-	{ "UserArguments", 138, 0 },	/* UserArguments */
+	{ "UserArguments", 139, 0 },	/* UserArguments */
 };
 static const struct model_member model_members_ListJobsRequest[] = {
 	{ "AccountId", 0, 0 },	/* AccountId */
 	{ "JobStatuses", 45, 0 },	/* JobStatusList */
 	{ "MaxResults", 58, 0 },	/* MaxResults */
-	{ "NextToken", 128, 0 },	/* StringForNextToken */
+	{ "NextToken", 129, 0 },	/* StringForNextToken */
 };
 static const struct model_member model_members_ListJobsResult[] = {
 	{ "Jobs", 27, 0 },	/* JobListDescriptorList */
-	{ "NextToken", 128, 0 },	/* StringForNextToken */
+	{ "NextToken", 129, 0 },	/* StringForNextToken */
 };
 static const struct model_member model_members_ObjectEncryption[] = {
-	{ "SSEKMS", 120, 0 },	/* S3UpdateObjectEncryptionSSEKMS */
+	{ "SSEKMS", 121, 0 },	/* S3UpdateObjectEncryptionSSEKMS */
 };
 static const struct model_member model_members_ObjectEncryptionFilter[] = {
 	{ "DSSEKMS", 7, 0 },	/* DSSEKMSFilter */
 	{ "NOTSSE", 65, 0 },	/* NotSSEFilter */
-	{ "SSEC", 122, 0 },	/* SSECFilter */
-	{ "SSEKMS", 124, 0 },	/* SSEKMSFilter */
-	{ "SSES3", 126, 0 },	/* SSES3Filter */
+	{ "SSEC", 123, 0 },	/* SSECFilter */
+	{ "SSEKMS", 125, 0 },	/* SSEKMSFilter */
+	{ "SSES3", 127, 0 },	/* SSES3Filter */
 };
 static const char *const model_enum_OperationName[] = {
 	"LambdaInvoke",
@@ -248,7 +253,7 @@ static const char *const model_enum_OperationName[] = {
 static const struct model_member model_members_PutJobTaggingRequest[] = {
 	{ "AccountId", 0, 0 },	/* AccountId */
 	{ "JobId", 25, MODEL_M_REQUIRED },	/* JobId */
-	{ "Tags", 118, MODEL_M_REQUIRED },	/* S3TagSet */
+	{ "Tags", 119, MODEL_M_REQUIRED },	/* S3TagSet */
 };
 static const char *const model_enum_ReplicationStatus[] = {
 	"COMPLETED",
@@ -263,8 +268,8 @@ static const char *const model_enum_RequestedJobStatus[] = {
 	NULL
 };
 static const struct model_member model_members_S3AccessControlList[] = {
-	{ "Grants", 92, 0 },	/* S3GrantList */
-	{ "Owner", 105, MODEL_M_REQUIRED },	/* S3ObjectOwner */
+	{ "Grants", 93, 0 },	/* S3GrantList */
+	{ "Owner", 106, MODEL_M_REQUIRED },	/* S3ObjectOwner */
 };
 static const struct model_member model_members_S3AccessControlPolicy[] = {
 	{ "AccessControlList", 79, 0 },	/* S3AccessControlList */
@@ -298,24 +303,27 @@ static const struct model_member model_members_S3ComputeObjectChecksumOperation[
 	{ "ChecksumType", 3, 0 },	/* ComputeObjectChecksumType */
 };
 static const struct model_member model_members_S3CopyObjectOperation[] = {
-	{ "AccessControlGrants", 92, 0 },	/* S3GrantList */
+	{ "AccessControlGrants", 93, 0 },	/* S3GrantList */
 	{ "BucketKeyEnabled", 1, 0 },	/* Boolean */
 	{ "CannedAccessControlList", 82, 0 },	/* S3CannedAccessControlList */
 	{ "ChecksumAlgorithm", 83, 0 },	/* S3ChecksumAlgorithm */
-	{ "MetadataDirective", 99, 0 },	/* S3MetadataDirective */
-	{ "ModifiedSinceConstraint", 133, 0 },	/* TimeStamp */
-	{ "NewObjectMetadata", 104, 0 },	/* S3ObjectMetadata */
-	{ "NewObjectTagging", 118, 0 },	/* S3TagSet */
-	{ "ObjectLockLegalHoldStatus", 101, 0 },	/* S3ObjectLockLegalHoldStatus */
-	{ "ObjectLockMode", 102, 0 },	/* S3ObjectLockMode */
-	{ "ObjectLockRetainUntilDate", 133, 0 },	/* TimeStamp */
+	{ "MetadataDirective", 100, 0 },	/* S3MetadataDirective */
+	{ "ModifiedSinceConstraint", 134, 0 },	/* TimeStamp */
+	{ "NewObjectMetadata", 105, 0 },	/* S3ObjectMetadata */
+	{ "NewObjectTagging", 119, 0 },	/* S3TagSet */
+	{ "ObjectLockLegalHoldStatus", 102, 0 },	/* S3ObjectLockLegalHoldStatus */
+	{ "ObjectLockMode", 103, 0 },	/* S3ObjectLockMode */
+	{ "ObjectLockRetainUntilDate", 134, 0 },	/* TimeStamp */
 	{ "RedirectLocation", 62, 0 },	/* NonEmptyMaxLength2048String */
 	{ "RequesterPays", 1, 0 },	/* Boolean */
 	{ "SSEAwsKmsKeyId", 52, 0 },	/* KmsKeyArnString */
-	{ "StorageClass", 116, 0 },	/* S3StorageClass */
+	{ "StorageClass", 117, 0 },	/* S3StorageClass */
 	{ "TargetKeyPrefix", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "TargetResource", 108, 0 },	/* S3RegionalOrS3ExpressBucketArnString */
-	{ "UnModifiedSinceConstraint", 133, 0 },	/* TimeStamp */
+	{ "TargetResource", 109, 0 },	/* S3RegionalOrS3ExpressBucketArnString */
+	{ "UnModifiedSinceConstraint", 134, 0 },	/* TimeStamp */
+};
+static const struct model_member model_members_S3DeleteObjectOperation[] = {
+	{ "BypassGovernanceRetention", 1, 0 },	/* Boolean */
 };
 static const struct model_member model_members_S3GeneratedManifestDescriptor[] = {
 	{ "Format", 14, 0 },	/* GeneratedManifestFormat */
@@ -327,13 +335,13 @@ static const char *const model_enum_S3GlacierJobTier[] = {
 	NULL
 };
 static const struct model_member model_members_S3Grant[] = {
-	{ "Grantee", 93, 0 },	/* S3Grantee */
-	{ "Permission", 107, 0 },	/* S3Permission */
+	{ "Grantee", 94, 0 },	/* S3Grantee */
+	{ "Permission", 108, 0 },	/* S3Permission */
 };
 static const struct model_member model_members_S3Grantee[] = {
 	{ "DisplayName", 60, 0 },	/* NonEmptyMaxLength1024String */
 	{ "Identifier", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "TypeIdentifier", 94, 0 },	/* S3GranteeTypeIdentifier */
+	{ "TypeIdentifier", 95, 0 },	/* S3GranteeTypeIdentifier */
 };
 static const char *const model_enum_S3GranteeTypeIdentifier[] = {
 	"id",
@@ -342,14 +350,14 @@ static const char *const model_enum_S3GranteeTypeIdentifier[] = {
 	NULL
 };
 static const struct model_member model_members_S3InitiateRestoreObjectOperation[] = {
-	{ "ExpirationInDays", 88, 0 },	/* S3ExpirationInDays */
-	{ "GlacierJobTier", 90, 0 },	/* S3GlacierJobTier */
+	{ "ExpirationInDays", 89, 0 },	/* S3ExpirationInDays */
+	{ "GlacierJobTier", 91, 0 },	/* S3GlacierJobTier */
 };
 static const struct model_member model_members_S3JobManifestGenerator[] = {
 	{ "EnableManifestOutput", 1, MODEL_M_REQUIRED },	/* Boolean */
 	{ "ExpectedBucketOwner", 0, 0 },	/* AccountId */
 	{ "Filter", 33, 0 },	/* JobManifestGeneratorFilter */
-	{ "ManifestOutputLocation", 98, 0 },	/* S3ManifestOutputLocation */
+	{ "ManifestOutputLocation", 99, 0 },	/* S3ManifestOutputLocation */
 	{ "SourceBucket", 81, MODEL_M_REQUIRED },	/* S3BucketArnString */
 };
 static const struct model_member model_members_S3ManifestOutputLocation[] = {
@@ -365,7 +373,7 @@ static const char *const model_enum_S3MetadataDirective[] = {
 	NULL
 };
 static const struct model_member model_members_S3ObjectLockLegalHold[] = {
-	{ "Status", 101, MODEL_M_REQUIRED },	/* S3ObjectLockLegalHoldStatus */
+	{ "Status", 102, MODEL_M_REQUIRED },	/* S3ObjectLockLegalHoldStatus */
 };
 static const char *const model_enum_S3ObjectLockLegalHoldStatus[] = {
 	"OFF",
@@ -390,10 +398,10 @@ static const struct model_member model_members_S3ObjectMetadata[] = {
 	{ "ContentLength", 85, 0 },	/* S3ContentLength */
 	{ "ContentMD5", 60, 0 },	/* NonEmptyMaxLength1024String */
 	{ "ContentType", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "HttpExpiresDate", 133, 0 },	/* TimeStamp */
+	{ "HttpExpiresDate", 134, 0 },	/* TimeStamp */
 	{ "RequesterCharged", 1, 0 },	/* Boolean */
-	{ "SSEAlgorithm", 111, 0 },	/* S3SSEAlgorithm */
-	{ "UserMetadata", 121, 0 },	/* S3UserMetadata */
+	{ "SSEAlgorithm", 112, 0 },	/* S3SSEAlgorithm */
+	{ "UserMetadata", 122, 0 },	/* S3UserMetadata */
 };
 static const struct model_member model_members_S3ObjectOwner[] = {
 	{ "DisplayName", 60, 0 },	/* NonEmptyMaxLength1024String */
@@ -408,8 +416,8 @@ static const char *const model_enum_S3Permission[] = {
 	NULL
 };
 static const struct model_member model_members_S3Retention[] = {
-	{ "Mode", 103, 0 },	/* S3ObjectLockRetentionMode */
-	{ "RetainUntilDate", 133, 0 },	/* TimeStamp */
+	{ "Mode", 104, 0 },	/* S3ObjectLockRetentionMode */
+	{ "RetainUntilDate", 134, 0 },	/* TimeStamp */
 };
 static const char *const model_enum_S3SSEAlgorithm[] = {
 	"AES256",
@@ -420,14 +428,14 @@ static const struct model_member model_members_S3SetObjectAclOperation[] = {
 	{ "AccessControlPolicy", 80, 0 },	/* S3AccessControlPolicy */
 };
 static const struct model_member model_members_S3SetObjectLegalHoldOperation[] = {
-	{ "LegalHold", 100, MODEL_M_REQUIRED },	/* S3ObjectLockLegalHold */
+	{ "LegalHold", 101, MODEL_M_REQUIRED },	/* S3ObjectLockLegalHold */
 };
 static const struct model_member model_members_S3SetObjectRetentionOperation[] = {
 	{ "BypassGovernanceRetention", 1, 0 },	/* Boolean */
-	{ "Retention", 110, MODEL_M_REQUIRED },	/* S3Retention */
+	{ "Retention", 111, MODEL_M_REQUIRED },	/* S3Retention */
 };
 static const struct model_member model_members_S3SetObjectTaggingOperation[] = {
-	{ "TagSet", 118, 0 },	/* S3TagSet */
+	{ "TagSet", 119, 0 },	/* S3TagSet */
 };
 static const char *const model_enum_S3StorageClass[] = {
 	"STANDARD",
@@ -440,8 +448,8 @@ static const char *const model_enum_S3StorageClass[] = {
 	NULL
 };
 static const struct model_member model_members_S3Tag[] = {
-	{ "Key", 131, MODEL_M_REQUIRED },	/* TagKeyString */
-	{ "Value", 132, MODEL_M_REQUIRED },	/* TagValueString */
+	{ "Key", 132, MODEL_M_REQUIRED },	/* TagKeyString */
+	{ "Value", 133, MODEL_M_REQUIRED },	/* TagValueString */
 };
 static const struct model_member model_members_S3UpdateObjectEncryptionOperation[] = {
 	{ "ObjectEncryption", 67, 0 },	/* ObjectEncryption */
@@ -634,7 +642,7 @@ const struct model_shape model_shapes[] = {
 	/* 38 */
 	{ "JobOperation", MODEL_STRUCTURE, MODEL_S_UNION,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
-	  NULL, model_members_JobOperation, 11, 0, 0 },
+	  NULL, model_members_JobOperation, 12, 0, 0 },
 	/* 39 */
 	{ "JobPriority", MODEL_INTEGER, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(0), INT64_C(2147483647), NULL, NULL,
@@ -828,215 +836,219 @@ const struct model_shape model_shapes[] = {
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3CopyObjectOperation, 18, 0, 0 },
 	/* 87 */
+	{ "S3DeleteObjectOperation", MODEL_STRUCTURE, 0,
+	  INT64_C(0), INT64_C(0), NULL, NULL,
+	  NULL, model_members_S3DeleteObjectOperation, 1, 0, 0 },
+	/* 88 */
 	{ "S3DeleteObjectTaggingOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 88 */
+	/* 89 */
 	{ "S3ExpirationInDays", MODEL_INTEGER, MODEL_S_MIN,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 89 */
+	/* 90 */
 	{ "S3GeneratedManifestDescriptor", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3GeneratedManifestDescriptor, 2, 0, 0 },
-	/* 90 */
+	/* 91 */
 	{ "S3GlacierJobTier", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3GlacierJobTier, NULL, 0, 0, 0 },
-	/* 91 */
+	/* 92 */
 	{ "S3Grant", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3Grant, 2, 0, 0 },
-	/* 92 */
+	/* 93 */
 	{ "S3GrantList", MODEL_LIST, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
-	  NULL, NULL, 0, 91, 0 },
-	/* 93 */
+	  NULL, NULL, 0, 92, 0 },
+	/* 94 */
 	{ "S3Grantee", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3Grantee, 3, 0, 0 },
-	/* 94 */
+	/* 95 */
 	{ "S3GranteeTypeIdentifier", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3GranteeTypeIdentifier, NULL, 0, 0, 0 },
-	/* 95 */
+	/* 96 */
 	{ "S3InitiateRestoreObjectOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3InitiateRestoreObjectOperation, 2, 0, 0 },
-	/* 96 */
+	/* 97 */
 	{ "S3JobManifestGenerator", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3JobManifestGenerator, 5, 0, 0 },
-	/* 97 */
+	/* 98 */
 	{ "S3KeyArnString", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(2000), "arn:[^:]+:s3:.*", "arn:[^:]+:s3:.*",
 	  NULL, NULL, 0, 0, 0 },
-	/* 98 */
+	/* 99 */
 	{ "S3ManifestOutputLocation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3ManifestOutputLocation, 5, 0, 0 },
-	/* 99 */
+	/* 100 */
 	{ "S3MetadataDirective", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3MetadataDirective, NULL, 0, 0, 0 },
-	/* 100 */
+	/* 101 */
 	{ "S3ObjectLockLegalHold", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3ObjectLockLegalHold, 1, 0, 0 },
-	/* 101 */
+	/* 102 */
 	{ "S3ObjectLockLegalHoldStatus", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3ObjectLockLegalHoldStatus, NULL, 0, 0, 0 },
-	/* 102 */
+	/* 103 */
 	{ "S3ObjectLockMode", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3ObjectLockMode, NULL, 0, 0, 0 },
-	/* 103 */
+	/* 104 */
 	{ "S3ObjectLockRetentionMode", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3ObjectLockRetentionMode, NULL, 0, 0, 0 },
-	/* 104 */
+	/* 105 */
 	{ "S3ObjectMetadata", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3ObjectMetadata, 11, 0, 0 },
-	/* 105 */
+	/* 106 */
 	{ "S3ObjectOwner", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3ObjectOwner, 2, 0, 0 },
-	/* 106 */
+	/* 107 */
 	{ "S3ObjectVersionId", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(2000), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 107 */
+	/* 108 */
 	{ "S3Permission", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3Permission, NULL, 0, 0, 0 },
-	/* 108 */
+	/* 109 */
 	{ "S3RegionalOrS3ExpressBucketArnString", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(128), "arn:[^:]+:(s3|s3express):.*", "arn:[^:]+:(s3|s3express):.*",
 	  NULL, NULL, 0, 0, 0 },
-	/* 109 */
+	/* 110 */
 	{ "S3ReplicateObjectOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 110 */
+	/* 111 */
 	{ "S3Retention", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3Retention, 2, 0, 0 },
-	/* 111 */
+	/* 112 */
 	{ "S3SSEAlgorithm", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3SSEAlgorithm, NULL, 0, 0, 0 },
-	/* 112 */
+	/* 113 */
 	{ "S3SetObjectAclOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3SetObjectAclOperation, 1, 0, 0 },
-	/* 113 */
+	/* 114 */
 	{ "S3SetObjectLegalHoldOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3SetObjectLegalHoldOperation, 1, 0, 0 },
-	/* 114 */
+	/* 115 */
 	{ "S3SetObjectRetentionOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3SetObjectRetentionOperation, 2, 0, 0 },
-	/* 115 */
+	/* 116 */
 	{ "S3SetObjectTaggingOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3SetObjectTaggingOperation, 1, 0, 0 },
-	/* 116 */
+	/* 117 */
 	{ "S3StorageClass", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3StorageClass, NULL, 0, 0, 0 },
-	/* 117 */
+	/* 118 */
 	{ "S3Tag", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3Tag, 2, 0, 0 },
-	/* 118 */
+	/* 119 */
 	{ "S3TagSet", MODEL_LIST, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
-	  NULL, NULL, 0, 117, 0 },
-	/* 119 */
+	  NULL, NULL, 0, 118, 0 },
+	/* 120 */
 	{ "S3UpdateObjectEncryptionOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3UpdateObjectEncryptionOperation, 1, 0, 0 },
-	/* 120 */
+	/* 121 */
 	{ "S3UpdateObjectEncryptionSSEKMS", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3UpdateObjectEncryptionSSEKMS, 2, 0, 0 },
-	/* 121 */
+	/* 122 */
 	{ "S3UserMetadata", MODEL_MAP, MODEL_S_MAX,
 	  INT64_C(0), INT64_C(8192), NULL, NULL,
 	  NULL, NULL, 0, 57, 60 },
-	/* 122 */
+	/* 123 */
 	{ "SSECFilter", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 123 */
+	/* 124 */
 	{ "SSEKMSEncryption", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_SSEKMSEncryption, 1, 0, 0 },
-	/* 124 */
+	/* 125 */
 	{ "SSEKMSFilter", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_SSEKMSFilter, 2, 0, 0 },
-	/* 125 */
+	/* 126 */
 	{ "SSES3Encryption", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 126 */
+	/* 127 */
 	{ "SSES3Filter", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 127 */
+	/* 128 */
 	{ "StorageClassList", MODEL_LIST, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
-	  NULL, NULL, 0, 116, 0 },
-	/* 128 */
+	  NULL, NULL, 0, 117, 0 },
+	/* 129 */
 	{ "StringForNextToken", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(1024), "^[A-Za-z0-9\\+\\:\\/\\=\\?\\#-_]+$", "^[A-Za-z0-9#-_+:/=?]+$",
 	  NULL, NULL, 0, 0, 0 },
-	/* 129 */
+	/* 130 */
 	{ "SuspendedCause", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(1024), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 130 */
+	/* 131 */
 	{ "SuspendedDate", MODEL_TIMESTAMP, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 131 */
+	/* 132 */
 	{ "TagKeyString", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX | MODEL_S_PATTERN_UNI,
 	  INT64_C(1), INT64_C(128), "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", "^([A-Za-z0-9 _.:/=+@-]*)$",
 	  NULL, NULL, 0, 0, 0 },
-	/* 132 */
+	/* 133 */
 	{ "TagValueString", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX | MODEL_S_PATTERN_UNI,
 	  INT64_C(0), INT64_C(256), "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", "^([A-Za-z0-9 _.:/=+@-]*)$",
 	  NULL, NULL, 0, 0, 0 },
-	/* 133 */
+	/* 134 */
 	{ "TimeStamp", MODEL_TIMESTAMP, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 134 */
+	/* 135 */
 	{ "UpdateJobPriorityRequest", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_UpdateJobPriorityRequest, 3, 0, 0 },
-	/* 135 */
+	/* 136 */
 	{ "UpdateJobPriorityResult", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_UpdateJobPriorityResult, 2, 0, 0 },
-	/* 136 */
+	/* 137 */
 	{ "UpdateJobStatusRequest", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_UpdateJobStatusRequest, 4, 0, 0 },
-	/* 137 */
+	/* 138 */
 	{ "UpdateJobStatusResult", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_UpdateJobStatusResult, 3, 0, 0 },
-	/* 138 */
+	/* 139 */
 	{ "UserArguments", MODEL_MAP, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(10), NULL, NULL,
 	  NULL, NULL, 0, 57, 64 },
 };
-const size_t model_nshapes = 139;
+const size_t model_nshapes = 140;
 
 /* Every pattern of these shapes has a POSIX translation; those
  * flagged MODEL_S_PATTERN_UNI stand for Unicode classes. */

@@ -8,8 +8,11 @@ reference tree); OUTPUT defaults to src/model-data.c beside this script.
 The output holds one table entry per shape reachable from the job-control
 operations and from JobDescriptor/JobListDescriptor: members, required flags,
 type, enum values, bounds and regex patterns (translated from the model's
-Java syntax to POSIX extended regular expressions). The project builds from
-the committed output, so run this only when the model changes.
+Java syntax to POSIX extended regular expressions). Before that, the
+EXTENSIONS below (operations s3batchd runs beyond Amazon's, such as
+S3DeleteObject) are added to the model, and the output lists them in its
+header comment. The project builds from the committed output, so run this
+only when the model or the extensions change.
 """
 
 import json
@@ -25,6 +28,50 @@ EXTRA_ROOTS = ["JobDescriptor", "JobListDescriptor"]
 # Amazon's documentation says a job has exactly one operation, but the model
 # does not carry the union trait on JobOperation; the validator needs it.
 FORCE_UNION = {"JobOperation"}
+
+# Extensions: members and shapes that s3batchd accepts beyond Amazon's model
+# (DESIGN.md section 11). They are added to the model here, in one explicit
+# step before anything is generated, so that the validator checks them like
+# any other shape and the output says which they are. Each entry names the
+# structure it extends, the new member, and the new shape(s) it refers to.
+EXTENSIONS = [
+    {
+        # docs/operations/S3DeleteObject.md: a version-pinned, ETag-guarded
+        # delete of the listed objects, always created Suspended.
+        "extends": "JobOperation",
+        "member": "S3DeleteObject",
+        "shape": "S3DeleteObjectOperation",
+        "shapes": {
+            "S3DeleteObjectOperation": {
+                "type": "structure",
+                "members": {
+                    "BypassGovernanceRetention": {"shape": "Boolean"},
+                },
+            },
+        },
+    },
+]
+
+
+def apply_extensions(model):
+    """Add EXTENSIONS to the model; returns the names of what was added."""
+    shapes = model["shapes"]
+    added = []
+    for ext in EXTENSIONS:
+        for name, shape in ext["shapes"].items():
+            if name in shapes:
+                raise SystemExit("extension shape %s is already in the "
+                                 "model" % name)
+            shapes[name] = shape
+            added.append(name)
+        target = shapes[ext["extends"]]
+        if ext["member"] in target.get("members", {}):
+            raise SystemExit("extension member %s.%s is already in the "
+                             "model" % (ext["extends"], ext["member"]))
+        target.setdefault("members", {})[ext["member"]] = {
+            "shape": ext["shape"]}
+        added.append("%s.%s" % (ext["extends"], ext["member"]))
+    return added
 
 TYPES = {
     "structure": "MODEL_STRUCTURE", "list": "MODEL_LIST", "map": "MODEL_MAP",
@@ -218,6 +265,7 @@ def reachable(model):
 
 
 def generate(model, source_name):
+    extensions = apply_extensions(model)
     shapes = model["shapes"]
     names = reachable(model)
     index = {n: i for i, n in enumerate(names)}
@@ -231,6 +279,11 @@ def generate(model, source_name):
     w(" * (API version %s). Entries are sorted by name; members name their" % api)
     w(" * shape by its index in model_shapes, shown in each entry's comment.")
     w(" * Do not edit: change the generator or the model and run it again.")
+    if extensions:
+        w(" *")
+        w(" * Extensions, not in Amazon's model (EXTENSIONS in the generator):")
+        for e in extensions:
+            w(" *   %s" % e)
     w(" */")
     w('#include <stddef.h>')
     w('#include <stdint.h>')

@@ -244,8 +244,9 @@ static const struct mutation {
 	  "Operation: only one member may be set, not both "
 	  "S3DeleteObjectTagging and S3PutObjectTagging" },
 	{ "Operation", "{}", "Operation: exactly one member must be set, one "
-	  "of LambdaInvoke, S3ComputeObjectChecksum, S3DeleteObjectTagging, "
-	  "S3InitiateRestoreObject, S3PutObjectAcl, S3PutObjectCopy, "
+	  "of LambdaInvoke, S3ComputeObjectChecksum, S3DeleteObject, "
+	  "S3DeleteObjectTagging, S3InitiateRestoreObject, S3PutObjectAcl, "
+	  "S3PutObjectCopy, "
 	  "S3PutObjectLegalHold, S3PutObjectRetention, S3PutObjectTagging, "
 	  "S3ReplicateObject, S3UpdateObjectEncryption" },
 	{ "ManifestGenerator", "{}", "ManifestGenerator: exactly one member "
