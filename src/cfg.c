@@ -49,7 +49,9 @@ static const char *cfg_type_names[] = {
 #define CFG_SEC_ENDPOINT	0x2
 #define CFG_SEC_BUCKET		0x4
 #define CFG_SEC_CREDENTIALS	0x8
-#define CFG_SEC_CREDS		(CFG_SEC_ENDPOINT|CFG_SEC_CREDENTIALS)
+#define CFG_SEC_LAMBDA		0x10
+#define CFG_SEC_CREDS		(CFG_SEC_ENDPOINT|CFG_SEC_CREDENTIALS| \
+				    CFG_SEC_LAMBDA)
 
 #define CFG_O_RELOAD	0x1	/* a running daemon takes it on SIGHUP */
 #define CFG_O_SECRET	0x2	/* never printed, wiped when freed */
@@ -90,6 +92,7 @@ struct cfg_option {
 #define E(f)	offsetof(struct cfg_endpoint, f)
 #define B(f)	offsetof(struct cfg_bucket, f)
 #define C(f)	offsetof(struct cfg_credentials, f)
+#define L(f)	offsetof(struct cfg_lambda, f)
 #define R	CFG_O_RELOAD
 
 static const struct cfg_option cfg_options[] = {
@@ -225,6 +228,29 @@ static const struct cfg_option cfg_options[] = {
 	{ "endpoint", CFG_SEC_BUCKET, CFG_STRING, B(endpoint),
 	  R|CFG_O_REQUIRED, NULL, NULL, NULL, NULL,
 	  "The [endpoint NAME] this bucket lives on." },
+
+	/* [lambda NAME]: the same meanings as in [endpoint NAME]. */
+	{ "url", CFG_SEC_LAMBDA, CFG_URL, L(url), R|CFG_O_REQUIRED,
+	  NULL, NULL, NULL, NULL,
+	  "The Lambda endpoint: http:// or https://, host, optional port and "
+	  "base path, such as https://lambda.eu-west-1.amazonaws.com." },
+	{ "region", CFG_SEC_LAMBDA, CFG_STRING, L(region), R,
+	  NULL, NULL, NULL, NULL,
+	  "Region used in SigV4 signatures. Unset: the function ARN's." },
+	{ "tls_verify", CFG_SEC_LAMBDA, CFG_BOOL, L(tls_verify), R,
+	  "yes", NULL, NULL, NULL,
+	  "Verify the server's TLS certificate and host name." },
+	{ "ca_file", CFG_SEC_LAMBDA, CFG_PATH, L(ca_file), R,
+	  NULL, NULL, NULL, NULL,
+	  "CA certificates (PEM) to verify the server with. Unset: the "
+	  "system's." },
+	{ "max_connections", CFG_SEC_LAMBDA, CFG_INT, L(max_connections), R,
+	  "64", "1", "4096", NULL,
+	  "Connections (and so invocations in flight) to this endpoint." },
+	{ "request_timeout", CFG_SEC_LAMBDA, CFG_DURATION,
+	  L(request_timeout_ms), R, "15m", "1s", "1d", NULL,
+	  "Time allowed for one invocation (a function may run 15 "
+	  "minutes)." },
 };
 #define CFG_NOPTIONS	nitems(cfg_options)
 
@@ -232,6 +258,7 @@ static const struct cfg_option cfg_options[] = {
 #undef E
 #undef B
 #undef C
+#undef L
 #undef R
 
 #define CFG_NO_CREDS	SIZE_MAX
@@ -263,6 +290,14 @@ static const struct cfg_section {
 	  "the inline keys, the *_file keys, or credentials." },
 	{ "bucket", CFG_SEC_BUCKET, 1, CFG_NO_CREDS, "._-",
 	  "Which endpoint a bucket lives on." },
+	{ "lambda", CFG_SEC_LAMBDA, 1, offsetof(struct cfg_lambda, creds),
+	  "._-",
+	  "An AWS Lambda endpoint for LambdaInvoke jobs whose FunctionArn is a "
+	  "Lambda ARN: a function in region R is invoked through [lambda R], "
+	  "else [lambda default], signed (SigV4, service lambda) with the "
+	  "credentials of the job's RoleArn profile, else the section's own: "
+	  "exactly one source, given with the keys of [credentials NAME]. "
+	  "A FunctionArn that is an http(s) URL needs no section." },
 };
 
 /* Where a section was opened, for messages about it later. */
@@ -890,6 +925,7 @@ cfg_new(void)
 	TAILQ_INIT(&cfg->endpoints);
 	TAILQ_INIT(&cfg->buckets);
 	TAILQ_INIT(&cfg->profiles);
+	TAILQ_INIT(&cfg->lambdas);
 	cfg_apply_defaults(cfg_section_find("daemon"), cfg);
 	return (cfg);
 }
@@ -906,6 +942,7 @@ cfg_free(struct cfg *cfg)
 	struct cfg_endpoint	*ep;
 	struct cfg_bucket	*bk;
 	struct cfg_profile	*pr;
+	struct cfg_lambda	*lm;
 
 	if (cfg == NULL)
 		return;
@@ -926,6 +963,12 @@ cfg_free(struct cfg *cfg)
 		cfg_free_values(cfg_section_find("credentials"), pr);
 		free(pr->name);
 		free(pr);
+	}
+	while ((lm = TAILQ_FIRST(&cfg->lambdas)) != NULL) {
+		TAILQ_REMOVE(&cfg->lambdas, lm, entry);
+		cfg_free_values(cfg_section_find("lambda"), lm);
+		free(lm->name);
+		free(lm);
 	}
 	cfg_free_values(cfg_section_find("daemon"), cfg);
 	free(cfg->path);
@@ -966,6 +1009,20 @@ cfg_bucket_endpoint(const struct cfg *cfg, const char *bucket)
 	if (bucket != NULL && (bk = cfg_bucket_find(cfg, bucket)) != NULL)
 		return (cfg_endpoint_find(cfg, bk->endpoint));
 	return (cfg_endpoint_find(cfg, "default"));
+}
+
+const struct cfg_lambda *
+cfg_lambda_find(const struct cfg *cfg, const char *name)
+{
+	const struct cfg_lambda	*lm;
+
+	if (name == NULL)
+		return (NULL);
+	TAILQ_FOREACH(lm, &cfg->lambdas, entry) {
+		if (strcmp(lm->name, name) == 0)
+			return (lm);
+	}
+	return (NULL);
 }
 
 const struct cfg_profile *
@@ -1257,6 +1314,7 @@ cfg_section_open(struct cfg_parse *p, char *text, char **cause)
 	struct cfg_endpoint		*ep;
 	struct cfg_bucket		*bk;
 	struct cfg_profile		*pr;
+	struct cfg_lambda		*lm;
 	const char			*names[nitems(cfg_sections)], *hint;
 	const char			*oname;
 	char				*kind, *name, *q;
@@ -1326,6 +1384,13 @@ cfg_section_open(struct cfg_parse *p, char *text, char **cause)
 		TAILQ_INSERT_TAIL(&p->cfg->profiles, pr, entry);
 		obj = pr;
 		oname = pr->name;
+		break;
+	case CFG_SEC_LAMBDA:
+		lm = xcalloc(1, sizeof *lm);
+		lm->name = xstrdup(name);
+		TAILQ_INSERT_TAIL(&p->cfg->lambdas, lm, entry);
+		obj = lm;
+		oname = lm->name;
 		break;
 	default:
 		fatalx("%s: unknown section", __func__);
@@ -1585,6 +1650,7 @@ cfg_load(const char *path, char **cause)
 	struct cfg		*cfg = NULL;
 	const struct cfg_endpoint *ep;
 	const struct cfg_profile *pr;
+	const struct cfg_lambda	*lm;
 	struct stat		 st;
 	char			*data;
 	size_t			 len = 0, size;
@@ -1631,6 +1697,8 @@ cfg_load(const char *path, char **cause)
 		inline_secrets |= ep->creds.source == CFG_CRED_INLINE;
 	TAILQ_FOREACH(pr, &cfg->profiles, entry)
 		inline_secrets |= pr->creds.source == CFG_CRED_INLINE;
+	TAILQ_FOREACH(lm, &cfg->lambdas, entry)
+		inline_secrets |= lm->creds.source == CFG_CRED_INLINE;
 	if (inline_secrets && (st.st_mode & S_IROTH))
 		log_warnx("%s holds secret keys and is readable by everyone; "
 		    "chmod o-r it", path);
@@ -1677,6 +1745,7 @@ cfg_print(const struct cfg *cfg, FILE *f)
 	const struct cfg_endpoint	*ep;
 	const struct cfg_profile	*pr;
 	const struct cfg_bucket		*bk;
+	const struct cfg_lambda		*lm;
 
 	fprintf(f, "# s3batchd configuration%s%s\n",
 	    cfg->path != NULL ? " from " : " (defaults)",
@@ -1690,6 +1759,8 @@ cfg_print(const struct cfg *cfg, FILE *f)
 	}
 	TAILQ_FOREACH(bk, &cfg->buckets, entry)
 		cfg_print_section(cfg_section_find("bucket"), bk->name, bk, f);
+	TAILQ_FOREACH(lm, &cfg->lambdas, entry)
+		cfg_print_section(cfg_section_find("lambda"), lm->name, lm, f);
 }
 
 /* "duration, 10ms to 1h": the type with its bounds. */

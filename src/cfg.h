@@ -1,8 +1,8 @@
 /*
  * The configuration file (s3batchd.conf(5)): INI sections [daemon],
- * [endpoint NAME], [bucket NAME], [credentials NAME]. Every key comes from
- * one options table in cfg.c (name, type, default, bounds, reloadable,
- * help); `s3batchd -n` and the man page are derived from it.
+ * [endpoint NAME], [bucket NAME], [credentials NAME], [lambda NAME]. Every
+ * key comes from one options table in cfg.c (name, type, default, bounds,
+ * reloadable, help); `s3batchd -n` and the man page are derived from it.
  */
 #ifndef CFG_H
 #define CFG_H
@@ -77,6 +77,23 @@ struct cfg_profile {
 };
 TAILQ_HEAD(cfg_profiles, cfg_profile);
 
+/*
+ * [lambda NAME]: an AWS Lambda endpoint for LambdaInvoke. A function ARN in
+ * region R uses [lambda R], else [lambda default].
+ */
+struct cfg_lambda {
+	char			*name;
+	char			*url;		/* scheme://host[:port][/base] */
+	char			*region;	/* NULL: the function ARN's */
+	struct cfg_credentials	 creds;
+	int			 tls_verify;
+	char			*ca_file;	/* NULL: the system default */
+	int			 max_connections;
+	uint64_t		 request_timeout_ms;
+	TAILQ_ENTRY(cfg_lambda)	 entry;
+};
+TAILQ_HEAD(cfg_lambdas, cfg_lambda);
+
 struct cfg {
 	char			*path;
 
@@ -104,6 +121,7 @@ struct cfg {
 	struct cfg_endpoints	 endpoints;
 	struct cfg_buckets	 buckets;
 	struct cfg_profiles	 profiles;
+	struct cfg_lambdas	 lambdas;
 };
 
 /*
@@ -121,6 +139,8 @@ struct cfg			*cfg_load_buffer(const char *, const char *,
 struct cfg			*cfg_default(void);
 void				 cfg_free(struct cfg *);
 const struct cfg_endpoint	*cfg_endpoint_find(const struct cfg *,
+				     const char *);
+const struct cfg_lambda		*cfg_lambda_find(const struct cfg *,
 				     const char *);
 /* The endpoint a bucket resolves to: its [bucket] section, else "default". */
 const struct cfg_endpoint	*cfg_bucket_endpoint(const struct cfg *,

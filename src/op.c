@@ -18,6 +18,7 @@ static const struct op_def *const op_table[] = {
 	&op_delete,
 	&op_compute_checksum,
 	&op_restore,
+	&op_lambda,
 };
 
 const struct op_def *

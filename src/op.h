@@ -27,6 +27,7 @@ struct op_run {
 	const char		*version_id;	/* NULL: the current version */
 	const char		*etag;		/* pinned; NULL: none yet */
 	const char		*role_arn;	/* the job's, for credentials */
+	const char		*job_id;	/* LambdaInvoke's job.id */
 	/* The job's compiled parameters (from op_def.compile). */
 	void			*ctx;
 	struct s3		*s3;
@@ -83,5 +84,6 @@ extern const struct op_def op_copy;
 extern const struct op_def op_delete;	/* op-delete.c */
 extern const struct op_def op_compute_checksum;
 extern const struct op_def op_restore;
+extern const struct op_def op_lambda;
 
 #endif /* OP_H */

@@ -1440,6 +1440,12 @@ s3_call_cancel(struct s3_call *call)
 
 /* ---- queries */
 
+struct http_engine *
+s3_http_engine(struct s3 *s3)
+{
+	return (s3->engine);
+}
+
 const char *
 s3_bucket_endpoint(struct s3 *s3, const char *bucket)
 {

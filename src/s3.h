@@ -15,6 +15,7 @@
 struct event_base;
 struct buf;
 struct cfg;
+struct http_engine;
 struct http_response;
 struct http_pool_stats;
 
@@ -128,6 +129,12 @@ void		 s3_call_cancel(struct s3_call *);	/* no done_cb */
  */
 struct s3_call	*s3_check_endpoint(struct s3 *, const char *, s3_done_cb,
 		     void *);
+
+/*
+ * The HTTP engine the calls run on, for the few non-S3 calls that share its
+ * caps, backoff and loop (LambdaInvoke's, op-lambda.c).
+ */
+struct http_engine *s3_http_engine(struct s3 *);
 
 /* The endpoint name a bucket resolves to, or NULL. */
 const char	*s3_bucket_endpoint(struct s3 *, const char *);

@@ -392,6 +392,7 @@ sched_task_start(struct sched_job *sj, struct sched_task *t)
 	t->run.version_id = t->version_id;
 	t->run.etag = t->etag;
 	t->run.role_arn = sj->role_arn;
+	t->run.job_id = sj->job.id;
 	t->run.ctx = sj->ctx;
 	t->run.s3 = s->s3;
 	t->run.cfg = s->srv->cfg;
