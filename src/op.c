@@ -19,6 +19,9 @@ static const struct op_def *const op_table[] = {
 	&op_compute_checksum,
 	&op_restore,
 	&op_lambda,
+	&op_put_acl,
+	&op_put_retention,
+	&op_put_legal_hold,
 };
 
 const struct op_def *

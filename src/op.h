@@ -85,5 +85,24 @@ extern const struct op_def op_delete;	/* op-delete.c */
 extern const struct op_def op_compute_checksum;
 extern const struct op_def op_restore;
 extern const struct op_def op_lambda;
+/*
+ * op-acl.c, op-lock.c: S3PutObjectAcl, S3PutObjectRetention and
+ * S3PutObjectLegalHold are one PUT ?<subresource> each; their compiled
+ * ctx is a struct op_subres, run by op-lock.c's op_subres_* functions.
+ */
+struct op_subres {
+	const char	*query;		/* "acl", "retention", "legal-hold" */
+	const char	*what;		/* for messages: "ACL", ... */
+	char		*header;	/* one header or NULL (x-amz-acl, ...) */
+	char		*value;
+	char		*body;		/* NULL: none */
+	size_t		 body_len;
+};
+void		 op_subres_free(void *);
+void		 op_subres_start(struct op_run *);
+void		 op_subres_cancel(struct op_run *);
+extern const struct op_def op_put_acl;
+extern const struct op_def op_put_retention;
+extern const struct op_def op_put_legal_hold;
 
 #endif /* OP_H */
