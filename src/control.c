@@ -37,11 +37,13 @@
 
 #define CTL_MUTATING	0x1	/* changes state: needs a privileged peer */
 
-static const struct ctl_cmd {
+struct ctl_cmd {
 	const char	*name;
 	int		 flags;
 	void		 (*exec)(struct ctl_req *);
-} ctl_cmds[] = {
+};
+
+static const struct ctl_cmd ctl_cmds[] = {
 	{ "create-job",		 CTL_MUTATING,	cmd_create_job },
 	{ "describe-job",	 0,		cmd_describe_job },
 	{ "list-jobs",		 0,		cmd_list_jobs },
@@ -388,68 +390,104 @@ ctl_find(const char *name)
 	return (NULL);
 }
 
+/*
+ * Check a request line's envelope: JSON object, integer "id" (optional),
+ * "v" the protocol version, "cmd" a known command, "args" an object. On
+ * failure *code and *cause say what to answer (and *id whom).
+ */
+int
+ctl_message_parse(const char *line, size_t len, struct ctl_message *m,
+    const char **code, char **cause)
+{
+	struct json_object	*msg, *v, *id, *cmd, *args;
+
+	memset(m, 0, sizeof *m);
+	m->id = -1;
+	*code = ERR_PROTOCOL;
+	if ((msg = ctl_parse(line, len, cause)) == NULL)
+		return (-1);
+	m->msg = msg;
+	if (!json_object_is_type(msg, json_type_object)) {
+		xasprintf(cause, "a message must be a JSON object");
+		goto fail;
+	}
+	if (json_object_object_get_ex(msg, "id", &id)) {
+		if (!json_object_is_type(id, json_type_int)) {
+			xasprintf(cause, "\"id\" must be an integer");
+			goto fail;
+		}
+		m->id = json_object_get_int64(id);
+	}
+	if (!json_object_object_get_ex(msg, "v", &v) ||
+	    !json_object_is_type(v, json_type_int)) {
+		xasprintf(cause, "\"v\" (the protocol version) is missing or "
+		    "not an integer");
+		goto fail;
+	}
+	if (json_object_get_int64(v) != PROTOCOL_VERSION) {
+		*code = ERR_VERSION;
+		xasprintf(cause, "protocol version %lld is not supported; this "
+		    "daemon speaks version %d", (long long)json_object_get_int64(v),
+		    PROTOCOL_VERSION);
+		goto fail;
+	}
+	if (!json_object_object_get_ex(msg, "cmd", &cmd) ||
+	    !json_object_is_type(cmd, json_type_string)) {
+		xasprintf(cause, "\"cmd\" is missing or not a string");
+		goto fail;
+	}
+	if (!json_object_object_get_ex(msg, "args", &args)) {
+		args = json_object_new_object();
+		json_object_object_add(msg, "args", args);
+	} else if (!json_object_is_type(args, json_type_object)) {
+		xasprintf(cause, "\"args\" must be a JSON object");
+		goto fail;
+	}
+	if ((m->cmd = ctl_find(json_object_get_string(cmd))) == NULL) {
+		*code = ERR_UNKNOWN_COMMAND;
+		xasprintf(cause, "unknown command \"%.64s\"",
+		    json_object_get_string(cmd));
+		goto fail;
+	}
+	m->args = args;
+	return (0);
+fail:
+	json_object_put(msg);
+	m->msg = NULL;
+	return (-1);
+}
+
+void
+ctl_message_free(struct ctl_message *m)
+{
+	json_object_put(m->msg);
+	m->msg = NULL;
+}
+
+int
+ctl_message_mutating(const struct ctl_message *m)
+{
+	return ((m->cmd->flags & CTL_MUTATING) != 0);
+}
+
 static void
 ctl_dispatch(struct ctl_conn *c, const char *line, size_t len)
 {
 	struct server		*srv = c->control->srv;
-	struct json_object	*msg, *v, *id, *cmd, *args;
+	struct ctl_message	 m;
 	const struct ctl_cmd	*cc;
 	struct ctl_req		 req;
+	const char		*code;
 	char			*cause = NULL;
-	int64_t			 rid = -1;
+	int64_t			 rid;
 
-	if ((msg = ctl_parse(line, len, &cause)) == NULL) {
-		ctl_send_error(c, -1, ERR_PROTOCOL, cause);
+	if (ctl_message_parse(line, len, &m, &code, &cause) != 0) {
+		ctl_send_error(c, m.id, code, cause);
 		free(cause);
 		return;
 	}
-	if (!json_object_is_type(msg, json_type_object)) {
-		ctl_send_error(c, -1, ERR_PROTOCOL, "a message must be a JSON "
-		    "object");
-		goto out;
-	}
-	if (json_object_object_get_ex(msg, "id", &id)) {
-		if (!json_object_is_type(id, json_type_int)) {
-			ctl_send_error(c, -1, ERR_PROTOCOL,
-			    "\"id\" must be an integer");
-			goto out;
-		}
-		rid = json_object_get_int64(id);
-	}
-	if (!json_object_object_get_ex(msg, "v", &v) ||
-	    !json_object_is_type(v, json_type_int)) {
-		ctl_send_error(c, rid, ERR_PROTOCOL, "\"v\" (the protocol "
-		    "version) is missing or not an integer");
-		goto out;
-	}
-	if (json_object_get_int64(v) != PROTOCOL_VERSION) {
-		xasprintf(&cause, "protocol version %lld is not supported; this "
-		    "daemon speaks version %d", (long long)json_object_get_int64(v),
-		    PROTOCOL_VERSION);
-		ctl_send_error(c, rid, ERR_VERSION, cause);
-		free(cause);
-		goto out;
-	}
-	if (!json_object_object_get_ex(msg, "cmd", &cmd) ||
-	    !json_object_is_type(cmd, json_type_string)) {
-		ctl_send_error(c, rid, ERR_PROTOCOL, "\"cmd\" is missing or "
-		    "not a string");
-		goto out;
-	}
-	if (!json_object_object_get_ex(msg, "args", &args))
-		args = NULL;
-	else if (!json_object_is_type(args, json_type_object)) {
-		ctl_send_error(c, rid, ERR_PROTOCOL, "\"args\" must be a JSON "
-		    "object");
-		goto out;
-	}
-	if ((cc = ctl_find(json_object_get_string(cmd))) == NULL) {
-		xasprintf(&cause, "unknown command \"%.64s\"",
-		    json_object_get_string(cmd));
-		ctl_send_error(c, rid, ERR_UNKNOWN_COMMAND, cause);
-		free(cause);
-		goto out;
-	}
+	cc = m.cmd;
+	rid = m.id;
 	if ((cc->flags & CTL_MUTATING) &&
 	    !server_peer_may_mutate(srv, c->uid, c->gid)) {
 		xasprintf(&cause, "%s changes state: uid %u is not root, the "
@@ -471,11 +509,7 @@ ctl_dispatch(struct ctl_conn *c, const char *line, size_t len)
 	req.conn = c;
 	req.id = rid;
 	req.cmd = cc->name;
-	if (args == NULL) {
-		args = json_object_new_object();
-		json_object_object_add(msg, "args", args);
-	}
-	req.args = args;
+	req.args = m.args;
 	req.uid = c->uid;
 	req.gid = c->gid;
 	req.pid = c->pid;
@@ -483,33 +517,44 @@ ctl_dispatch(struct ctl_conn *c, const char *line, size_t len)
 	if (!req.replied)
 		fatalx("control: %s did not reply", cc->name);
 out:
-	json_object_put(msg);
+	ctl_message_free(&m);
 }
 
 /* {"chunk":N}: the length of the next frame, 0 to end. */
-static int
-ctl_chunk_header(struct ctl_conn *c, const char *line, size_t len)
+int
+ctl_chunk_parse(const char *line, size_t len, uint64_t *size, char **cause)
 {
 	struct json_object	*msg, *n;
-	char			*cause = NULL;
-	int64_t			 size;
+	int64_t			 v;
 
-	if ((msg = ctl_parse(line, len, &cause)) == NULL)
-		goto bad;
+	if ((msg = ctl_parse(line, len, cause)) == NULL)
+		return (-1);
 	if (!json_object_is_type(msg, json_type_object) ||
 	    !json_object_object_get_ex(msg, "chunk", &n) ||
 	    !json_object_is_type(n, json_type_int)) {
 		json_object_put(msg);
-		xasprintf(&cause, "expected a {\"chunk\":LENGTH} frame");
-		goto bad;
+		xasprintf(cause, "expected a {\"chunk\":LENGTH} frame");
+		return (-1);
 	}
-	size = json_object_get_int64(n);
+	v = json_object_get_int64(n);
 	json_object_put(msg);
-	if (size < 0 || size > PROTOCOL_MAX_CHUNK) {
-		xasprintf(&cause, "chunk length %lld is outside 0..%d",
-		    (long long)size, PROTOCOL_MAX_CHUNK);
-		goto bad;
+	if (v < 0 || v > PROTOCOL_MAX_CHUNK) {
+		xasprintf(cause, "chunk length %lld is outside 0..%d",
+		    (long long)v, PROTOCOL_MAX_CHUNK);
+		return (-1);
 	}
+	*size = (uint64_t)v;
+	return (0);
+}
+
+static int
+ctl_chunk_header(struct ctl_conn *c, const char *line, size_t len)
+{
+	char		*cause = NULL;
+	uint64_t	 size;
+
+	if (ctl_chunk_parse(line, len, &size, &cause) != 0)
+		goto bad;
 	if (size == 0) {
 		struct ctl_req			 req;
 		const struct ctl_stream_ops	*ops = c->stream_ops;
@@ -529,12 +574,12 @@ ctl_chunk_header(struct ctl_conn *c, const char *line, size_t len)
 			fatalx("control: stream end did not reply");
 		return (0);
 	}
-	if (c->streamed + (uint64_t)size > PROTOCOL_MAX_MANIFEST) {
+	if (c->streamed + size > PROTOCOL_MAX_MANIFEST) {
 		xasprintf(&cause, "the stream exceeds %llu bytes",
 		    (unsigned long long)PROTOCOL_MAX_MANIFEST);
 		goto bad;
 	}
-	c->remaining = (uint64_t)size;
+	c->remaining = size;
 	c->state = CTL_CHUNK_DATA;
 	return (0);
 bad:

@@ -53,6 +53,20 @@ struct ctl_stream_out_ops {
 /* A reply that comes later (after S3 answers). */
 struct ctl_pending;
 
+/* A request line's envelope, checked (the parts fuzz-control exercises). */
+struct ctl_cmd;
+struct ctl_message {
+	struct json_object	*msg;
+	int64_t			 id;		/* -1: none */
+	const struct ctl_cmd	*cmd;
+	struct json_object	*args;		/* inside msg */
+};
+int		 ctl_message_parse(const char *, size_t, struct ctl_message *,
+		     const char **, char **);
+void		 ctl_message_free(struct ctl_message *);
+int		 ctl_message_mutating(const struct ctl_message *);
+int		 ctl_chunk_parse(const char *, size_t, uint64_t *, char **);
+
 struct control	*control_new(struct server *, char **);
 void		 control_free(struct control *);
 size_t		 control_connections(const struct control *);

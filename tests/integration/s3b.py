@@ -102,15 +102,31 @@ class Daemon:
         except OSError:
             return ""
 
-    def stop(self, sig=signal.SIGTERM, timeout=30):
+    def stop(self, sig=signal.SIGTERM, timeout=60):
         if self.proc is None or self.proc.poll() is not None:
+            self.check_sanitizers()
             return None
         self.proc.send_signal(sig)
         try:
-            return self.proc.wait(timeout)
+            rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            return self.proc.wait()
+            rc = self.proc.wait()
+        self.check_sanitizers()
+        return rc
+
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                       "runtime error:", "WARNING: ThreadSanitizer")
+
+    def check_sanitizers(self):
+        """A sanitizer build reports to the daemon's stderr (its log): any
+        report fails the test that ran it."""
+        text = self.logtext()
+        for mark in self.SANITIZER_MARKS:
+            if mark in text:
+                at = text.index(mark)
+                raise AssertionError("s3batchd sanitizer report:\n" +
+                                     text[max(0, at - 200):at + 3000])
 
     def kill9(self):
         return self.stop(signal.SIGKILL)
