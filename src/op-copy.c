@@ -15,6 +15,14 @@
  * failure. NewObjectTagging is also applied with PutObjectTagging after
  * the copy, because some servers (Ceph RGW) keep the source's tags despite
  * x-amz-tagging-directive: REPLACE.
+ *
+ * A target bucket on another endpoint than the source's cannot be reached
+ * by a server-side copy: the bytes go through the daemon, GET into a
+ * bounded buffer then PUT (or UploadPart above the threshold or the part
+ * size), one buffer per part in flight and a global budget over all tasks.
+ * Each GET is conditioned on the source's ETag; each PUT's ETag is checked
+ * against the MD5 computed while receiving, and the completed upload's
+ * against the MD5 of the part digests. See docs/operations/S3PutObjectCopy.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +30,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include <sys/queue.h>
+
 #include <json-c/json.h>
+#include <openssl/evp.h>
 
 #include "s3batchd.h"
 #include "cfg.h"
@@ -37,6 +48,9 @@
 #define OP_COPY_PARTS_PARALLEL	4
 #define OP_COPY_MAX_PARTS	10000
 #define OP_COPY_MIB		(1024ULL * 1024)
+/* Bytes buffered by cross-endpoint copies, all tasks together. */
+#define OP_COPY_X_BUDGET	(1024 * OP_COPY_MIB)
+#define OP_COPY_MD5_LEN		16
 
 struct op_copy_header {
 	char	*name;
@@ -88,11 +102,43 @@ struct op_copy_task {
 	char			*code;
 	char			*message;
 	char			*new_version;
+	/* Cross-endpoint: the bytes go through us. */
+	int			 cross;
+	struct op_copy_xpart	*xparts[OP_COPY_PARTS_PARALLEL];
+	unsigned char		(*digests)[OP_COPY_MD5_LEN];
+	char			*checksum_name;	/* the source's, single PUT */
+	char			*checksum_value;
 };
 
 struct op_copy_part;
 
+/* A part of a cross-endpoint copy (the whole object for a single PUT). */
+struct op_copy_xpart {
+	struct op_run		*run;
+	struct op_copy_task	*ct;
+	int			 index;
+	int			 slot;
+	uint64_t		 first;
+	uint64_t		 len;
+	unsigned char		*data;		/* len bytes, counted in budget */
+	uint64_t		 have;		/* received */
+	uint64_t		 sent;		/* streamed to the PUT */
+	EVP_MD_CTX		*md5;
+	unsigned char		 digest[OP_COPY_MD5_LEN];
+	struct s3_call		*call;
+	int			 waiting;	/* for budget */
+	TAILQ_ENTRY(op_copy_xpart) entry;
+};
+TAILQ_HEAD(op_copy_xparts, op_copy_xpart);
+
+static struct op_copy_xparts	op_copy_x_waiting =
+    TAILQ_HEAD_INITIALIZER(op_copy_x_waiting);
+static uint64_t			op_copy_x_used;
+
 static void	op_copy_finish_tags(struct op_run *);
+static void	op_copy_head_cb(const struct s3_result *, void *);
+static void	op_copy_source_tags_cb(const struct s3_result *, void *);
+static void	op_copy_xpart_free(struct op_copy_xpart *);
 
 static void
 op_copy_add(struct op_copy_header *h, size_t *n, size_t max, const char *name,
@@ -479,6 +525,13 @@ op_copy_task_free(struct op_copy_task *ct)
 	free(ct->code);
 	free(ct->message);
 	free(ct->new_version);
+	for (i = 0; i < OP_COPY_PARTS_PARALLEL; i++) {
+		if (ct->xparts[i] != NULL)
+			op_copy_xpart_free(ct->xparts[i]);
+	}
+	free(ct->digests);
+	free(ct->checksum_name);
+	free(ct->checksum_value);
 	free(ct);
 }
 
@@ -542,6 +595,25 @@ op_copy_hv_addv(struct op_copy_hv *hv, const struct op_copy_header *h,
 
 	for (i = 0; i < n; i++)
 		op_copy_hv_add(hv, h[i].name, h[i].value);
+}
+
+/*
+ * The job's headers for a PUT or an upload's start. A cross-endpoint copy
+ * leaves out ChecksumAlgorithm: it would oblige every part to carry a
+ * checksum we do not compute; the source's own checksum goes instead.
+ */
+static void
+op_copy_hv_common(struct op_copy_hv *hv, const struct op_copy *ctx,
+    const struct op_copy_task *ct)
+{
+	size_t	i;
+
+	for (i = 0; i < ctx->ncommon; i++) {
+		if (ct->cross && strcasecmp(ctx->common[i].name,
+		    "x-amz-checksum-algorithm") == 0)
+			continue;
+		op_copy_hv_add(hv, ctx->common[i].name, ctx->common[i].value);
+	}
 }
 
 static void
@@ -647,6 +719,10 @@ op_copy_single(struct op_run *run)
 /* --- multipart */
 
 static void	op_copy_parts(struct op_run *);
+static void	op_copy_x_parts(struct op_run *);
+static void	op_copy_x_done(struct op_run *);
+static int	op_copy_x_verify_complete(struct op_copy_task *,
+		    const struct s3_result *, char **);
 
 static void
 op_copy_abort_cb(const struct s3_result *r, void *arg)
@@ -700,6 +776,7 @@ op_copy_complete_cb(const struct s3_result *r, void *arg)
 {
 	struct op_run		*run = arg;
 	struct op_copy_task	*ct = run->state;
+	char			*cause = NULL;
 
 	run->attempts += r->attempts;
 	run->call = NULL;
@@ -707,11 +784,22 @@ op_copy_complete_cb(const struct s3_result *r, void *arg)
 		op_copy_abort(run, r->status, r->error_code, r->error_message);
 		return;
 	}
+	if (ct->cross && op_copy_x_verify_complete(ct, r, &cause) != 0) {
+		/* The upload is complete: nothing left to abort. */
+		free(ct->upload_id);
+		ct->upload_id = NULL;
+		op_copy_end(run, TASK_FAILED, r->status, "BadDigest", cause);
+		free(cause);
+		return;
+	}
 	if (r->version_id != NULL)
 		ct->new_version = xstrdup(r->version_id);
 	free(ct->upload_id);
 	ct->upload_id = NULL;
-	op_copy_finish_tags(run);
+	if (ct->cross)
+		op_copy_x_done(run);
+	else
+		op_copy_finish_tags(run);
 }
 
 static void
@@ -872,7 +960,10 @@ op_copy_initiate_cb(const struct s3_result *r, void *arg)
 	}
 	ct->upload_id = xstrdup(init.upload_id.data);
 	s3xml_initiate_free(&init);
-	op_copy_parts(run);
+	if (ct->cross)
+		op_copy_x_parts(run);
+	else
+		op_copy_parts(run);
 }
 
 static void
@@ -895,7 +986,7 @@ op_copy_initiate(struct op_run *run)
 	hv.n = 0;
 	if (!ctx->replace_metadata)
 		op_copy_hv_addv(&hv, ct->meta, ct->nmeta);
-	op_copy_hv_addv(&hv, ctx->common, ctx->ncommon);
+	op_copy_hv_common(&hv, ctx, ct);
 	op_copy_request(run, &req, "POST", "uploads");
 	req.headers = hv.h;
 	req.nheaders = hv.n;
@@ -939,7 +1030,10 @@ op_copy_source_tags_cb(const struct s3_result *r, void *arg)
 	}
 	s3xml_tagging_free(tagging);
 	free(tagging);
-	op_copy_initiate(run);
+	if (ct->cross)
+		op_copy_finish_tags(run);
+	else
+		op_copy_initiate(run);
 }
 
 /* Response headers of the source's HEAD that a multipart copy carries. */
@@ -994,6 +1088,480 @@ op_copy_constraints(const struct op_copy *ctx, const char *last_modified)
 	return (0);
 }
 
+/* --- cross-endpoint: GET into a bounded buffer, then PUT or UploadPart */
+
+static void	op_copy_x_get(struct op_copy_xpart *);
+
+static void
+op_copy_x_release(uint64_t len)
+{
+	struct op_copy_xpart	*xp;
+
+	op_copy_x_used -= len;
+	/* Wake waiters in order while they fit; one always may run. */
+	while ((xp = TAILQ_FIRST(&op_copy_x_waiting)) != NULL &&
+	    (op_copy_x_used == 0 ||
+	    op_copy_x_used + xp->len <= OP_COPY_X_BUDGET)) {
+		TAILQ_REMOVE(&op_copy_x_waiting, xp, entry);
+		xp->waiting = 0;
+		op_copy_x_get(xp);
+	}
+}
+
+static void
+op_copy_xpart_free(struct op_copy_xpart *xp)
+{
+	struct op_copy_task	*ct = xp->ct;
+	uint64_t		 len;
+
+	if (xp->waiting)
+		TAILQ_REMOVE(&op_copy_x_waiting, xp, entry);
+	if (xp->call != NULL)
+		s3_call_cancel(xp->call);
+	EVP_MD_CTX_free(xp->md5);
+	ct->xparts[xp->slot] = NULL;
+	ct->parts_inflight--;
+	len = xp->data != NULL ? xp->len : 0;
+	free(xp->data);
+	free(xp);
+	if (len != 0)
+		op_copy_x_release(len);
+}
+
+/* A part failed: drop the parts still waiting, then abort or fail. */
+static void
+op_copy_x_fail(struct op_copy_xpart *xp, int status, const char *code,
+    const char *message)
+{
+	struct op_run		*run = xp->run;
+	struct op_copy_task	*ct = run->state;
+	int			 i;
+
+	/* The waiting ones first, so that freeing xp does not wake them. */
+	for (i = 0; i < OP_COPY_PARTS_PARALLEL; i++) {
+		if (ct->xparts[i] != NULL && ct->xparts[i]->waiting)
+			op_copy_xpart_free(ct->xparts[i]);
+	}
+	op_copy_xpart_free(xp);
+	if (ct->upload_id != NULL)
+		op_copy_abort(run, status, code, message);
+	else
+		op_copy_end(run, TASK_FAILED, status, code, message);
+}
+
+static void
+op_copy_x_fail_result(struct op_copy_xpart *xp, const struct s3_result *r,
+    const char *what)
+{
+	char	*m;
+
+	if (r->status == 412) {
+		op_copy_x_fail(xp, 412, "PreconditionFailed", "the source "
+		    "changed during the copy (its ETag is no longer the one "
+		    "first seen)");
+		return;
+	}
+	xasprintf(&m, "%s: %s", what, r->error_message != NULL ?
+	    r->error_message : "");
+	op_copy_x_fail(xp, r->status, r->error_code != NULL ? r->error_code :
+	    "UnknownError", m);
+	free(m);
+}
+
+static void
+op_copy_x_hex(const unsigned char *md, size_t len, char *out)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+/* An ETag that is not an MD5 of the bytes: SSE-KMS and SSE-C objects. */
+static int
+op_copy_x_etag_opaque(const struct s3_result *r)
+{
+	const char	*v;
+
+	v = s3_result_header(r, "x-amz-server-side-encryption");
+	if (v != NULL && strncmp(v, "aws:kms", 7) == 0)
+		return (1);
+	return (s3_result_header(r,
+	    "x-amz-server-side-encryption-customer-algorithm") != NULL);
+}
+
+static int
+op_copy_x_etag_equal(const char *etag, const char *hex)
+{
+	size_t	len = strlen(hex);
+
+	if (etag == NULL)
+		return (0);
+	if (*etag == '"')
+		etag++;
+	return (strncasecmp(etag, hex, len) == 0 &&
+	    (etag[len] == '\0' || etag[len] == '"'));
+}
+
+/* The completed upload's ETag: MD5 of the part digests, "-" and the count. */
+static int
+op_copy_x_verify_complete(struct op_copy_task *ct, const struct s3_result *r,
+    char **cause)
+{
+	struct s3xml_complete	 done;
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen;
+	char			 hex[2 * OP_COPY_MD5_LEN + 16], *c = NULL;
+	const char		*etag;
+	int			 ok;
+
+	if (op_copy_x_etag_opaque(r))
+		return (0);
+	if (EVP_Digest(ct->digests, (size_t)ct->nparts * OP_COPY_MD5_LEN, md,
+	    &mdlen, EVP_md5(), NULL) != 1)
+		fatalx("op-copy: MD5 is not available from libcrypto");
+	op_copy_x_hex(md, OP_COPY_MD5_LEN, hex);
+	snprintf(hex + 2 * OP_COPY_MD5_LEN, sizeof hex - 2 * OP_COPY_MD5_LEN,
+	    "-%d", ct->nparts);
+	memset(&done, 0, sizeof done);
+	etag = r->etag;
+	if (r->http != NULL && s3xml_parse_complete(r->http->body.data,
+	    r->http->body.len, &done, &c) == 0 && done.etag.len != 0)
+		etag = done.etag.data;
+	free(c);
+	if (etag == NULL) {
+		s3xml_complete_free(&done);
+		return (0);	/* nothing to compare; the parts were checked */
+	}
+	ok = op_copy_x_etag_equal(etag, hex);
+	if (!ok)
+		xasprintf(cause, "the completed upload's ETag %s is not %s, "
+		    "the one of the bytes read from the source", etag, hex);
+	s3xml_complete_free(&done);
+	return (ok ? 0 : -1);
+}
+
+static int
+op_copy_x_sink_cb(uint64_t off, const void *data, size_t len, void *arg)
+{
+	struct op_copy_xpart	*xp = arg;
+
+	if (off == 0) {
+		/* The first byte, again after a retry. */
+		xp->have = 0;
+		if (EVP_DigestInit_ex(xp->md5, EVP_md5(), NULL) != 1)
+			return (-1);
+	}
+	if (off != xp->have || len > xp->len - xp->have)
+		return (-1);	/* more than the range: not what we asked */
+	memcpy(xp->data + xp->have, data, len);
+	if (EVP_DigestUpdate(xp->md5, data, len) != 1)
+		return (-1);
+	xp->have += len;
+	return (0);
+}
+
+static long
+op_copy_x_read_cb(void *buf, size_t len, void *arg)
+{
+	struct op_copy_xpart	*xp = arg;
+	uint64_t		 n;
+
+	n = xp->len - xp->sent;
+	if (n > len)
+		n = len;
+	memcpy(buf, xp->data + xp->sent, (size_t)n);
+	xp->sent += n;
+	return ((long)n);
+}
+
+static int
+op_copy_x_rewind_cb(void *arg)
+{
+	struct op_copy_xpart	*xp = arg;
+
+	xp->sent = 0;
+	return (0);
+}
+
+/*
+ * The data is on the target: the source's tags, then ours. Always asked
+ * for: a ranged GET (RGW) or a HEAD (Amazon) does not tell whether the
+ * object has any.
+ */
+static void
+op_copy_x_done(struct op_run *run)
+{
+	struct op_copy		*ctx = run->ctx;
+	struct s3_request	 req;
+
+	if (ctx->replace_tags) {
+		op_copy_finish_tags(run);
+		return;
+	}
+	memset(&req, 0, sizeof req);
+	req.method = "GET";
+	req.bucket = run->bucket;
+	req.key = run->key;
+	req.key_len = run->key_len;
+	req.version_id = run->version_id;
+	req.query = "tagging";
+	req.role_arn = run->role_arn;
+	run->call = s3_call(run->s3, &req, op_copy_source_tags_cb, run);
+}
+
+static void
+op_copy_x_put_cb(const struct s3_result *r, void *arg)
+{
+	struct op_copy_xpart	*xp = arg;
+	struct op_run		*run = xp->run;
+	struct op_copy_task	*ct = run->state;
+	char			 hex[2 * OP_COPY_MD5_LEN + 1];
+
+	xp->call = NULL;
+	run->attempts += r->attempts;
+	if (r->error_code != NULL) {
+		op_copy_x_fail_result(xp, r, ct->upload_id != NULL ?
+		    "UploadPart" : "PutObject");
+		return;
+	}
+	op_copy_x_hex(xp->digest, OP_COPY_MD5_LEN, hex);
+	if (!op_copy_x_etag_opaque(r) && !op_copy_x_etag_equal(r->etag, hex)) {
+		op_copy_x_fail(xp, r->status, "BadDigest", "the target's ETag "
+		    "is not the MD5 of the bytes read from the source");
+		return;
+	}
+	if (ct->upload_id == NULL) {
+		if (r->version_id != NULL)
+			ct->new_version = xstrdup(r->version_id);
+		op_copy_xpart_free(xp);
+		op_copy_x_done(run);
+		return;
+	}
+	xasprintf(&ct->part_etags[xp->index], "\"%s\"", hex);
+	memcpy(ct->digests[xp->index], xp->digest, OP_COPY_MD5_LEN);
+	ct->parts_done++;
+	op_copy_xpart_free(xp);
+	if (ct->failed)
+		op_copy_abort(run, 0, NULL, NULL);
+	else if (ct->parts_done == ct->nparts)
+		op_copy_complete(run);
+	else
+		op_copy_x_parts(run);
+}
+
+static void
+op_copy_x_put(struct op_copy_xpart *xp)
+{
+	struct op_run		*run = xp->run;
+	struct op_copy		*ctx = run->ctx;
+	struct op_copy_task	*ct = run->state;
+	struct op_copy_hv	 hv;
+	struct s3_request	 req;
+	struct buf		 q;
+
+	hv.n = 0;
+	buf_init(&q);
+	if (ct->upload_id == NULL) {
+		if (!ctx->replace_metadata)
+			op_copy_hv_addv(&hv, ct->meta, ct->nmeta);
+		op_copy_hv_common(&hv, ctx, ct);
+		if (ct->checksum_name != NULL)
+			op_copy_hv_add(&hv, ct->checksum_name,
+			    ct->checksum_value);
+		op_copy_request(run, &req, "PUT", NULL);
+	} else {
+		buf_addf(&q, "partNumber=%d&uploadId=", xp->index + 1);
+		url_encode(&q, ct->upload_id, strlen(ct->upload_id), 0);
+		op_copy_request(run, &req, "PUT", q.data);
+	}
+	req.headers = hv.h;
+	req.nheaders = hv.n;
+	req.flags = S3_UNSIGNED_PAYLOAD;
+	if (xp->len != 0) {
+		req.stream_len = xp->len;
+		req.stream_read = op_copy_x_read_cb;
+		req.stream_rewind = op_copy_x_rewind_cb;
+		req.stream_arg = xp;
+	}
+	xp->sent = 0;
+	xp->call = s3_call(run->s3, &req, op_copy_x_put_cb, xp);
+	buf_free(&q);
+}
+
+static void
+op_copy_x_get_cb(const struct s3_result *r, void *arg)
+{
+	struct op_copy_xpart	*xp = arg;
+	struct op_run		*run = xp->run;
+	struct op_copy_task	*ct = run->state;
+	unsigned int		 mdlen;
+
+	xp->call = NULL;
+	run->attempts += r->attempts;
+	if (r->error_code != NULL) {
+		op_copy_x_fail_result(xp, r, "GetObject");
+		return;
+	}
+	if (ct->failed) {
+		op_copy_x_fail(xp, 0, NULL, NULL);
+		return;
+	}
+	if (xp->len == 0)
+		EVP_DigestInit_ex(xp->md5, EVP_md5(), NULL);
+	if (xp->have != xp->len) {
+		op_copy_x_fail(xp, r->status, "InvalidResponse", "GetObject "
+		    "returned fewer bytes than the range asked for");
+		return;
+	}
+	if (EVP_DigestFinal_ex(xp->md5, xp->digest, &mdlen) != 1)
+		fatalx("op-copy: MD5 is not available from libcrypto");
+	op_copy_x_put(xp);
+}
+
+static void
+op_copy_x_get(struct op_copy_xpart *xp)
+{
+	struct op_run		*run = xp->run;
+	struct op_copy_task	*ct = run->state;
+	struct s3_request	 req;
+	struct s3_header	 h[2];
+	char			 range[64], quoted[256];
+
+	if (xp->len != 0) {
+		xp->data = xmalloc((size_t)xp->len);
+		op_copy_x_used += xp->len;
+	}
+	if ((xp->md5 = EVP_MD_CTX_new()) == NULL)
+		fatalx("op-copy: out of memory");
+	snprintf(quoted, sizeof quoted, "\"%s\"", ct->etag);
+	h[0].name = "If-Match";
+	h[0].value = quoted;
+	h[1].name = NULL;
+	h[1].value = NULL;
+	if (xp->len != 0 && xp->len != ct->size) {
+		snprintf(range, sizeof range, "bytes=%llu-%llu",
+		    (unsigned long long)xp->first,
+		    (unsigned long long)(xp->first + xp->len - 1));
+		h[1].name = "Range";
+		h[1].value = range;
+	}
+	memset(&req, 0, sizeof req);
+	req.method = "GET";
+	req.bucket = run->bucket;
+	req.key = run->key;
+	req.key_len = run->key_len;
+	req.version_id = run->version_id;
+	req.role_arn = run->role_arn;
+	req.headers = h;
+	req.nheaders = nitems(h);
+	req.sink = op_copy_x_sink_cb;
+	req.sink_arg = xp;
+	xp->call = s3_call(run->s3, &req, op_copy_x_get_cb, xp);
+}
+
+static void
+op_copy_x_parts(struct op_run *run)
+{
+	struct op_copy_task	*ct = run->state;
+	struct op_copy_xpart	*xp;
+	int			 slot;
+
+	if (ct->digests == NULL)
+		ct->digests = xcalloc((size_t)ct->nparts, sizeof *ct->digests);
+	while (!ct->failed && ct->next_part < ct->nparts &&
+	    ct->parts_inflight < OP_COPY_PARTS_PARALLEL) {
+		for (slot = 0; ct->xparts[slot] != NULL; slot++)
+			;
+		xp = xcalloc(1, sizeof *xp);
+		xp->run = run;
+		xp->ct = ct;
+		xp->index = ct->next_part++;
+		xp->slot = slot;
+		xp->first = (uint64_t)xp->index * ct->part_size;
+		xp->len = ct->size - xp->first;
+		if (xp->len > ct->part_size)
+			xp->len = ct->part_size;
+		ct->xparts[slot] = xp;
+		ct->parts_inflight++;
+		if (!TAILQ_EMPTY(&op_copy_x_waiting) || (op_copy_x_used != 0 &&
+		    op_copy_x_used + xp->len > OP_COPY_X_BUDGET)) {
+			/* Over budget, or others wait: in turn. */
+			xp->waiting = 1;
+			TAILQ_INSERT_TAIL(&op_copy_x_waiting, xp, entry);
+			break;
+		}
+		op_copy_x_get(xp);
+	}
+}
+
+/* The source's HEAD is in: single PUT or multipart, headers to carry. */
+static void
+op_copy_x_begin(struct op_run *run, const struct s3_result *r)
+{
+	static const char *const sums[] = {
+		"x-amz-checksum-crc32", "x-amz-checksum-crc32c",
+		"x-amz-checksum-crc64nvme", "x-amz-checksum-sha1",
+		"x-amz-checksum-sha256",
+	};
+	struct op_copy_task	*ct = run->state;
+	const char		*v;
+	size_t			 i;
+
+	op_copy_keep_metadata(ct, r, 0);
+	if (ct->size <= run->cfg->multipart_threshold &&
+	    ct->size <= run->cfg->multipart_part_size) {
+		/* A whole-object checksum the target verifies on the PUT. */
+		for (i = 0; i < nitems(sums); i++) {
+			v = s3_result_header(r, sums[i]);
+			if (v != NULL && strchr(v, '-') == NULL) {
+				ct->checksum_name = xstrdup(sums[i]);
+				ct->checksum_value = xstrdup(v);
+				break;
+			}
+		}
+		ct->nparts = 1;
+		ct->part_size = ct->size;
+		op_copy_x_parts(run);
+		return;
+	}
+	op_copy_initiate(run);
+}
+
+/* The HEAD of a cross-endpoint copy also asks for the source's checksum. */
+static void
+op_copy_x_head(struct op_run *run)
+{
+	struct s3_request	 req;
+	struct s3_header	 h[2];
+	const char		*etag = op_expected_etag(run);
+	char			 quoted[256];
+
+	memset(&req, 0, sizeof req);
+	req.method = "HEAD";
+	req.bucket = run->bucket;
+	req.key = run->key;
+	req.key_len = run->key_len;
+	req.version_id = run->version_id;
+	req.role_arn = run->role_arn;
+	h[0].name = "x-amz-checksum-mode";
+	h[0].value = "ENABLED";
+	h[1].name = NULL;
+	h[1].value = NULL;
+	if (etag != NULL) {
+		snprintf(quoted, sizeof quoted, "\"%s\"", etag);
+		h[1].name = "If-Match";
+		h[1].value = quoted;
+	}
+	req.headers = h;
+	req.nheaders = nitems(h);
+	run->call = s3_call(run->s3, &req, op_copy_head_cb, run);
+}
+
 static void
 op_copy_head_cb(const struct s3_result *r, void *arg)
 {
@@ -1033,6 +1601,10 @@ op_copy_head_cb(const struct s3_result *r, void *arg)
 	}
 	ct->etag = xstrdup(r->etag);
 	ct->size = (uint64_t)r->content_length;
+	if (ct->cross) {
+		op_copy_x_begin(run, r);
+		return;
+	}
 	if (ct->size <= run->cfg->multipart_threshold) {
 		op_copy_single(run);
 		return;
@@ -1060,6 +1632,7 @@ op_copy_start(struct op_run *run)
 	struct op_copy		*ctx = run->ctx;
 	struct op_copy_task	*ct;
 	struct buf		 b;
+	const char		*se, *te;
 	size_t			 plen;
 
 	ct = xcalloc(1, sizeof *ct);
@@ -1081,7 +1654,13 @@ op_copy_start(struct op_run *run)
 	}
 	ct->copy_source = buf_detach(&b);
 	run->state = ct;
-	op_head(run, op_copy_head_cb);
+	se = s3_bucket_endpoint(run->s3, run->bucket);
+	te = s3_bucket_endpoint(run->s3, op_copy_target_bucket(run));
+	ct->cross = se != NULL && te != NULL && strcmp(se, te) != 0;
+	if (ct->cross)
+		op_copy_x_head(run);
+	else
+		op_head(run, op_copy_head_cb);
 }
 
 static void

@@ -15,6 +15,7 @@ static const struct op_def *const op_table[] = {
 	&op_put_tagging,
 	&op_delete_tagging,
 	&op_copy,
+	&op_replicate,
 	&op_delete,
 	&op_compute_checksum,
 	&op_restore,

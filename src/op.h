@@ -81,6 +81,7 @@ struct s3_call	*op_head(struct op_run *, void (*)(const struct s3_result *,
 extern const struct op_def op_put_tagging;
 extern const struct op_def op_delete_tagging;
 extern const struct op_def op_copy;
+extern const struct op_def op_replicate;	/* op-replicate.c */
 extern const struct op_def op_delete;	/* op-delete.c */
 extern const struct op_def op_compute_checksum;
 extern const struct op_def op_restore;
