@@ -922,6 +922,7 @@ cfg_new(void)
 	struct cfg	*cfg;
 
 	cfg = xcalloc(1, sizeof *cfg);
+	cfg->refs = 1;
 	TAILQ_INIT(&cfg->endpoints);
 	TAILQ_INIT(&cfg->buckets);
 	TAILQ_INIT(&cfg->profiles);
@@ -936,6 +937,13 @@ cfg_default(void)
 	return (cfg_new());
 }
 
+struct cfg *
+cfg_ref(struct cfg *cfg)
+{
+	cfg->refs++;
+	return (cfg);
+}
+
 void
 cfg_free(struct cfg *cfg)
 {
@@ -944,7 +952,7 @@ cfg_free(struct cfg *cfg)
 	struct cfg_profile	*pr;
 	struct cfg_lambda	*lm;
 
-	if (cfg == NULL)
+	if (cfg == NULL || --cfg->refs > 0)
 		return;
 	while ((ep = TAILQ_FIRST(&cfg->endpoints)) != NULL) {
 		TAILQ_REMOVE(&cfg->endpoints, ep, entry);

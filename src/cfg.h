@@ -96,6 +96,12 @@ TAILQ_HEAD(cfg_lambdas, cfg_lambda);
 
 struct cfg {
 	char			*path;
+	/*
+	 * References: the daemon's, and one per task started under this
+	 * configuration, so that a reload does not free what a running task
+	 * reads. cfg_free drops one.
+	 */
+	int			 refs;
 
 	/* [daemon] */
 	char			*state_dir;
@@ -138,6 +144,8 @@ struct cfg			*cfg_load_buffer(const char *, const char *,
 /* The defaults alone, as if from an empty file. */
 struct cfg			*cfg_default(void);
 void				 cfg_free(struct cfg *);
+/* Another reference; cfg_free drops it. */
+struct cfg			*cfg_ref(struct cfg *);
 const struct cfg_endpoint	*cfg_endpoint_find(const struct cfg *,
 				     const char *);
 const struct cfg_lambda		*cfg_lambda_find(const struct cfg *,

@@ -40,6 +40,7 @@
 #define HTTP_DEFAULT_BODY_LIMIT		(1024 * 1024)
 /* Bodies below this are sent at once, without waiting for 100-continue. */
 #define HTTP_EXPECT_THRESHOLD		(1024 * 1024)
+#define HTTP_SMALL_BODY			(64 * 1024)	/* sent with POSTFIELDS */
 /* Response headers kept per attempt: bounded against a hostile server. */
 #define HTTP_MAX_HEADERS		128
 #define HTTP_MAX_HEADER_BYTES		(64 * 1024)
@@ -719,6 +720,7 @@ http_easy_setup(struct http_request *req)
 	char			*line;
 	size_t			 i;
 	uint64_t		 timeout;
+	int			 small = 0, typed = 0;
 
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	if (req->path_as_is)
@@ -764,7 +766,19 @@ http_easy_setup(struct http_request *req)
 
 	if (req->midx == HTTP_METHOD_HEAD)
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	else if (req->has_body) {
+	else if (req->has_body && req->body_mem != NULL &&
+	    req->body_len < HTTP_SMALL_BODY) {
+		/*
+		 * A small body in memory goes with the headers in one send
+		 * (POSTFIELDS under the request's own method), not through
+		 * the read callback: a syscall fewer per request.
+		 */
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)req->body_len);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body_mem);
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+		small = 1;
+	} else if (req->has_body) {
 		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
 		    (curl_off_t)req->body_len);
@@ -793,6 +807,15 @@ http_easy_setup(struct http_request *req)
 	/* A small body goes at once rather than after a 100-continue wait. */
 	if (req->has_body && req->body_len < HTTP_EXPECT_THRESHOLD) {
 		if ((sl = curl_slist_append(sl, "Expect:")) == NULL)
+			fatalx("http: curl_slist_append failed");
+	}
+	/* POSTFIELDS would add a form Content-Type nobody asked for. */
+	for (i = 0; i < req->nhdrs; i++) {
+		if (strcasecmp(req->hdrs[i].name, "Content-Type") == 0)
+			typed = 1;
+	}
+	if (small && !typed) {
+		if ((sl = curl_slist_append(sl, "Content-Type:")) == NULL)
 			fatalx("http: curl_slist_append failed");
 	}
 	req->slist = sl;

@@ -31,7 +31,8 @@ struct op_run {
 	/* The job's compiled parameters (from op_def.compile). */
 	void			*ctx;
 	struct s3		*s3;
-	const struct cfg	*cfg;
+	/* Held (cfg_ref) for the task's life: a reload cannot free it. */
+	struct cfg		*cfg;
 	/* The operation's own state for this task. */
 	void			*state;
 	/* The call in flight, so that a stop can cancel it. */

@@ -125,6 +125,7 @@ sched_find(struct sched *s, const char *id)
 static void
 sched_task_free(struct sched_task *t)
 {
+	cfg_free(t->run.cfg);
 	free(t->bucket);
 	free(t->key);
 	free(t->version_id);
@@ -395,7 +396,7 @@ sched_task_start(struct sched_job *sj, struct sched_task *t)
 	t->run.job_id = sj->job.id;
 	t->run.ctx = sj->ctx;
 	t->run.s3 = s->s3;
-	t->run.cfg = s->srv->cfg;
+	t->run.cfg = cfg_ref(s->srv->cfg);
 	t->run.done = sched_task_done;
 	t->run.owner = t;
 	sj->op->start(&t->run);

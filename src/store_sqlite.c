@@ -267,7 +267,8 @@ store_sqlite_open(const char *dir, int flags, char **cause)
 	if (store_sqlite_exec(s, "PRAGMA journal_mode = WAL", cause) != 0 ||
 	    store_sqlite_exec(s, "PRAGMA synchronous = FULL", cause) != 0 ||
 	    store_sqlite_exec(s, "PRAGMA foreign_keys = OFF", cause) != 0 ||
-	    store_sqlite_exec(s, "PRAGMA cache_size = -16000", cause) != 0)
+	    /* A few MiB a connection: memory stays flat with job size. */
+	    store_sqlite_exec(s, "PRAGMA cache_size = -4000", cause) != 0)
 		goto fail;
 	if (!(flags & STORE_READONLY) && store_sqlite_migrate(s, cause) != 0)
 		goto fail;
