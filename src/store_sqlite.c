@@ -722,6 +722,24 @@ store_sqlite_tasks_clone(void *arg, int64_t from, int64_t to, int failed_only,
 	return (0);
 }
 
+/* A row of the task queries (they all select the same columns). */
+static void
+store_sqlite_read_task(sqlite3_stmt *st, struct store_task *t)
+{
+	memset(t, 0, sizeof *t);
+	t->seq = sqlite3_column_int64(st, 0);
+	t->bucket = (const char *)sqlite3_column_text(st, 1);
+	t->key = sqlite3_column_blob(st, 2);
+	t->key_len = (size_t)sqlite3_column_bytes(st, 2);
+	t->version_id = (const char *)sqlite3_column_text(st, 3);
+	t->etag = (const char *)sqlite3_column_text(st, 4);
+	t->state = (enum task_state)sqlite3_column_int(st, 5);
+	t->attempts = sqlite3_column_int(st, 6);
+	t->http_status = sqlite3_column_int(st, 7);
+	t->result_code = (const char *)sqlite3_column_text(st, 8);
+	t->result_message = (const char *)sqlite3_column_text(st, 9);
+}
+
 static int
 store_sqlite_task_list(void *arg, int64_t job, int64_t after, int max,
     int failed_only, store_task_cb cb, void *cbarg, char **cause)
@@ -738,18 +756,7 @@ store_sqlite_task_list(void *arg, int64_t job, int64_t after, int max,
 	sqlite3_bind_int64(st, 3, after);
 	sqlite3_bind_int(st, 4, max);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&t, 0, sizeof t);
-		t.seq = sqlite3_column_int64(st, 0);
-		t.bucket = (const char *)sqlite3_column_text(st, 1);
-		t.key = sqlite3_column_blob(st, 2);
-		t.key_len = (size_t)sqlite3_column_bytes(st, 2);
-		t.version_id = (const char *)sqlite3_column_text(st, 3);
-		t.etag = (const char *)sqlite3_column_text(st, 4);
-		t.state = (enum task_state)sqlite3_column_int(st, 5);
-		t.attempts = sqlite3_column_int(st, 6);
-		t.http_status = sqlite3_column_int(st, 7);
-		t.result_code = (const char *)sqlite3_column_text(st, 8);
-		t.result_message = (const char *)sqlite3_column_text(st, 9);
+		store_sqlite_read_task(st, &t);
 		if (cb(&t, cbarg) != 0)
 			break;
 	}
@@ -773,15 +780,7 @@ store_sqlite_task_window(void *arg, int64_t job, int64_t after, int max,
 	sqlite3_bind_int64(st, 3, after);
 	sqlite3_bind_int(st, 4, max);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&t, 0, sizeof t);
-		t.seq = sqlite3_column_int64(st, 0);
-		t.bucket = (const char *)sqlite3_column_text(st, 1);
-		t.key = sqlite3_column_blob(st, 2);
-		t.key_len = (size_t)sqlite3_column_bytes(st, 2);
-		t.version_id = (const char *)sqlite3_column_text(st, 3);
-		t.etag = (const char *)sqlite3_column_text(st, 4);
-		t.state = (enum task_state)sqlite3_column_int(st, 5);
-		t.attempts = sqlite3_column_int(st, 6);
+		store_sqlite_read_task(st, &t);
 		if (cb(&t, cbarg) != 0)
 			break;
 	}
