@@ -105,53 +105,24 @@ fetch_free_all(struct server *srv)
 static void
 fetch_done(struct fetch *f, const char *code, const char *reason)
 {
-	struct server	*srv = f->srv;
-	struct store	*st = srv->store;
-	struct job	 j;
-	char		*cause = NULL;
-	int		 r;
+	char	*cause = NULL;
 
-	if (store_begin(st, &cause) != 0)
-		goto fail;
-	if ((r = store_job_get(st, f->id, &j, &cause)) != 0) {
-		store_rollback(st);
-		if (r == 1)
-			goto out;
-		goto fail;
+	switch (store_job_leave_new(f->srv->store, f->id, code, reason,
+	    &cause)) {
+	case -1:
+		log_job(LOG_WARNING, f->id, "manifest: %s", cause);
+		free(cause);
+		break;
+	case 0:
+		if (code != NULL)
+			log_job(LOG_WARNING, f->id, "manifest: %s", reason);
+		else {
+			log_job(LOG_INFO, f->id, "manifest downloaded; "
+			    "preparing");
+			worker_submit(f->srv->worker, WORKER_PREPARE, f->id);
+		}
+		break;
 	}
-	if (j.status != JOB_NEW) {
-		/* Cancelled meanwhile. */
-		store_rollback(st);
-		job_clear(&j);
-		goto out;
-	}
-	free(j.status_reason);
-	j.status_reason = NULL;
-	if (code != NULL) {
-		j.failure_code = xstrdup(code);
-		j.failure_reason = xstrdup(reason);
-		r = store_job_transition(st, &j, JOB_FAILED, JOB_BY_DAEMON,
-		    STORE_UID_DAEMON, reason, &cause);
-	} else
-		r = store_job_transition(st, &j, JOB_PREPARING, JOB_BY_DAEMON,
-		    STORE_UID_DAEMON, NULL, &cause);
-	if (r != 0 || store_commit(st, &cause) != 0) {
-		store_rollback(st);
-		job_clear(&j);
-		goto fail;
-	}
-	if (code != NULL)
-		log_job(LOG_WARNING, f->id, "manifest: %s", reason);
-	else {
-		log_job(LOG_INFO, f->id, "manifest downloaded; preparing");
-		worker_submit(srv->worker, WORKER_PREPARE, f->id);
-	}
-	job_clear(&j);
-	goto out;
-fail:
-	log_job(LOG_WARNING, f->id, "manifest: %s", cause);
-	free(cause);
-out:
 	fetch_free(f);
 }
 

@@ -1040,60 +1040,33 @@ static void
 gen_done(struct generator *g, const char *reason)
 {
 	struct server	*srv = g->srv;
-	struct store	*st = srv->store;
-	struct job	 j;
 	char		*cause = NULL;
-	int		 r, ok = 0;
+	int		 ok = 0;
 
-	if (store_begin(st, &cause) != 0)
-		goto fail;
-	if ((r = store_job_get(st, g->id, &j, &cause)) != 0) {
-		store_rollback(st);
-		if (r == 1)
-			goto out;
-		goto fail;
+	switch (store_job_leave_new(srv->store, g->id, reason != NULL ?
+	    GEN_CODE : NULL, reason, &cause)) {
+	case -1:
+		log_job(LOG_WARNING, g->id, "manifest generator: %s", cause);
+		free(cause);
+		break;
+	case 0:
+		if (reason != NULL) {
+			log_job(LOG_WARNING, g->id, "manifest generator: %s",
+			    reason);
+		} else {
+			log_job(LOG_INFO, g->id, "manifest generator: listed "
+			    "%llu objects of s3://%s, selected %llu (%llu "
+			    "HEAD/tagging calls) in %llu ms; preparing",
+			    (unsigned long long)g->listed, g->spec.bucket,
+			    (unsigned long long)g->selected,
+			    (unsigned long long)g->heads,
+			    (unsigned long long)(time_mono_ms() - g->t0));
+			worker_submit(srv->worker, WORKER_PREPARE, g->id);
+			ok = 1;
+		}
+		server_job_changed(srv, g->id);
+		break;
 	}
-	if (j.status != JOB_NEW) {
-		/* Cancelled meanwhile. */
-		store_rollback(st);
-		job_clear(&j);
-		goto out;
-	}
-	free(j.status_reason);
-	j.status_reason = NULL;
-	if (reason != NULL) {
-		j.failure_code = xstrdup(GEN_CODE);
-		j.failure_reason = xstrdup(reason);
-		r = store_job_transition(st, &j, JOB_FAILED, JOB_BY_DAEMON,
-		    STORE_UID_DAEMON, reason, &cause);
-	} else
-		r = store_job_transition(st, &j, JOB_PREPARING, JOB_BY_DAEMON,
-		    STORE_UID_DAEMON, NULL, &cause);
-	if (r != 0 || store_commit(st, &cause) != 0) {
-		store_rollback(st);
-		job_clear(&j);
-		goto fail;
-	}
-	if (reason != NULL)
-		log_job(LOG_WARNING, g->id, "manifest generator: %s", reason);
-	else {
-		log_job(LOG_INFO, g->id, "manifest generator: listed %llu "
-		    "objects of s3://%s, selected %llu (%llu HEAD/tagging "
-		    "calls) in %llu ms; preparing",
-		    (unsigned long long)g->listed, g->spec.bucket,
-		    (unsigned long long)g->selected,
-		    (unsigned long long)g->heads,
-		    (unsigned long long)(time_mono_ms() - g->t0));
-		worker_submit(srv->worker, WORKER_PREPARE, g->id);
-		ok = 1;
-	}
-	job_clear(&j);
-	server_job_changed(srv, g->id);
-	goto out;
-fail:
-	log_job(LOG_WARNING, g->id, "manifest generator: %s", cause);
-	free(cause);
-out:
 	gen_free(g, ok);
 }
 

@@ -295,3 +295,45 @@ store_task_counts(struct store *st, int64_t job, uint64_t counts[4],
 {
 	return (st->backend->task_counts(st->impl, job, counts, cause));
 }
+
+/*
+ * A job waiting in New for its manifest (downloaded or generated) moves on:
+ * to Preparing, or to Failed with a code and reason. Returns 0 when it
+ * moved, 1 when it is no longer New (cancelled meanwhile, or gone), -1 on
+ * a store error.
+ */
+int
+store_job_leave_new(struct store *st, const char *id, const char *code,
+    const char *reason, char **cause)
+{
+	struct job	j;
+	int		r;
+
+	if (store_begin(st, cause) != 0)
+		return (-1);
+	if ((r = store_job_get(st, id, &j, cause)) != 0) {
+		store_rollback(st);
+		return (r == 1 ? 1 : -1);
+	}
+	if (j.status != JOB_NEW) {
+		store_rollback(st);
+		job_clear(&j);
+		return (1);
+	}
+	free(j.status_reason);
+	j.status_reason = NULL;
+	if (code != NULL) {
+		j.failure_code = xstrdup(code);
+		j.failure_reason = xstrdup(reason);
+		r = store_job_transition(st, &j, JOB_FAILED, JOB_BY_DAEMON,
+		    STORE_UID_DAEMON, reason, cause);
+	} else
+		r = store_job_transition(st, &j, JOB_PREPARING, JOB_BY_DAEMON,
+		    STORE_UID_DAEMON, NULL, cause);
+	job_clear(&j);
+	if (r != 0 || store_commit(st, cause) != 0) {
+		store_rollback(st);
+		return (-1);
+	}
+	return (0);
+}

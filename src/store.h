@@ -130,6 +130,8 @@ int		 store_job_update(struct store *, const struct job *, char **);
 int		 store_job_transition(struct store *, struct job *,
 		     enum job_status, int, uid_t, const char *, char **);
 int		 store_job_purge(struct store *, struct job *, char **);
+int		 store_job_leave_new(struct store *, const char *, const char *,
+		     const char *, char **);
 int		 store_tags_get(struct store *, int64_t, struct json_object **,
 		     char **);
 int		 store_tags_set(struct store *, const struct job *,
