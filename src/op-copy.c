@@ -1036,6 +1036,23 @@ op_copy_source_tags_cb(const struct s3_result *r, void *arg)
 		op_copy_initiate(run);
 }
 
+/* The source's tags (for a copy that must carry them itself). */
+static void
+op_copy_get_source_tags(struct op_run *run)
+{
+	struct s3_request	 req;
+
+	memset(&req, 0, sizeof req);
+	req.method = "GET";
+	req.bucket = run->bucket;
+	req.key = run->key;
+	req.key_len = run->key_len;
+	req.version_id = run->version_id;
+	req.query = "tagging";
+	req.role_arn = run->role_arn;
+	run->call = s3_call(run->s3, &req, op_copy_source_tags_cb, run);
+}
+
 /* Response headers of the source's HEAD that a multipart copy carries. */
 static void
 op_copy_keep_metadata(struct op_copy_task *ct, const struct s3_result *r,
@@ -1297,21 +1314,12 @@ static void
 op_copy_x_done(struct op_run *run)
 {
 	struct op_copy		*ctx = run->ctx;
-	struct s3_request	 req;
 
 	if (ctx->replace_tags) {
 		op_copy_finish_tags(run);
 		return;
 	}
-	memset(&req, 0, sizeof req);
-	req.method = "GET";
-	req.bucket = run->bucket;
-	req.key = run->key;
-	req.key_len = run->key_len;
-	req.version_id = run->version_id;
-	req.query = "tagging";
-	req.role_arn = run->role_arn;
-	run->call = s3_call(run->s3, &req, op_copy_source_tags_cb, run);
+	op_copy_get_source_tags(run);
 }
 
 static void
@@ -1568,7 +1576,6 @@ op_copy_head_cb(const struct s3_result *r, void *arg)
 	struct op_run		*run = arg;
 	struct op_copy		*ctx = run->ctx;
 	struct op_copy_task	*ct = run->state;
-	struct s3_request	 req;
 
 	op_account(run, r);
 	if (r->status == 412) {
@@ -1615,15 +1622,7 @@ op_copy_head_cb(const struct s3_result *r, void *arg)
 		op_copy_initiate(run);
 		return;
 	}
-	memset(&req, 0, sizeof req);
-	req.method = "GET";
-	req.bucket = run->bucket;
-	req.key = run->key;
-	req.key_len = run->key_len;
-	req.version_id = run->version_id;
-	req.query = "tagging";
-	req.role_arn = run->role_arn;
-	run->call = s3_call(run->s3, &req, op_copy_source_tags_cb, run);
+	op_copy_get_source_tags(run);
 }
 
 static void
