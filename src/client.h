@@ -69,7 +69,7 @@ void		 client_json_print(struct buf *, json_object *);
 /* Parse a whole JSON text (nothing but whitespace after it). */
 json_object	*client_json_parse(const char *, size_t, char **);
 
-/* ctl-cmd.c: the command table and the aws-style flag parser. */
+/* client-cmd.c: the command table and the aws-style flag parser. */
 #define CLI_OUTPUT_TEXT	0
 #define CLI_OUTPUT_JSON	1
 
@@ -166,7 +166,7 @@ const char	*cli_json_str(json_object *, const char *);
 int		 cli_json_int(json_object *, const char *, int64_t *);
 void		 cli_format_time(json_object *, char *, size_t);
 
-/* ctl-job.c: the job verbs. */
+/* client-job.c: the job verbs. */
 int		 cli_create_job_parse(struct cli_req *, char **);
 int		 cli_create_job_exec(struct cli_ctx *, struct cli_req *);
 int		 cli_list_jobs_exec(struct cli_ctx *, struct cli_req *);
@@ -178,7 +178,7 @@ void		 cli_text_update_status(struct buf *, json_object *);
 void		 cli_text_tags(struct buf *, json_object *);
 void		 cli_text_none(struct buf *, json_object *);
 
-/* ctl-watch.c: live progress and the local report. */
+/* client-watch.c: live progress and the local report. */
 struct cli_progress {
 	int64_t		 total;
 	int64_t		 succeeded;
@@ -195,7 +195,7 @@ void		 cli_progress_line(struct buf *, struct cli_progress *,
 		     const char *, int);
 int		 cli_status_terminal(const char *);
 
-/* ctl-daemon.c: status, check-endpoint, help. */
+/* client-daemon.c: status, check-endpoint, help. */
 void		 cli_text_status(struct buf *, json_object *);
 int		 cli_help_exec(struct cli_ctx *, struct cli_req *);
 

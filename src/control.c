@@ -25,7 +25,7 @@
 
 #include "s3batchd.h"
 #include "cfg.h"
-#include "cmd.h"
+#include "control-cmd.h"
 #include "control.h"
 #include "protocol.h"
 #include "sdnotify.h"

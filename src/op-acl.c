@@ -212,9 +212,9 @@ op_acl_compile(struct json_object *params, struct json_object *spec,
 }
 
 const struct op_def op_put_acl = {
-	"S3PutObjectAcl",
-	op_acl_compile,
-	op_subres_free,
-	op_subres_start,
-	op_subres_cancel,
+	.name = "S3PutObjectAcl",
+	.compile = op_acl_compile,
+	.free = op_subres_free,
+	.start = op_subres_start,
+	.cancel = op_subres_cancel,
 };

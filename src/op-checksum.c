@@ -585,9 +585,9 @@ op_checksum_cancel(struct op_run *run)
 }
 
 const struct op_def op_compute_checksum = {
-	"S3ComputeObjectChecksum",
-	op_checksum_compile,
-	op_checksum_free,
-	op_checksum_start,
-	op_checksum_cancel,
+	.name = "S3ComputeObjectChecksum",
+	.compile = op_checksum_compile,
+	.free = op_checksum_free,
+	.start = op_checksum_start,
+	.cancel = op_checksum_cancel,
 };

@@ -1684,9 +1684,9 @@ op_copy_cancel(struct op_run *run)
 }
 
 const struct op_def op_copy = {
-	"S3PutObjectCopy",
-	op_copy_compile,
-	op_copy_free,
-	op_copy_start,
-	op_copy_cancel,
+	.name = "S3PutObjectCopy",
+	.compile = op_copy_compile,
+	.free = op_copy_free,
+	.start = op_copy_start,
+	.cancel = op_copy_cancel,
 };

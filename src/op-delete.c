@@ -1,7 +1,7 @@
 /*
  * S3DeleteObject (an extension): delete the listed objects, safely.
  *
- * A delete job is always created Suspended (cmd-job.c). Before that, while
+ * A delete job is always created Suspended (control-job.c). Before that, while
  * the job is still Preparing, the store worker runs this file's dry run:
  * a HEAD of every task's object that records the ETag it sees as the
  * task's ETag and counts what would be deleted, for SuspendedCause. So
@@ -247,11 +247,12 @@ op_delete_cancel(struct op_run *run)
 }
 
 const struct op_def op_delete = {
-	OP_DELETE_NAME,
-	op_delete_compile,
-	op_delete_free,
-	op_delete_start,
-	op_delete_cancel,
+	.name = OP_DELETE_NAME,
+	.flags = OP_CONFIRM,
+	.compile = op_delete_compile,
+	.free = op_delete_free,
+	.start = op_delete_start,
+	.cancel = op_delete_cancel,
 };
 
 /*

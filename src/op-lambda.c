@@ -903,9 +903,10 @@ op_lambda_cancel(struct op_run *run)
 }
 
 const struct op_def op_lambda = {
-	"LambdaInvoke",
-	op_lambda_compile,
-	op_lambda_free,
-	op_lambda_start,
-	op_lambda_cancel,
+	.name = "LambdaInvoke",
+	.flags = OP_AT_LEAST_ONCE,
+	.compile = op_lambda_compile,
+	.free = op_lambda_free,
+	.start = op_lambda_start,
+	.cancel = op_lambda_cancel,
 };

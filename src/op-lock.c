@@ -262,17 +262,17 @@ op_lock_compile_legal_hold(struct json_object *params,
 }
 
 const struct op_def op_put_retention = {
-	"S3PutObjectRetention",
-	op_lock_compile_retention,
-	op_subres_free,
-	op_subres_start,
-	op_subres_cancel,
+	.name = "S3PutObjectRetention",
+	.compile = op_lock_compile_retention,
+	.free = op_subres_free,
+	.start = op_subres_start,
+	.cancel = op_subres_cancel,
 };
 
 const struct op_def op_put_legal_hold = {
-	"S3PutObjectLegalHold",
-	op_lock_compile_legal_hold,
-	op_subres_free,
-	op_subres_start,
-	op_subres_cancel,
+	.name = "S3PutObjectLegalHold",
+	.compile = op_lock_compile_legal_hold,
+	.free = op_subres_free,
+	.start = op_subres_start,
+	.cancel = op_subres_cancel,
 };

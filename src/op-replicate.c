@@ -889,9 +889,9 @@ op_repl_cancel(struct op_run *run)
 }
 
 const struct op_def op_replicate = {
-	"S3ReplicateObject",
-	op_repl_compile,
-	op_repl_free,
-	op_repl_start,
-	op_repl_cancel,
+	.name = "S3ReplicateObject",
+	.compile = op_repl_compile,
+	.free = op_repl_free,
+	.start = op_repl_start,
+	.cancel = op_repl_cancel,
 };

@@ -240,9 +240,9 @@ op_restore_cancel(struct op_run *run)
 }
 
 const struct op_def op_restore = {
-	OP_RESTORE_NAME,
-	op_restore_compile,
-	op_restore_free,
-	op_restore_start,
-	op_restore_cancel,
+	.name = OP_RESTORE_NAME,
+	.compile = op_restore_compile,
+	.free = op_restore_free,
+	.start = op_restore_start,
+	.cancel = op_restore_cancel,
 };

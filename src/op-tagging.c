@@ -156,17 +156,17 @@ op_tagging_cancel(struct op_run *run)
 }
 
 const struct op_def op_put_tagging = {
-	"S3PutObjectTagging",
-	op_tagging_compile_put,
-	op_tagging_free,
-	op_tagging_start,
-	op_tagging_cancel,
+	.name = "S3PutObjectTagging",
+	.compile = op_tagging_compile_put,
+	.free = op_tagging_free,
+	.start = op_tagging_start,
+	.cancel = op_tagging_cancel,
 };
 
 const struct op_def op_delete_tagging = {
-	"S3DeleteObjectTagging",
-	op_tagging_compile_delete,
-	op_tagging_free,
-	op_tagging_start,
-	op_tagging_cancel,
+	.name = "S3DeleteObjectTagging",
+	.compile = op_tagging_compile_delete,
+	.free = op_tagging_free,
+	.start = op_tagging_start,
+	.cancel = op_tagging_cancel,
 };

@@ -35,6 +35,8 @@ struct op_run {
 	struct cfg		*cfg;
 	/* The operation's own state for this task. */
 	void			*state;
+	/* The job's plan state (op_def.plan_new) while planning; else NULL. */
+	void			*plan;
 	/* The call in flight, so that a stop can cancel it. */
 	struct s3_call		*call;
 	int			 attempts;	/* HTTP attempts, all calls */
@@ -47,6 +49,9 @@ struct op_run {
 
 struct op_def {
 	const char	*name;		/* the JobOperation member */
+	int		 flags;
+#define OP_CONFIRM	0x1	/* always confirmed by a person first */
+#define OP_AT_LEAST_ONCE 0x2	/* a task cut short by a crash may run twice */
 	/* Check and compile Operation.<name>; the whole spec for context. */
 	int		 (*compile)(struct json_object *, struct json_object *,
 			     void **, char **);
@@ -55,6 +60,20 @@ struct op_def {
 	void		 (*start)(struct op_run *);
 	/* Free op-specific task state after a cancel. */
 	void		 (*cancel)(struct op_run *);
+	/*
+	 * The plan (optional; NULL: none): a pass over every task while the
+	 * job is still Preparing, before it is Suspended or Ready, run by the
+	 * scheduler under the same limits as the tasks themselves (the
+	 * S3DeleteObject dry run). plan_new makes the job's plan state from
+	 * its compiled ctx; plan_task runs one task's part (run->plan is that
+	 * state) and ends with op_finish like start, but its result is not
+	 * the task's: the task stays pending and only the ETag it recorded is
+	 * kept as the task's; plan_text is the SuspendedCause it leads to.
+	 */
+	void		*(*plan_new)(void *);
+	void		 (*plan_task)(struct op_run *);
+	char		*(*plan_text)(void *);
+	void		 (*plan_free)(void *);
 };
 
 const struct op_def	*op_find(const char *);

@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 
 #include "s3batchd.h"
-#include "cmd.h"
+#include "control-cmd.h"
 #include "control.h"
 #include "job.h"
 #include "protocol.h"

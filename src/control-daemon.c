@@ -8,7 +8,7 @@
 #include "s3.h"
 #include "sched.h"
 #include "cfg.h"
-#include "cmd.h"
+#include "control-cmd.h"
 #include "control.h"
 #include "job.h"
 #include "protocol.h"

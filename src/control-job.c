@@ -21,7 +21,7 @@
 
 #include "s3batchd.h"
 #include "cfg.h"
-#include "cmd.h"
+#include "control-cmd.h"
 #include "control.h"
 #include "fetch.h"
 #include "generator.h"

@@ -1,6 +1,6 @@
 /* Daemon-side control commands: one handler each, listed in control.c's table. */
-#ifndef CMD_H
-#define CMD_H
+#ifndef CONTROL_CMD_H
+#define CONTROL_CMD_H
 
 struct ctl_req;
 
@@ -17,4 +17,4 @@ void	cmd_status(struct ctl_req *);
 void	cmd_report(struct ctl_req *);
 void	cmd_check_endpoint(struct ctl_req *);
 
-#endif /* CMD_H */
+#endif /* CONTROL_CMD_H */
