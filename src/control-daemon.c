@@ -14,7 +14,7 @@
 #include "protocol.h"
 #include "server.h"
 #include "store.h"
-#include "worker.h"
+#include "bulk.h"
 
 void
 cmd_status(struct ctl_req *req)
@@ -45,7 +45,7 @@ cmd_status(struct ctl_req *req)
 	json_object_object_add(r, "ControlConnections", json_object_new_int64(
 	    (int64_t)control_connections(srv->control)));
 	json_object_object_add(r, "WorkerQueue", json_object_new_int64(
-	    worker_pending(srv->worker)));
+	    bulk_pending(srv->bulk)));
 	jobs = json_object_new_object();
 	for (i = 0; i < JOB_NSTATUS; i++)
 		json_object_object_add(jobs, job_status_name((enum job_status)i),

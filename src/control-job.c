@@ -23,18 +23,17 @@
 #include "cfg.h"
 #include "control-cmd.h"
 #include "control.h"
-#include "fetch.h"
-#include "generator.h"
 #include "job.h"
 #include "jobspec.h"
 #include "manifest.h"
 #include "model.h"
+#include "lifecycle.h"
 #include "op.h"
-#include "op-delete.h"
 #include "protocol.h"
 #include "server.h"
+#include "spool.h"
+#include "stage-generate.h"
 #include "store.h"
-#include "worker.h"
 
 #define CMD_LIST_DEFAULT	1000
 
@@ -109,6 +108,7 @@ cmd_spec_string(struct json_object *spec)
 static void
 cmd_job_init(struct job *j, struct json_object *spec, enum job_manifest kind)
 {
+	const struct op_def	*op;
 	struct json_object	*v;
 	uint64_t		 now = time_now_ms();
 
@@ -124,10 +124,11 @@ cmd_job_init(struct job *j, struct json_object *spec, enum job_manifest kind)
 		j->description = xstrdup(cmd_string(spec, "Description"));
 	j->operation = xstrdup(jobspec_operation_name(spec));
 	/*
-	 * A delete job always waits for confirmation, whatever the request
-	 * (or a clone-job override) says: it is shown its dry run first.
+	 * Some operations (a delete) always wait for confirmation, whatever
+	 * the request (or a clone-job override) says: a person sees their
+	 * plan first.
 	 */
-	if (op_delete_is(j->operation))
+	if ((op = op_find(j->operation)) != NULL && (op->flags & OP_CONFIRM))
 		j->confirmation_required = 1;
 	if (cmd_string(spec, "ClientRequestToken") != NULL)
 		j->client_token = xstrdup(cmd_string(spec,
@@ -220,20 +221,16 @@ struct cmd_spool {
 	struct server		*srv;
 	struct json_object	*spec;
 	char			 id[37];
-	char			*part;
-	char			*path;
-	int			 fd;
+	struct spool_writer	*w;
 	uint64_t		 bytes;
 };
 
 static void
 cmd_spool_free(struct cmd_spool *sp)
 {
-	if (sp->fd != -1)
-		close(sp->fd);
+	if (sp->w != NULL)
+		spool_writer_abort(sp->w);
 	json_object_put(sp->spec);
-	free(sp->part);
-	free(sp->path);
 	free(sp);
 }
 
@@ -241,19 +238,18 @@ static int
 cmd_spool_data(void *arg, struct evbuffer *in, size_t len, char **cause)
 {
 	struct cmd_spool	*sp = arg;
-	int			 n;
+	struct evbuffer_iovec	 v;
+	size_t			 n;
 
 	while (len > 0) {
-		n = evbuffer_write_atmost(in, sp->fd, (ev_ssize_t)len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			xasprintf(cause, "cannot spool the manifest: %s",
-			    n == -1 ? strerror(errno) : "short write");
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		n = v.iov_len < len ? v.iov_len : len;
+		if (spool_writer_write(sp->w, v.iov_base, n, cause) != 0)
 			return (-1);
-		}
-		len -= (size_t)n;
-		sp->bytes += (uint64_t)n;
+		evbuffer_drain(in, n);
+		len -= n;
+		sp->bytes += n;
 	}
 	return (0);
 }
@@ -261,43 +257,21 @@ cmd_spool_data(void *arg, struct evbuffer *in, size_t len, char **cause)
 static void
 cmd_spool_abort(void *arg)
 {
-	struct cmd_spool	*sp = arg;
-
-	unlink(sp->part);
-	cmd_spool_free(sp);
-}
-
-static int
-cmd_fsync_dir(const char *path)
-{
-	char	*dir, *slash;
-	int	 fd, r;
-
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY|O_DIRECTORY|O_CLOEXEC)) == -1) {
-		free(dir);
-		return (-1);
-	}
-	r = fsync(fd);
-	close(fd);
-	free(dir);
-	return (r);
+	cmd_spool_free(arg);
 }
 
 static void
 cmd_spool_end(struct ctl_req *req, void *arg)
 {
 	struct cmd_spool	*sp = arg;
+	struct spool_writer	*w = sp->w;
 	struct job		 j;
 	char			*cause = NULL;
 
-	if (fsync(sp->fd) == -1 || rename(sp->part, sp->path) == -1 ||
-	    cmd_fsync_dir(sp->path) == -1) {
-		ctl_reply_error(req, ERR_INTERNAL, "cannot keep the manifest "
-		    "in %s: %s", sp->path, strerror(errno));
-		unlink(sp->part);
+	sp->w = NULL;
+	if (spool_writer_commit(w, &cause) != 0) {
+		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
+		free(cause);
 		cmd_spool_free(sp);
 		return;
 	}
@@ -307,7 +281,7 @@ cmd_spool_end(struct ctl_req *req, void *arg)
 	    &cause) != 0) {
 		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
 		free(cause);
-		unlink(sp->path);
+		spool_remove(req->srv->cfg->state_dir, sp->id);
 		job_clear(&j);
 		cmd_spool_free(sp);
 		return;
@@ -316,7 +290,7 @@ cmd_spool_end(struct ctl_req *req, void *arg)
 	    "bytes streamed", (unsigned)req->uid, j.operation,
 	    (unsigned long long)sp->bytes);
 	cmd_reply_job_id(req, j.id);
-	worker_submit(req->srv->worker, WORKER_PREPARE, j.id);
+	lifecycle_advance(req->srv->lifecycle, j.id);
 	job_clear(&j);
 	cmd_spool_free(sp);
 }
@@ -401,12 +375,9 @@ cmd_create_job(struct ctl_req *req)
 		sp->srv = srv;
 		sp->spec = json_object_get(spec);
 		uuid_generate_v4(sp->id);
-		sp->part = worker_spool_path(srv->cfg->state_dir, sp->id, 1);
-		sp->path = worker_spool_path(srv->cfg->state_dir, sp->id, 0);
-		sp->fd = open(sp->part, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600);
-		if (sp->fd == -1) {
-			ctl_reply_error(req, ERR_INTERNAL, "cannot spool the "
-			    "manifest to %s: %s", sp->part, strerror(errno));
+		if ((sp->w = spool_writer_open(srv->cfg->state_dir, sp->id,
+		    &cause)) == NULL) {
+			ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
 			cmd_spool_free(sp);
 			goto out;
 		}
@@ -432,10 +403,7 @@ cmd_create_job(struct ctl_req *req)
 	log_job(LOG_INFO, j.id, "created by uid %u: %s, manifest on S3",
 	    (unsigned)req->uid, j.operation);
 	cmd_reply_job_id(req, j.id);
-	if (kind == JOB_MANIFEST_S3)
-		fetch_start(req->srv, j.id);
-	else
-		generator_start(req->srv, j.id);
+	lifecycle_advance(req->srv->lifecycle, j.id);
 	job_clear(&j);
 out:
 	free(cause);
@@ -454,7 +422,7 @@ cmd_describe_job(struct ctl_req *req)
 	r = json_object_new_object();
 	o = job_descriptor(&j, server_region(req->srv));
 	if (j.manifest == JOB_MANIFEST_GENERATOR && (gen =
-	    generator_descriptor(req->srv->cfg->state_dir, j.id)) != NULL)
+	    stage_generate_descriptor(req->srv->cfg->state_dir, j.id)) != NULL)
 		json_object_object_add(o, "GeneratedManifestDescriptor", gen);
 	json_object_object_add(r, "Job", o);
 	job_clear(&j);
@@ -570,7 +538,7 @@ cmd_update_job_priority(struct ctl_req *req)
 		free(cause);
 		goto out;
 	}
-	server_job_changed(req->srv, j.id);
+	lifecycle_advance(req->srv->lifecycle, j.id);
 	r = json_object_new_object();
 	json_object_object_add(r, "JobId", json_object_new_string(j.id));
 	json_object_object_add(r, "Priority", json_object_new_int64(j.priority));
@@ -585,8 +553,8 @@ cmd_update_job_status(struct ctl_req *req)
 	struct store		*st = req->srv->store;
 	struct json_object	*r, *v;
 	const char		*requested, *reason;
-	enum job_status		 next, prev;
-	struct job		 j;
+	enum job_status		 next;
+	struct job		 j, now;
 	char			*cause = NULL;
 
 	/*
@@ -606,7 +574,7 @@ cmd_update_job_status(struct ctl_req *req)
 		    "must be a string of 1 to 256 characters");
 		return;
 	}
-	/* Read and change the job in one transaction: the worker may race. */
+	/* Read and change the job in one transaction: a stage may race. */
 	if (store_begin(st, &cause) != 0) {
 		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
 		free(cause);
@@ -622,25 +590,25 @@ cmd_update_job_status(struct ctl_req *req)
 		free(cause);
 		goto out;
 	}
-	prev = j.status;
 	free(j.status_reason);
 	j.status_reason = reason != NULL ? xstrdup(reason) : NULL;
 	if (store_job_transition(st, &j, next, JOB_BY_USER, req->uid, reason,
 	    &cause) != 0)
 		goto fail;
-	/*
-	 * Nothing is in flight for a job that is not running or preparing:
-	 * Cancelling ends at once. The worker ends a Preparing job's, the
-	 * engine an Active one's.
-	 */
-	if (next == JOB_CANCELLING && prev != JOB_PREPARING &&
-	    prev != JOB_ACTIVE && prev != JOB_PAUSING &&
-	    store_job_transition(st, &j, JOB_CANCELLED, JOB_BY_DAEMON,
-	    STORE_UID_DAEMON, NULL, &cause) != 0)
-		goto fail;
 	if (store_commit(st, &cause) != 0)
 		goto fail;
-	server_job_changed(req->srv, j.id);
+	/*
+	 * The lifecycle acts at once where it can (a job with nothing running
+	 * is Cancelled now); the reply shows where the job stands after it.
+	 */
+	lifecycle_advance(req->srv->lifecycle, j.id);
+	if (store_job_get(st, j.id, &now, &cause) == 0) {
+		j.status = now.status;
+		job_clear(&now);
+	} else {
+		free(cause);
+		cause = NULL;
+	}
 	log_job(LOG_INFO, j.id, "uid %u requested %s: now %s",
 	    (unsigned)req->uid, requested, job_status_name(j.status));
 	r = json_object_new_object();
@@ -727,7 +695,7 @@ cmd_delete_job_tagging(struct ctl_req *req)
 /*
  * clone-job (an extension): a new job with the source's spec, overrides
  * from the request, and the source's tasks (all, or only the failed ones),
- * copied by the worker. A source whose manifest is not read yet is cloned
+ * copied by the clone stage. A source whose manifest is not read yet is cloned
  * as a spec only.
  */
 void
@@ -793,8 +761,7 @@ cmd_clone_job(struct ctl_req *req)
 	log_job(LOG_INFO, j.id, "cloned by uid %u from job %s%s",
 	    (unsigned)req->uid, src.id, failed_only ? " (failed tasks)" : "");
 	cmd_reply_job_id(req, j.id);
-	if (have_tasks)
-		worker_submit(req->srv->worker, WORKER_CLONE, j.id);
+	lifecycle_advance(req->srv->lifecycle, j.id);
 	job_clear(&j);
 out:
 	json_object_put(spec);

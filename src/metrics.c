@@ -23,7 +23,7 @@
 #include "sched.h"
 #include "server.h"
 #include "store.h"
-#include "worker.h"
+#include "bulk.h"
 
 struct metrics {
 	struct server		*srv;
@@ -171,7 +171,7 @@ metrics_render(struct server *srv, struct buf *b)
 	metrics_help(b, "s3batchd_worker_queue", "gauge",
 	    "Store worker items queued or running (preparing, cloning, "
 	    "purging, reports).");
-	buf_addf(b, "s3batchd_worker_queue %u\n", worker_pending(srv->worker));
+	buf_addf(b, "s3batchd_worker_queue %u\n", bulk_pending(srv->bulk));
 	metrics_http(b, srv);
 }
 

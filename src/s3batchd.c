@@ -1,6 +1,8 @@
 /*
  * s3batchd: the daemon's main(). It never forks: systemd (Type=notify)
- * supervises it.
+ * supervises it. It assembles the layers: the server (the loop and the
+ * daemon core), then the front ends on top of it — the control socket and
+ * the metrics listener — which the core never includes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,8 @@
 
 #include "s3batchd.h"
 #include "cfg.h"
+#include "control.h"
+#include "metrics.h"
 #include "sdnotify.h"
 #include "server.h"
 
@@ -75,11 +79,23 @@ main(int argc, char **argv)
 		return (0);
 	}
 	log_setverbose(debug || cfg->log_verbose);
-	if (server_init(&srv, path, cfg, debug) != 0) {
-		server_free(&srv);
-		return (1);
+	if (server_init(&srv, path, cfg, debug) != 0)
+		goto fail;
+	if ((srv.control = control_new(&srv, &cause)) == NULL ||
+	    (cfg->metrics_listen != NULL && (srv.metrics = metrics_new(&srv,
+	    cfg->metrics_listen, &cause)) == NULL)) {
+		log_warnx("%s", cause);
+		free(cause);
+		goto fail;
 	}
 	server_run(&srv);
+	control_free(srv.control);
+	metrics_free(srv.metrics);
 	server_free(&srv);
 	return (0);
+fail:
+	control_free(srv.control);
+	metrics_free(srv.metrics);
+	server_free(&srv);
+	return (1);
 }

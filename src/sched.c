@@ -4,7 +4,8 @@
  * the tasks it has in flight; results wait in one buffer until the next
  * group commit, after which a job may change state. Status changes re-read
  * the job inside their transaction, so a control command in between
- * (priority, pause, cancel) is never overwritten.
+ * (priority, pause, cancel) is never overwritten. When a job leaves the
+ * run stage the lifecycle is told (env.left_cb) and decides what follows.
  */
 #include <sys/queue.h>
 
@@ -20,19 +21,19 @@
 #include "cfg.h"
 #include "job.h"
 #include "op.h"
-#include "report.h"
 #include "s3.h"
 #include "sched.h"
-#include "server.h"
 #include "store.h"
-#include "worker.h"
 
 #define SCHED_WINDOW		512	/* tasks read from the store at once */
 
 struct sched_job;
 
+struct sched_plan;
+
 struct sched_task {
 	struct sched_job		*sj;
+	struct sched_plan		*sp;		/* a plan's task */
 	int64_t				 seq;
 	char				*bucket;
 	char				*key;
@@ -44,8 +45,6 @@ struct sched_task {
 	TAILQ_ENTRY(sched_task)		 entry;
 };
 TAILQ_HEAD(sched_tasks, sched_task);
-
-struct sched_report;
 
 struct sched_job {
 	struct sched			*s;
@@ -62,8 +61,6 @@ struct sched_job {
 	uint64_t			 started;	/* for fairness */
 	int				 failing;	/* threshold crossed */
 	int				 dirty;		/* counters to commit */
-	int				 finishing;	/* report under way */
-	struct sched_report		*report;
 	TAILQ_ENTRY(sched_job)		 entry;
 };
 TAILQ_HEAD(sched_jobs, sched_job);
@@ -76,23 +73,43 @@ struct sched_result {
 	char				*etag;
 };
 
-struct sched_report {
-	struct sched			*s;
-	struct sched_job		*sj;
-	struct job			 job;		/* a copy for the worker */
-	struct report_files		 files;
-	char				*cause;
-	struct report_upload		*upload;
-	int				 cancelled;
-	TAILQ_ENTRY(sched_report)	 entry;
+/* A recorded ETag waiting for the plan's next commit. */
+struct sched_etag {
+	int64_t				 seq;
+	char				*etag;
 };
-TAILQ_HEAD(sched_reports, sched_report);
+
+/* A Preparing job being planned (op_def.plan_task over every task). */
+struct sched_plan {
+	struct sched			*s;
+	struct job			 job;
+	const struct op_def		*op;
+	void				*ctx;
+	void				*plan;
+	char				*role_arn;
+	int64_t				 cursor;
+	int				 read_all;
+	struct sched_tasks		 queue;
+	size_t				 nqueue;
+	struct sched_tasks		 running;
+	size_t				 inflight;
+	uint64_t			 planned;
+	struct sched_etag		*etags;
+	size_t				 netags;
+	size_t				 setags;
+	int				 left;		/* not Preparing */
+	char				*cause;		/* failed */
+	uint64_t			 t0;
+	stage_done_cb			 done_cb;
+	void				*arg;
+	TAILQ_ENTRY(sched_plan)		 entry;
+};
+TAILQ_HEAD(sched_plans, sched_plan);
 
 struct sched {
-	struct server			*srv;
-	struct s3			*s3;
+	struct sched_env		 env;
 	struct sched_jobs		 jobs;
-	struct sched_reports		 reports;
+	struct sched_plans		 plans;
 	size_t				 inflight;
 	struct sched_result		*results;
 	size_t				 nresults;
@@ -107,6 +124,7 @@ struct sched {
 };
 
 static void	sched_pump(struct sched *);
+static void	sched_plan_pump(struct sched *);
 static void	sched_check(struct sched_job *);
 static void	sched_untrack(struct sched_job *);
 
@@ -153,7 +171,7 @@ sched_kick(struct sched *s)
 static int
 sched_commit(struct sched *s)
 {
-	struct store		*st = s->srv->store;
+	struct store		*st = s->env.store;
 	struct sched_job	*sj;
 	char			*cause = NULL;
 	size_t			 i;
@@ -211,7 +229,7 @@ sched_commit_cb(evutil_socket_t fd, short events, void *arg)
 static void
 sched_arm_commit(struct sched *s)
 {
-	const struct cfg	*cfg = s->srv->cfg;
+	const struct cfg	*cfg = (*s->env.cfg);
 	struct timeval		 tv;
 
 	if (evtimer_pending(s->ev_commit, NULL))
@@ -230,7 +248,7 @@ static int
 sched_transition(struct sched_job *sj, enum job_status from,
     enum job_status to, const char *code, const char *reason)
 {
-	struct store	*st = sj->s->srv->store;
+	struct store	*st = sj->s->env.store;
 	struct job	 fresh;
 	char		*cause = NULL;
 
@@ -306,7 +324,7 @@ sched_refill(struct sched_job *sj)
 
 	if (sj->read_all)
 		return;
-	if (store_task_window(sj->s->srv->store, sj->job.rowid, sj->cursor,
+	if (store_task_window(sj->s->env.store, sj->job.rowid, sj->cursor,
 	    SCHED_WINDOW, sched_window_cb, sj, &cause) != 0) {
 		log_job(LOG_WARNING, sj->job.id, "reading tasks: %s", cause);
 		free(cause);
@@ -324,7 +342,7 @@ sched_task_done(struct op_run *run, enum task_state state, int status,
 	struct sched_job	*sj = t->sj;
 	struct sched		*s = sj->s;
 	struct sched_result	*r;
-	const struct cfg	*cfg = s->srv->cfg;
+	const struct cfg	*cfg = (*s->env.cfg);
 	uint64_t		 ran;
 
 	if (s->nresults == s->sresults) {
@@ -395,8 +413,8 @@ sched_task_start(struct sched_job *sj, struct sched_task *t)
 	t->run.role_arn = sj->role_arn;
 	t->run.job_id = sj->job.id;
 	t->run.ctx = sj->ctx;
-	t->run.s3 = s->s3;
-	t->run.cfg = cfg_ref(s->srv->cfg);
+	t->run.s3 = s->env.s3;
+	t->run.cfg = cfg_ref((*s->env.cfg));
 	t->run.done = sched_task_done;
 	t->run.owner = t;
 	sj->op->start(&t->run);
@@ -406,7 +424,7 @@ sched_task_start(struct sched_job *sj, struct sched_task *t)
 static int
 sched_runnable(struct sched_job *sj)
 {
-	if (sj->job.status != JOB_ACTIVE || sj->failing || sj->finishing)
+	if (sj->job.status != JOB_ACTIVE || sj->failing)
 		return (0);
 	return (sj->nqueue != 0 || !sj->read_all);
 }
@@ -432,7 +450,7 @@ static void
 sched_pump(struct sched *s)
 {
 	struct sched_job	*sj;
-	size_t			 max = (size_t)s->srv->cfg->max_inflight;
+	size_t			 max = (size_t)(*s->env.cfg)->max_inflight;
 
 	while (!s->draining && s->inflight < max &&
 	    (sj = sched_pick(s)) != NULL) {
@@ -454,6 +472,7 @@ sched_pump_cb(evutil_socket_t fd, short events, void *arg)
 	struct sched		*s = arg;
 	struct sched_job	*sj, *next;
 
+	sched_plan_pump(s);
 	sched_pump(s);
 	TAILQ_FOREACH_SAFE(sj, &s->jobs, entry, next) {
 		if (sj->inflight == 0)
@@ -461,140 +480,18 @@ sched_pump_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
+/* Out of the run stage: the lifecycle decides what follows. */
 static void
-sched_report_free(struct sched_report *rp)
+sched_leave(struct sched_job *sj)
 {
-	TAILQ_REMOVE(&rp->s->reports, rp, entry);
-	if (rp->upload != NULL)
-		report_upload_cancel(rp->upload);
-	report_files_free(&rp->files);
-	job_clear(&rp->job);
-	free(rp->cause);
-	free(rp);
-}
+	struct sched	*s = sj->s;
+	enum job_status	 status = sj->job.status;
+	char		 id[sizeof sj->job.id];
 
-/* The report is up (or failed): the job reaches its terminal state. */
-static void
-sched_finish(struct sched_job *sj, const char *report_error)
-{
-	enum job_status	 from = sj->job.status, to;
-	const char	*code = NULL;
-	char		*reason = NULL;
-
-	if (report_error != NULL) {
-		to = JOB_FAILED;
-		code = "ReportFailed";
-		xasprintf(&reason, "The completion report could not be "
-		    "written: %s", report_error);
-	} else if (from == JOB_FAILING) {
-		to = JOB_FAILED;
-		code = "TaskFailureThresholdExceeded";
-		xasprintf(&reason, "%llu of %llu tasks failed, more than %d%% "
-		    "of at least %llu run",
-		    (unsigned long long)sj->job.failed,
-		    (unsigned long long)(sj->job.succeeded + sj->job.failed),
-		    sj->s->srv->cfg->failure_percent,
-		    (unsigned long long)sj->s->srv->cfg->failure_min_tasks);
-	} else
-		to = JOB_COMPLETE;
-	if (sched_transition(sj, from, to, code, reason) != 0)
-		log_job(LOG_WARNING, sj->job.id, "could not end as %s",
-		    job_status_name(to));
-	free(reason);
+	memcpy(id, sj->job.id, sizeof id);
 	sched_untrack(sj);
-}
-
-static void
-sched_report_uploaded_cb(const char *error, void *arg)
-{
-	struct sched_report	*rp = arg;
-	struct sched_job	*sj = rp->sj;
-
-	rp->upload = NULL;
-	if (sj == NULL) {
-		sched_report_free(rp);
-		return;
-	}
-	if (error != NULL)
-		log_job(LOG_WARNING, sj->job.id, "report: %s", error);
-	else
-		log_job(LOG_INFO, sj->job.id, "completion report written to "
-		    "s3://%s/%s/", rp->files.bucket, rp->files.prefix);
-	sj->report = NULL;
-	sched_report_free(rp);
-	sched_finish(sj, error);
-}
-
-/* Worker thread: write the result files from the store. */
-static void
-sched_report_write(struct store *st, void *arg)
-{
-	struct sched_report	*rp = arg;
-	char			*dir;
-
-	xasprintf(&dir, "%s/spool", rp->s->srv->cfg->state_dir);
-	if (report_write(st, &rp->job, dir, &rp->files, &rp->cause) != 0 &&
-	    rp->cause == NULL)
-		rp->cause = xstrdup("writing the report failed");
-	free(dir);
-}
-
-static void
-sched_report_written(void *arg)
-{
-	struct sched_report	*rp = arg;
-	struct sched_job	*sj = rp->sj;
-	char			*cause;
-
-	if (rp->cancelled) {
-		sched_report_free(rp);
-		return;
-	}
-	if (rp->cause != NULL) {
-		cause = rp->cause;
-		rp->cause = NULL;
-		sj->report = NULL;
-		sched_report_free(rp);
-		sched_finish(sj, cause);
-		free(cause);
-		return;
-	}
-	rp->upload = report_upload(rp->s->s3, &rp->job, &rp->files,
-	    sched_report_uploaded_cb, rp);
-}
-
-/* Completing or Failing: write the report if asked for, then end. */
-static void
-sched_wrap_up(struct sched_job *sj)
-{
-	struct sched_report	*rp;
-
-	if (sj->finishing)
-		return;
-	sj->finishing = 1;
-	if (!report_enabled(&sj->job)) {
-		sched_finish(sj, NULL);
-		return;
-	}
-	rp = xcalloc(1, sizeof *rp);
-	rp->s = sj->s;
-	rp->sj = sj;
-	/* The worker gets its own copy of what it reads. */
-	memcpy(&rp->job, &sj->job, sizeof rp->job);
-	rp->job.description = NULL;
-	rp->job.operation = sj->job.operation != NULL ?
-	    xstrdup(sj->job.operation) : NULL;
-	rp->job.spec = xstrdup(sj->job.spec);
-	rp->job.client_token = NULL;
-	rp->job.status_reason = NULL;
-	rp->job.failure_code = NULL;
-	rp->job.failure_reason = NULL;
-	rp->job.suspended_cause = NULL;
-	rp->job.source_job = NULL;
-	sj->report = rp;
-	TAILQ_INSERT_TAIL(&sj->s->reports, rp, entry);
-	worker_run(sj->s->srv->worker, sched_report_write,
-	    sched_report_written, rp);
+	if (s->env.left_cb != NULL)
+		s->env.left_cb(id, status, s->env.arg);
 }
 
 /*
@@ -606,7 +503,7 @@ sched_check(struct sched_job *sj)
 {
 	struct sched	*s = sj->s;
 
-	if (sj->inflight != 0 || sj->finishing || s->draining)
+	if (sj->inflight != 0 || s->draining)
 		return;
 	switch (sj->job.status) {
 	case JOB_PAUSING:
@@ -615,7 +512,7 @@ sched_check(struct sched_job *sj)
 			return;
 		sched_transition(sj, sj->job.status, sj->job.status ==
 		    JOB_PAUSING ? JOB_PAUSED : JOB_CANCELLED, NULL, NULL);
-		sched_untrack(sj);
+		sched_leave(sj);
 		return;
 	case JOB_ACTIVE:
 		if (sj->failing) {
@@ -623,7 +520,7 @@ sched_check(struct sched_job *sj)
 				return;
 			if (sched_transition(sj, JOB_ACTIVE, JOB_FAILING, NULL,
 			    NULL) == 0)
-				sched_wrap_up(sj);
+				sched_leave(sj);
 			return;
 		}
 		if (sj->nqueue != 0 || !sj->read_all)
@@ -632,15 +529,11 @@ sched_check(struct sched_job *sj)
 			return;
 		if (sched_transition(sj, JOB_ACTIVE, JOB_COMPLETING, NULL,
 		    NULL) == 0)
-			sched_wrap_up(sj);
-		return;
-	case JOB_COMPLETING:
-	case JOB_FAILING:
-		sched_wrap_up(sj);
+			sched_leave(sj);
 		return;
 	default:
-		/* Paused, Cancelled...: nothing to run here any more. */
-		sched_untrack(sj);
+		/* Paused, Cancelled, Completing...: not run here any more. */
+		sched_leave(sj);
 		return;
 	}
 }
@@ -666,10 +559,6 @@ sched_untrack(struct sched_job *sj)
 		TAILQ_REMOVE(&sj->queue, t, entry);
 		sched_task_free(t);
 	}
-	if (sj->report != NULL) {
-		sj->report->cancelled = 1;
-		sj->report->sj = NULL;
-	}
 	TAILQ_REMOVE(&s->jobs, sj, entry);
 	s->stats.jobs--;
 	if (sj->op != NULL)
@@ -679,12 +568,40 @@ sched_untrack(struct sched_job *sj)
 	free(sj);
 }
 
-/* Start running a job the store says is Ready, Active or wrapping up. */
+/* A job's operation, its compiled parameters and its role. */
+static int
+sched_compile(struct sched *s, const struct job *j, const struct op_def **op,
+    void **ctx, char **role_arn, char **cause)
+{
+	struct json_object	*spec, *ops, *params, *role;
+	int			 r = -1;
+
+	spec = json_tokener_parse(j->spec);
+	if ((*op = s->env.op_find(j->operation)) == NULL) {
+		xasprintf(cause, "operation %s is not supported by this "
+		    "s3batchd yet", j->operation);
+		goto out;
+	}
+	if (spec == NULL || !json_object_object_get_ex(spec, "Operation",
+	    &ops) || !json_object_object_get_ex(ops, j->operation, &params)) {
+		xasprintf(cause, "the job's Operation is unreadable");
+		goto out;
+	}
+	if ((*op)->compile(params, spec, ctx, cause) != 0)
+		goto out;
+	if (json_object_object_get_ex(spec, "RoleArn", &role))
+		*role_arn = xstrdup(json_object_get_string(role));
+	r = 0;
+out:
+	json_object_put(spec);
+	return (r);
+}
+
+/* Start running a job the store says is Ready or Active. */
 static struct sched_job *
 sched_track(struct sched *s, struct job *j)
 {
 	struct sched_job	*sj, *o;
-	struct json_object	*spec, *ops, *params, *role;
 	char			*cause = NULL;
 	uint64_t		 least = UINT64_MAX;
 
@@ -694,23 +611,9 @@ sched_track(struct sched *s, struct job *j)
 	memset(j, 0, sizeof *j);
 	TAILQ_INIT(&sj->queue);
 	TAILQ_INIT(&sj->running);
-	spec = json_tokener_parse(sj->job.spec);
-	if ((sj->op = op_find(sj->job.operation)) == NULL) {
-		xasprintf(&cause, "operation %s is not supported by this "
-		    "s3batchd yet", sj->job.operation);
+	if (sched_compile(s, &sj->job, &sj->op, &sj->ctx, &sj->role_arn,
+	    &cause) != 0)
 		goto fail;
-	}
-	if (spec == NULL || !json_object_object_get_ex(spec, "Operation",
-	    &ops) || !json_object_object_get_ex(ops, sj->job.operation,
-	    &params)) {
-		xasprintf(&cause, "the job's Operation is unreadable");
-		goto fail;
-	}
-	if (sj->op->compile(params, spec, &sj->ctx, &cause) != 0)
-		goto fail;
-	if (json_object_object_get_ex(spec, "RoleArn", &role))
-		sj->role_arn = xstrdup(json_object_get_string(role));
-	json_object_put(spec);
 	/* A newcomer joins its priority's round where the others are. */
 	TAILQ_FOREACH(o, &s->jobs, entry) {
 		if (o->job.priority == sj->job.priority && o->started < least)
@@ -721,7 +624,6 @@ sched_track(struct sched *s, struct job *j)
 	s->stats.jobs++;
 	return (sj);
 fail:
-	json_object_put(spec);
 	log_job(LOG_WARNING, sj->job.id, "cannot run: %s", cause);
 	TAILQ_INSERT_TAIL(&s->jobs, sj, entry);
 	s->stats.jobs++;
@@ -730,7 +632,7 @@ fail:
 		sched_transition(sj, JOB_READY, JOB_FAILED,
 		    "UnsupportedOperation", cause);
 	free(cause);
-	sched_untrack(sj);
+	sched_leave(sj);
 	return (NULL);
 }
 
@@ -742,7 +644,7 @@ sched_job_changed(struct sched *s, const char *id)
 	char			*cause = NULL;
 	int			 r;
 
-	if ((r = store_job_get(s->srv->store, id, &j, &cause)) != 0) {
+	if ((r = store_job_get(s->env.store, id, &j, &cause)) != 0) {
 		if (r == -1) {
 			log_job(LOG_WARNING, id, "scheduler: %s", cause);
 			free(cause);
@@ -762,8 +664,6 @@ sched_job_changed(struct sched *s, const char *id)
 	switch (j.status) {
 	case JOB_READY:
 	case JOB_ACTIVE:
-	case JOB_COMPLETING:
-	case JOB_FAILING:
 		break;
 	default:
 		job_clear(&j);
@@ -780,67 +680,314 @@ sched_job_changed(struct sched *s, const char *id)
 		sched_untrack(sj);
 		return;
 	}
-	if (sj->job.status == JOB_COMPLETING || sj->job.status == JOB_FAILING)
-		sj->read_all = 1;
 	sched_kick(s);
 }
 
-struct sched_scan {
-	char		(*ids)[37];
-	size_t		 n;
-	int64_t		 last;
-	int		 page;
-};
+/* ---- the plan stage */
+
+static void
+sched_plan_free(struct sched_plan *sp)
+{
+	struct sched_task	*t;
+	size_t			 i;
+
+	while ((t = TAILQ_FIRST(&sp->running)) != NULL) {
+		if (t->run.call != NULL)
+			s3_call_cancel(t->run.call);
+		sp->op->cancel(&t->run);
+		TAILQ_REMOVE(&sp->running, t, entry);
+		sp->s->inflight--;
+		sched_task_free(t);
+	}
+	while ((t = TAILQ_FIRST(&sp->queue)) != NULL) {
+		TAILQ_REMOVE(&sp->queue, t, entry);
+		sched_task_free(t);
+	}
+	for (i = 0; i < sp->netags; i++)
+		free(sp->etags[i].etag);
+	free(sp->etags);
+	if (sp->plan != NULL)
+		sp->op->plan_free(sp->plan);
+	if (sp->ctx != NULL)
+		sp->op->free(sp->ctx);
+	free(sp->role_arn);
+	free(sp->cause);
+	job_clear(&sp->job);
+	TAILQ_REMOVE(&sp->s->plans, sp, entry);
+	free(sp);
+}
+
+/*
+ * Commit the recorded ETags if the job is still Preparing; a job that left
+ * Preparing (cancelled) stops its plan.
+ */
+static void
+sched_plan_commit(struct sched_plan *sp)
+{
+	struct store	*st = sp->s->env.store;
+	struct job	 now;
+	char		*cause = NULL;
+	size_t		 i;
+	int		 r;
+
+	if (store_begin(st, &cause) != 0)
+		goto fail;
+	if ((r = store_job_get(st, sp->job.id, &now, &cause)) != 0) {
+		store_rollback(st);
+		if (r == 1) {
+			sp->left = 1;
+			return;
+		}
+		goto fail;
+	}
+	r = now.status == JOB_PREPARING;
+	job_clear(&now);
+	if (!r) {
+		store_rollback(st);
+		sp->left = 1;
+		return;
+	}
+	for (i = 0; i < sp->netags; i++) {
+		if (store_task_etag(st, sp->job.rowid, sp->etags[i].seq,
+		    sp->etags[i].etag, &cause) != 0) {
+			store_rollback(st);
+			goto fail;
+		}
+	}
+	if (store_commit(st, &cause) != 0) {
+		store_rollback(st);
+		goto fail;
+	}
+	for (i = 0; i < sp->netags; i++)
+		free(sp->etags[i].etag);
+	sp->netags = 0;
+	return;
+fail:
+	if (sp->cause == NULL)
+		xasprintf(&sp->cause, "storing the plan's ETags: %s", cause);
+	free(cause);
+}
+
+static void
+sched_plan_task_done(struct op_run *run, enum task_state state, int status,
+    const char *code, const char *message)
+{
+	struct sched_task	*t = run->owner;
+	struct sched_plan	*sp = t->sp;
+	struct sched		*s = sp->s;
+
+	/* The task stays pending: only its first touch's ETag is kept. */
+	if (t->etag == NULL && run->recorded_etag != NULL) {
+		if (sp->netags == sp->setags) {
+			sp->setags = sp->setags == 0 ? 256 : sp->setags * 2;
+			sp->etags = xreallocarray(sp->etags, sp->setags,
+			    sizeof *sp->etags);
+		}
+		sp->etags[sp->netags].seq = t->seq;
+		sp->etags[sp->netags++].etag = xstrdup(run->recorded_etag);
+	}
+	TAILQ_REMOVE(&sp->running, t, entry);
+	sp->inflight--;
+	s->inflight--;
+	sp->planned++;
+	sched_task_free(t);
+	if (sp->netags >= (size_t)(*s->env.cfg)->commit_batch)
+		sched_plan_commit(sp);
+	sched_kick(s);
+}
 
 static int
-sched_scan_cb(const struct job *j, void *arg)
+sched_plan_window_cb(const struct store_task *t, void *arg)
 {
-	struct sched_scan	*sc = arg;
+	struct sched_plan	*sp = arg;
+	struct sched_task	*st;
 
-	sc->ids = xreallocarray(sc->ids, sc->n + 1, sizeof *sc->ids);
-	memcpy(sc->ids[sc->n++], j->id, 37);
-	sc->last = j->rowid;
-	sc->page++;
+	st = xcalloc(1, sizeof *st);
+	st->sp = sp;
+	st->seq = t->seq;
+	st->bucket = xstrdup(t->bucket);
+	st->key = xmalloc(t->key_len + 1);
+	memcpy(st->key, t->key, t->key_len);
+	st->key[t->key_len] = '\0';
+	st->key_len = t->key_len;
+	if (t->version_id != NULL)
+		st->version_id = xstrdup(t->version_id);
+	if (t->etag != NULL)
+		st->etag = xstrdup(t->etag);
+	st->attempts = t->attempts;
+	TAILQ_INSERT_TAIL(&sp->queue, st, entry);
+	sp->nqueue++;
+	sp->cursor = t->seq;
 	return (0);
 }
 
-void
-sched_start(struct sched *s)
+static void
+sched_plan_task_start(struct sched_plan *sp, struct sched_task *t)
 {
-	struct sched_scan	 sc;
-	char			*cause = NULL;
-	uint32_t		 mask;
-	size_t			 i;
+	struct sched	*s = sp->s;
 
-	mask = 1U << JOB_READY | 1U << JOB_ACTIVE | 1U << JOB_COMPLETING |
-	    1U << JOB_FAILING;
-	memset(&sc, 0, sizeof sc);
-	do {
-		sc.page = 0;
-		if (store_job_list(s->srv->store, mask, sc.last, 1000,
-		    sched_scan_cb, &sc, &cause) != 0) {
-			log_warnx("scheduler: %s", cause);
-			free(cause);
-			break;
+	TAILQ_REMOVE(&sp->queue, t, entry);
+	sp->nqueue--;
+	TAILQ_INSERT_TAIL(&sp->running, t, entry);
+	sp->inflight++;
+	s->inflight++;
+	memset(&t->run, 0, sizeof t->run);
+	t->run.bucket = t->bucket;
+	t->run.key = t->key;
+	t->run.key_len = t->key_len;
+	t->run.version_id = t->version_id;
+	t->run.etag = t->etag;
+	t->run.role_arn = sp->role_arn;
+	t->run.job_id = sp->job.id;
+	t->run.ctx = sp->ctx;
+	t->run.plan = sp->plan;
+	t->run.s3 = s->env.s3;
+	t->run.cfg = cfg_ref(*s->env.cfg);
+	t->run.done = sched_plan_task_done;
+	t->run.owner = t;
+	sp->op->plan_task(&t->run);
+}
+
+/* The plan has ended (done, stopped or failed): report and forget it. */
+static void
+sched_plan_end(struct sched_plan *sp)
+{
+	struct stage_result	 res;
+	stage_done_cb		 done_cb = sp->done_cb;
+	void			*arg = sp->arg;
+	char			 id[sizeof sp->job.id], *text = NULL, *cause;
+
+	memset(&res, 0, sizeof res);
+	memcpy(id, sp->job.id, sizeof id);
+	if (sp->cause == NULL && !sp->left)
+		sched_plan_commit(sp);
+	if (sp->cause != NULL) {
+		log_job(LOG_WARNING, id, "plan: %s", sp->cause);
+		res.status = STAGE_FAILED;
+		res.code = "PlanFailed";
+		res.reason = sp->cause;
+	} else if (sp->left)
+		res.status = STAGE_STOPPED;
+	else {
+		text = sp->op->plan_text(sp->plan);
+		log_job(LOG_INFO, id, "planned %llu tasks in %llu ms: %s",
+		    (unsigned long long)sp->planned,
+		    (unsigned long long)(time_mono_ms() - sp->t0), text);
+		res.status = STAGE_DONE;
+		res.text = text;
+	}
+	/* Taken first: the callback may start the job's next stage. */
+	cause = sp->cause;
+	sp->cause = NULL;
+	done_cb(id, &res, arg);
+	free(cause);
+	free(text);
+}
+
+static void
+sched_plan_pump(struct sched *s)
+{
+	struct sched_plan	*sp, *next;
+	size_t			 max = (size_t)(*s->env.cfg)->max_inflight;
+	char			*cause = NULL;
+
+	TAILQ_FOREACH_SAFE(sp, &s->plans, entry, next) {
+		while (!s->draining && !sp->left && sp->cause == NULL &&
+		    s->inflight < max) {
+			if (sp->nqueue == 0 && !sp->read_all) {
+				/* A window's ETags go before the next one. */
+				if (sp->netags != 0)
+					sched_plan_commit(sp);
+				if (sp->left || sp->cause != NULL)
+					break;
+				if (store_task_window(s->env.store,
+				    sp->job.rowid, sp->cursor, SCHED_WINDOW,
+				    sched_plan_window_cb, sp, &cause) != 0) {
+					xasprintf(&sp->cause, "reading tasks: "
+					    "%s", cause);
+					free(cause);
+					cause = NULL;
+					break;
+				}
+				if (sp->nqueue < SCHED_WINDOW)
+					sp->read_all = 1;
+			}
+			if (sp->nqueue == 0)
+				break;
+			sched_plan_task_start(sp, TAILQ_FIRST(&sp->queue));
 		}
-	} while (sc.page == 1000);
-	for (i = 0; i < sc.n; i++)
-		sched_job_changed(s, sc.ids[i]);
-	free(sc.ids);
+		if (sp->inflight != 0 || s->draining)
+			continue;
+		if (sp->left || sp->cause != NULL ||
+		    (sp->read_all && sp->nqueue == 0)) {
+			sched_plan_end(sp);
+			sched_plan_free(sp);
+		}
+	}
+}
+
+void
+sched_plan_start(struct sched *s, const char *id, stage_done_cb done_cb,
+    void *arg)
+{
+	struct sched_plan	*sp;
+	struct stage_result	 res;
+	char			*cause = NULL;
+
+	sp = xcalloc(1, sizeof *sp);
+	sp->s = s;
+	sp->done_cb = done_cb;
+	sp->arg = arg;
+	sp->t0 = time_mono_ms();
+	TAILQ_INIT(&sp->queue);
+	TAILQ_INIT(&sp->running);
+	if (store_job_get(s->env.store, id, &sp->job, &cause) != 0 ||
+	    sched_compile(s, &sp->job, &sp->op, &sp->ctx, &sp->role_arn,
+	    &cause) != 0 || sp->op->plan_task == NULL) {
+		memset(&res, 0, sizeof res);
+		res.status = STAGE_FAILED;
+		res.code = "PlanFailed";
+		res.reason = cause != NULL ? cause : "the operation has no plan";
+		done_cb(id, &res, arg);
+		free(cause);
+		if (sp->ctx != NULL)
+			sp->op->free(sp->ctx);
+		free(sp->role_arn);
+		job_clear(&sp->job);
+		free(sp);
+		return;
+	}
+	sp->plan = sp->op->plan_new(sp->ctx);
+	TAILQ_INSERT_TAIL(&s->plans, sp, entry);
+	log_job(LOG_INFO, id, "planning %llu tasks",
+	    (unsigned long long)sp->job.total_tasks);
+	sched_kick(s);
+}
+
+void
+sched_plan_stop(struct sched *s, const char *id)
+{
+	struct sched_plan	*sp;
+
+	TAILQ_FOREACH(sp, &s->plans, entry) {
+		if (strcmp(sp->job.id, id) == 0) {
+			sched_plan_free(sp);
+			return;
+		}
+	}
 }
 
 struct sched *
-sched_new(struct server *srv, struct s3 *s3)
+sched_new(const struct sched_env *env)
 {
 	struct sched	*s;
 
 	s = xcalloc(1, sizeof *s);
-	s->srv = srv;
-	s->s3 = s3;
+	s->env = *env;
 	TAILQ_INIT(&s->jobs);
-	TAILQ_INIT(&s->reports);
-	s->ev_commit = evtimer_new(srv->base, sched_commit_cb, s);
-	s->ev_pump = event_new(srv->base, -1, 0, sched_pump_cb, s);
+	TAILQ_INIT(&s->plans);
+	s->ev_commit = evtimer_new(s->env.base, sched_commit_cb, s);
+	s->ev_pump = event_new(s->env.base, -1, 0, sched_pump_cb, s);
 	return (s);
 }
 
@@ -872,6 +1019,9 @@ sched_drain_check(struct sched *s)
 	if (s->drained == NULL || (s->inflight != 0 &&
 	    evtimer_pending(s->ev_drain, NULL)))
 		return;
+	/* A plan stopped here runs again at the next start. */
+	while (!TAILQ_EMPTY(&s->plans))
+		sched_plan_free(TAILQ_FIRST(&s->plans));
 	sched_abandon(s);
 	sched_commit(s);
 	s->drained = NULL;
@@ -903,7 +1053,7 @@ sched_drain_poll_cb(evutil_socket_t fd, short events, void *arg)
 		sched_drain_check(s);
 		return;
 	}
-	event_base_once(s->srv->base, -1, EV_TIMEOUT, sched_drain_poll_cb, s,
+	event_base_once(s->env.base, -1, EV_TIMEOUT, sched_drain_poll_cb, s,
 	    &tv);
 }
 
@@ -918,7 +1068,7 @@ sched_drain(struct sched *s, uint64_t ms, void (*done)(void *), void *arg)
 	log_info("scheduler: draining %zu tasks in flight", s->inflight);
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	s->ev_drain = evtimer_new(s->srv->base, sched_drain_cb, s);
+	s->ev_drain = evtimer_new(s->env.base, sched_drain_cb, s);
 	evtimer_add(s->ev_drain, &tv);
 	sched_drain_poll_cb(-1, 0, s);
 }
@@ -927,19 +1077,16 @@ void
 sched_free(struct sched *s)
 {
 	struct sched_job	*sj;
-	struct sched_report	*rp;
 	size_t			 i;
 
 	if (s == NULL)
 		return;
+	while (!TAILQ_EMPTY(&s->plans))
+		sched_plan_free(TAILQ_FIRST(&s->plans));
 	sched_abandon(s);
 	sched_commit(s);
-	while ((rp = TAILQ_FIRST(&s->reports)) != NULL)
-		sched_report_free(rp);
-	while ((sj = TAILQ_FIRST(&s->jobs)) != NULL) {
-		sj->report = NULL;
+	while ((sj = TAILQ_FIRST(&s->jobs)) != NULL)
 		sched_untrack(sj);
-	}
 	for (i = 0; i < s->nresults; i++)
 		sched_result_clear(&s->results[i]);
 	free(s->results);

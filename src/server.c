@@ -1,12 +1,10 @@
 /*
- * The daemon's event loop and what hangs off it: signals (one switch),
- * the job timers, the systemd watchdog, recovery at start, reload.
+ * The daemon's event loop and what hangs off it: signals (one switch), the
+ * systemd status and watchdog, reload. Jobs are the lifecycle's business:
+ * at start it recovers them, and it owns their timers.
  */
-#include <sys/stat.h>
 #include <sys/types.h>
 
-#include <dirent.h>
-#include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -20,20 +18,16 @@
 #include <event2/thread.h>
 
 #include "s3batchd.h"
+#include "bulk.h"
 #include "cfg.h"
-#include "control.h"
-#include "fetch.h"
-#include "generator.h"
 #include "job.h"
-#include "metrics.h"
+#include "lifecycle.h"
 #include "s3.h"
 #include "sched.h"
 #include "sdnotify.h"
 #include "server.h"
+#include "spool.h"
 #include "store.h"
-#include "worker.h"
-
-#define SERVER_LIST_PAGE	1000
 
 static const int server_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 
@@ -93,13 +87,6 @@ server_control_group(struct server *srv, const struct cfg *cfg, char **cause)
 	return (0);
 }
 
-void
-server_job_changed(struct server *srv, const char *id)
-{
-	if (srv->sched != NULL)
-		sched_job_changed(srv->sched, id);
-}
-
 static void
 server_update_status(struct server *srv)
 {
@@ -117,121 +104,10 @@ server_update_status(struct server *srv)
 	    (unsigned long long)counts[JOB_SUSPENDED]);
 }
 
-/* Jobs a pass over the timers must act on, collected first. */
-struct server_due {
-	struct server		*srv;
-	uint64_t		 now;
-	int64_t			 last;
-	int			 n;
-	char			 (*expired)[37];
-	size_t			 nexpired;
-	char			 (*purge)[37];
-	size_t			 npurge;
-};
-
-static int
-server_due_cb(const struct job *j, void *arg)
-{
-	struct server_due	*d = arg;
-	const struct cfg	*cfg = d->srv->cfg;
-
-	d->last = j->rowid;
-	d->n++;
-	switch (job_timer_due(j, d->now, cfg->confirm_timeout_ms,
-	    cfg->job_retention_ms)) {
-	case JOB_TIMER_CONFIRM_EXPIRED:
-		d->expired = xreallocarray(d->expired, d->nexpired + 1,
-		    sizeof *d->expired);
-		memcpy(d->expired[d->nexpired++], j->id, 37);
-		break;
-	case JOB_TIMER_PURGE:
-		d->purge = xreallocarray(d->purge, d->npurge + 1,
-		    sizeof *d->purge);
-		memcpy(d->purge[d->npurge++], j->id, 37);
-		break;
-	case JOB_TIMER_NONE:
-		break;
-	}
-	return (0);
-}
-
-/* A job not confirmed in time fails, as Amazon's do after 30 days. */
-static void
-server_expire(struct server *srv, const char *id)
-{
-	struct job	 j;
-	char		*cause = NULL, timeout[32], *reason;
-
-	if (store_begin(srv->store, &cause) != 0)
-		goto fail;
-	if (store_job_get(srv->store, id, &j, &cause) != 0) {
-		store_rollback(srv->store);
-		goto fail;
-	}
-	if (j.status != JOB_SUSPENDED) {
-		store_rollback(srv->store);
-		job_clear(&j);
-		return;
-	}
-	format_duration(srv->cfg->confirm_timeout_ms, timeout, sizeof timeout);
-	xasprintf(&reason, "The job was not confirmed within %s of being "
-	    "suspended", timeout);
-	free(j.failure_code);
-	free(j.failure_reason);
-	j.failure_code = xstrdup("ConfirmationTimeout");
-	j.failure_reason = reason;
-	if (store_job_transition(srv->store, &j, JOB_FAILED, JOB_BY_DAEMON,
-	    STORE_UID_DAEMON, reason, &cause) != 0 ||
-	    store_commit(srv->store, &cause) != 0) {
-		store_rollback(srv->store);
-		job_clear(&j);
-		goto fail;
-	}
-	log_job(LOG_NOTICE, id, "failed: %s", reason);
-	job_clear(&j);
-	return;
-fail:
-	log_job(LOG_WARNING, id, "timer: %s", cause);
-	free(cause);
-}
-
-static void
-server_timers(struct server *srv)
-{
-	struct server_due	 d;
-	uint32_t		 mask;
-	char			*cause = NULL;
-	size_t			 i;
-
-	mask = 1U << JOB_SUSPENDED | 1U << JOB_COMPLETE | 1U << JOB_FAILED |
-	    1U << JOB_CANCELLED;
-	memset(&d, 0, sizeof d);
-	d.srv = srv;
-	d.now = time_now_ms();
-	do {
-		d.n = 0;
-		if (store_job_list(srv->store, mask, d.last, SERVER_LIST_PAGE,
-		    server_due_cb, &d, &cause) != 0) {
-			log_warnx("timers: %s", cause);
-			free(cause);
-			break;
-		}
-	} while (d.n == SERVER_LIST_PAGE);
-	for (i = 0; i < d.nexpired; i++)
-		server_expire(srv, d.expired[i]);
-	for (i = 0; i < d.npurge; i++)
-		worker_submit(srv->worker, WORKER_PURGE, d.purge[i]);
-	free(d.expired);
-	free(d.purge);
-}
-
 static void
 server_timer_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct server	*srv = arg;
-
-	server_timers(srv);
-	server_update_status(srv);
+	server_update_status(arg);
 }
 
 static void
@@ -286,6 +162,7 @@ server_reload(struct server *srv)
 	srv->cfg = cfg;
 	log_setverbose(srv->debug || cfg->log_verbose);
 	server_timer_start(srv);
+	lifecycle_reload(srv->lifecycle);
 	log_info("reload: configuration %s applied", srv->cfg_path);
 out:
 	free(cause);
@@ -327,171 +204,12 @@ server_signal(evutil_socket_t sig, short events, void *arg)
 	}
 }
 
-static int
-server_mkdir(const char *path, char **cause)
-{
-	if (mkdir(path, 0750) == -1 && errno != EEXIST) {
-		xasprintf(cause, "cannot create %s: %s", path, strerror(errno));
-		return (-1);
-	}
-	return (0);
-}
-
-/* Spool files of jobs that are no longer preparing are leftovers. */
-static void
-server_clean_spool(struct server *srv)
-{
-	struct dirent	*de;
-	struct job	 j;
-	DIR		*d;
-	char		*dir, *path, id[37], *cause = NULL;
-	size_t		 len;
-	int		 keep;
-
-	xasprintf(&dir, "%s/spool", srv->cfg->state_dir);
-	if ((d = opendir(dir)) == NULL) {
-		free(dir);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		len = strlen(de->d_name);
-		keep = 0;
-		/* <id>.csv, <id>.manifest.json, <id>.data.N.gz; not .part. */
-		if (len > 37 && de->d_name[36] == '.' &&
-		    (len < 5 || strcmp(de->d_name + len - 5, ".part") != 0)) {
-			memcpy(id, de->d_name, 36);
-			id[36] = '\0';
-			if (store_job_get(srv->store, id, &j, &cause) == 0) {
-				keep = j.status == JOB_PREPARING;
-				job_clear(&j);
-			}
-			free(cause);
-			cause = NULL;
-		}
-		if (keep)
-			continue;
-		xasprintf(&path, "%s/%s", dir, de->d_name);
-		log_info("removing leftover spool file %s", path);
-		unlink(path);
-		free(path);
-	}
-	closedir(d);
-	free(dir);
-}
-
-struct server_recover {
-	struct server	*srv;
-	int64_t		 last;
-	int		 n;
-	struct job	*jobs;
-	size_t		 njobs;
-};
-
-static int
-server_recover_cb(const struct job *j, void *arg)
-{
-	struct server_recover	*r = arg;
-
-	r->last = j->rowid;
-	r->n++;
-	r->jobs = xreallocarray(r->jobs, r->njobs + 1, sizeof *r->jobs);
-	memset(&r->jobs[r->njobs], 0, sizeof *r->jobs);
-	r->jobs[r->njobs].rowid = j->rowid;
-	memcpy(r->jobs[r->njobs].id, j->id, sizeof j->id);
-	r->jobs[r->njobs].status = j->status;
-	r->jobs[r->njobs].manifest = j->manifest;
-	r->njobs++;
-	return (0);
-}
-
-/*
- * After a crash or a stop: Preparing starts again, Cancelling and Pausing
- * finish (nothing is in flight after a restart).
- */
-static void
-server_recover(struct server *srv)
-{
-	struct server_recover	 r;
-	struct job		 j;
-	enum job_status		 to;
-	char			*cause = NULL;
-	uint32_t		 mask;
-	size_t			 i;
-
-	mask = 1U << JOB_PREPARING | 1U << JOB_CANCELLING | 1U << JOB_PAUSING;
-	memset(&r, 0, sizeof r);
-	r.srv = srv;
-	do {
-		r.n = 0;
-		if (store_job_list(srv->store, mask, r.last, SERVER_LIST_PAGE,
-		    server_recover_cb, &r, &cause) != 0)
-			fatalx("recovery: %s", cause);
-	} while (r.n == SERVER_LIST_PAGE);
-	for (i = 0; i < r.njobs; i++) {
-		switch (r.jobs[i].status) {
-		case JOB_PREPARING:
-			log_job(LOG_INFO, r.jobs[i].id, "preparing again after "
-			    "a restart");
-			worker_submit(srv->worker,
-			    r.jobs[i].manifest == JOB_MANIFEST_CLONE ?
-			    WORKER_CLONE : WORKER_PREPARE, r.jobs[i].id);
-			continue;
-		case JOB_CANCELLING:
-			to = JOB_CANCELLED;
-			break;
-		case JOB_PAUSING:
-			to = JOB_PAUSED;
-			break;
-		default:
-			continue;
-		}
-		if (store_job_get(srv->store, r.jobs[i].id, &j, &cause) != 0 ||
-		    store_job_transition(srv->store, &j, to, JOB_BY_DAEMON,
-		    STORE_UID_DAEMON, "daemon restarted", &cause) != 0)
-			fatalx("recovery of job %s: %s", r.jobs[i].id, cause);
-		log_job(LOG_INFO, j.id, "now %s after a restart",
-		    job_status_name(j.status));
-		job_clear(&j);
-	}
-	free(r.jobs);
-}
-
-/* New jobs download their manifest from S3, or list their bucket, again. */
-static void
-server_fetch_new(struct server *srv)
-{
-	struct server_recover	 r;
-	char			*cause = NULL;
-	size_t			 i;
-
-	memset(&r, 0, sizeof r);
-	r.srv = srv;
-	do {
-		r.n = 0;
-		if (store_job_list(srv->store, 1U << JOB_NEW, r.last,
-		    SERVER_LIST_PAGE, server_recover_cb, &r, &cause) != 0) {
-			log_warnx("%s", cause);
-			free(cause);
-			break;
-		}
-	} while (r.n == SERVER_LIST_PAGE);
-	for (i = 0; i < r.njobs; i++) {
-		if (r.jobs[i].manifest == JOB_MANIFEST_S3)
-			fetch_start(srv, r.jobs[i].id);
-		else if (r.jobs[i].manifest == JOB_MANIFEST_GENERATOR)
-			generator_start(srv, r.jobs[i].id);
-	}
-	free(r.jobs);
-}
-
 int
 server_init(struct server *srv, const char *cfg_path, struct cfg *cfg,
     int debug)
 {
 	struct event_config	*ec;
-	char			*cause = NULL, *spool;
+	char			*cause = NULL;
 	uint64_t		 wd;
 	struct timeval		 tv;
 	size_t			 i;
@@ -512,31 +230,22 @@ server_init(struct server *srv, const char *cfg_path, struct cfg *cfg,
 
 	if (server_control_group(srv, cfg, &cause) != 0)
 		goto fail;
-	xasprintf(&spool, "%s/spool", cfg->state_dir);
-	if (server_mkdir(cfg->state_dir, &cause) != 0 ||
-	    server_mkdir(spool, &cause) != 0) {
-		free(spool);
+	if (spool_init(cfg->state_dir, &cause) != 0)
 		goto fail;
-	}
-	free(spool);
 	if ((srv->store = store_open(cfg->state_dir, 0, &cause)) == NULL)
 		goto fail;
-	if ((srv->worker = worker_new(srv, &cause)) == NULL)
+	if ((srv->bulk = bulk_new(srv->base, cfg->state_dir, &cause)) == NULL)
 		goto fail;
-	server_clean_spool(srv);
-	server_recover(srv);
-	server_timers(srv);
 	if ((srv->s3 = s3_new(srv->base, cfg, &cause)) == NULL)
 		goto fail;
-	srv->sched = sched_new(srv, srv->s3);
-	if ((srv->control = control_new(srv, &cause)) == NULL)
-		goto fail;
-	if (cfg->metrics_listen != NULL &&
-	    (srv->metrics = metrics_new(srv, cfg->metrics_listen,
-	    &cause)) == NULL)
-		goto fail;
-	sched_start(srv->sched);
-	server_fetch_new(srv);
+	srv->core.base = srv->base;
+	srv->core.store = srv->store;
+	srv->core.cfg = &srv->cfg;
+	srv->core.s3 = srv->s3;
+	srv->core.bulk = srv->bulk;
+	srv->lifecycle = lifecycle_new(&srv->core);
+	srv->sched = lifecycle_sched(srv->lifecycle);
+	lifecycle_recover(srv->lifecycle);
 
 	for (i = 0; i < nitems(server_signals); i++) {
 		srv->ev_signal[i] = evsignal_new(srv->base, server_signals[i],
@@ -575,12 +284,9 @@ server_free(struct server *srv)
 {
 	size_t	i;
 
-	control_free(srv->control);
-	metrics_free(srv->metrics);
-	fetch_free_all(srv);
-	generator_free_all(srv);
-	worker_free(srv->worker);
-	sched_free(srv->sched);
+	/* Stages first (a stopped bulk item frees itself), then the thread. */
+	lifecycle_free(srv->lifecycle);
+	bulk_free(srv->bulk);
 	s3_free(srv->s3);
 	for (i = 0; i < nitems(srv->ev_signal); i++) {
 		if (srv->ev_signal[i] != NULL)

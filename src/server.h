@@ -1,4 +1,12 @@
-/* The daemon: its one event loop, what it owns, and how the parts reach each other. */
+/*
+ * The daemon: its one event loop and the core assembled on it — the store,
+ * the shared S3 client, the bulk thread, the lifecycle (with its scheduler)
+ * — plus signals, reload and the systemd watchdog. It includes no front
+ * end: s3batchd.c (main) starts the control socket and the metrics
+ * listener on top of a running server and keeps them in the two opaque
+ * pointers below, so that the front ends can reach each other. The core
+ * modules never see struct server: they get struct core (core.h).
+ */
 #ifndef SERVER_H
 #define SERVER_H
 
@@ -6,26 +14,27 @@
 
 #include <stdint.h>
 
-struct event_base;
+#include "core.h"
+
 struct event;
 struct cfg;
-struct store;
-struct control;
-struct worker;
-struct s3;
+struct lifecycle;
 struct sched;
+struct control;
 struct metrics;
 
 struct server {
 	struct event_base	*base;
 	char			*cfg_path;
-	struct cfg		*cfg;
+	struct cfg		*cfg;		/* the current one */
 	struct store		*store;
-	struct control		*control;
-	struct worker		*worker;
+	struct bulk		*bulk;
 	struct s3		*s3;
-	struct sched		*sched;
-	struct metrics		*metrics;
+	struct core		 core;		/* points at the above */
+	struct lifecycle	*lifecycle;
+	struct sched		*sched;		/* the lifecycle's */
+	struct control		*control;	/* set by main */
+	struct metrics		*metrics;	/* set by main */
 	struct event		*ev_timer;
 	struct event		*ev_watchdog;
 	struct event		*ev_signal[4];
@@ -36,14 +45,13 @@ struct server {
 	int			 have_control_gid;
 };
 
+/* Open the store, the bulk thread, S3; recover the jobs. */
 int		 server_init(struct server *, const char *, struct cfg *,
 		     int);
 int		 server_run(struct server *);
 void		 server_free(struct server *);
 /* The region jobs' ARNs carry: the default endpoint's. */
 const char	*server_region(const struct server *);
-/* A job's tasks are ready, or it changed state: wake whoever waits. */
-void		 server_job_changed(struct server *, const char *);
 /* Whether a peer may run mutating commands. */
 int		 server_peer_may_mutate(const struct server *, uid_t, gid_t);
 

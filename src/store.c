@@ -284,6 +284,13 @@ store_task_result(struct store *st, int64_t job, const struct store_task *t,
 }
 
 int
+store_task_etag(struct store *st, int64_t job, int64_t seq, const char *etag,
+    char **cause)
+{
+	return (st->backend->task_etag(st->impl, job, seq, etag, cause));
+}
+
+int
 store_job_progress(struct store *st, const struct job *j, char **cause)
 {
 	return (st->backend->job_progress(st->impl, j, cause));

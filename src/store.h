@@ -88,6 +88,9 @@ struct store_backend {
 	/* A task's final result (state, attempts, status, code, message). */
 	int		 (*task_result)(void *, int64_t,
 			     const struct store_task *, char **);
+	/* A pending task's ETag, if it has none yet (a plan's HEAD). */
+	int		 (*task_etag)(void *, int64_t, int64_t, const char *,
+			     char **);
 	/* The progress counters of a job, nothing else of its row. */
 	int		 (*job_progress)(void *, const struct job *, char **);
 	/* Tasks by state, counted (for recovery of progress counters). */
@@ -149,6 +152,8 @@ int		 store_task_window(struct store *, int64_t, int64_t, int,
 		     store_task_cb, void *, char **);
 int		 store_task_result(struct store *, int64_t,
 		     const struct store_task *, char **);
+int		 store_task_etag(struct store *, int64_t, int64_t,
+		     const char *, char **);
 int		 store_job_progress(struct store *, const struct job *,
 		     char **);
 int		 store_task_counts(struct store *, int64_t, uint64_t [4],

@@ -96,6 +96,7 @@ enum store_sqlite_stmt {
 	STMT_TASK_LIST_FAILED,
 	STMT_TASK_WINDOW,
 	STMT_TASK_RESULT,
+	STMT_TASK_ETAG,
 	STMT_JOB_PROGRESS,
 	STMT_TASK_COUNTS,
 	STMT_COUNT
@@ -160,6 +161,8 @@ static const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_TASK_RESULT] = "UPDATE tasks SET state = ?2, attempts = ?3, "
 	    "http_status = ?4, result_code = ?5, result_message = ?6, "
 	    "etag = coalesce(etag, ?7) WHERE id = ?1",
+	[STMT_TASK_ETAG] = "UPDATE tasks SET etag = coalesce(etag, ?2) "
+	    "WHERE id = ?1",
 	[STMT_JOB_PROGRESS] = "UPDATE jobs SET total_tasks = ?21, "
 	    "succeeded = ?22, failed = ?23 WHERE rowid = ?1",
 	[STMT_TASK_COUNTS] = "SELECT state, count(*) FROM tasks WHERE "
@@ -808,6 +811,18 @@ store_sqlite_task_result(void *arg, int64_t job, const struct store_task *t,
 }
 
 static int
+store_sqlite_task_etag(void *arg, int64_t job, int64_t seq, const char *etag,
+    char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_TASK_ETAG);
+
+	sqlite3_bind_int64(st, 1, TASK_ID(job, seq));
+	store_sqlite_bind_text(st, 2, etag);
+	return (store_sqlite_step_done(s, st, "storing a task's ETag", cause));
+}
+
+static int
 store_sqlite_job_progress(void *arg, const struct job *j, char **cause)
 {
 	struct store_sqlite	*s = arg;
@@ -863,6 +878,7 @@ const struct store_backend store_sqlite_backend = {
 	.task_list = store_sqlite_task_list,
 	.task_window = store_sqlite_task_window,
 	.task_result = store_sqlite_task_result,
+	.task_etag = store_sqlite_task_etag,
 	.job_progress = store_sqlite_job_progress,
 	.task_counts = store_sqlite_task_counts,
 };

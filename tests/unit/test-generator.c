@@ -1,8 +1,9 @@
 /*
- * Unit tests for generator.c: the spec checks and the filters. The file is
- * included so that its static filter functions are tested as they are.
+ * Unit tests for stage-generate.c: the spec checks and the filters. The
+ * file is included so that its static filter functions are tested as they
+ * are.
  */
-#include "generator.c"
+#include "stage-generate.c"
 #include "unit.h"
 
 static struct json_object *

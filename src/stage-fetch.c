@@ -1,12 +1,8 @@
 /*
  * Downloading manifests from S3 into the spool. Each download streams to a
- * file (never held in memory), checks the object's ETag against the one
- * the job names (a mismatch fails the job before any task exists), and
- * ends with the job moved to Preparing and given to the worker, which reads
- * the spool exactly as it reads a manifest streamed by s3batchctl.
+ * file (never held in memory) and checks the object's ETag against the one
+ * the job names (a mismatch fails the job before any task exists).
  */
-#include <sys/queue.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,18 +15,20 @@
 
 #include "s3batchd.h"
 #include "cfg.h"
-#include "fetch.h"
+#include "core.h"
 #include "http.h"
 #include "job.h"
 #include "jobspec.h"
 #include "manifest.h"
 #include "s3.h"
-#include "server.h"
+#include "spool.h"
+#include "stage-fetch.h"
 #include "store.h"
-#include "worker.h"
 
-struct fetch {
-	struct server		*srv;
+struct stage_fetch {
+	struct core		*core;
+	stage_done_cb		 done_cb;
+	void			*arg;
 	char			 id[37];
 	enum manifest_format	 format;
 	char			*role_arn;
@@ -46,33 +44,11 @@ struct fetch {
 	struct buf		 json;		/* an inventory manifest.json */
 	struct manifest_inventory *inv;
 	size_t			 next_file;
-	TAILQ_ENTRY(fetch)	 entry;
-};
-
-static TAILQ_HEAD(, fetch) fetches = TAILQ_HEAD_INITIALIZER(fetches);
-
-char *
-fetch_inventory_json_path(const char *state_dir, const char *id)
-{
-	char	*path;
-
-	xasprintf(&path, "%s/spool/%s.manifest.json", state_dir, id);
-	return (path);
-}
-
-char *
-fetch_inventory_file_path(const char *state_dir, const char *id, size_t i)
-{
-	char	*path;
-
-	xasprintf(&path, "%s/spool/%s.data.%zu.gz", state_dir, id, i);
-	return (path);
-}
+	};
 
 static void
-fetch_free(struct fetch *f)
+fetch_free(struct stage_fetch *f)
 {
-	TAILQ_REMOVE(&fetches, f, entry);
 	if (f->call != NULL)
 		s3_call_cancel(f->call);
 	if (f->fd != -1)
@@ -92,42 +68,28 @@ fetch_free(struct fetch *f)
 	free(f);
 }
 
-void
-fetch_free_all(struct server *srv)
-{
-	struct fetch	*f;
-
-	while ((f = TAILQ_FIRST(&fetches)) != NULL)
-		fetch_free(f);
-}
-
-/* Move the job on: Preparing (then the worker) or Failed. */
+/* The end: the manifest is in the spool, or code and reason say why not. */
 static void
-fetch_done(struct fetch *f, const char *code, const char *reason)
+fetch_done(struct stage_fetch *f, const char *code, const char *reason)
 {
-	char	*cause = NULL;
+	struct stage_result	res;
 
-	switch (store_job_leave_new(f->srv->store, f->id, code, reason,
-	    &cause)) {
-	case -1:
-		log_job(LOG_WARNING, f->id, "manifest: %s", cause);
-		free(cause);
-		break;
-	case 0:
-		if (code != NULL)
-			log_job(LOG_WARNING, f->id, "manifest: %s", reason);
-		else {
-			log_job(LOG_INFO, f->id, "manifest downloaded; "
-			    "preparing");
-			worker_submit(f->srv->worker, WORKER_PREPARE, f->id);
-		}
-		break;
+	memset(&res, 0, sizeof res);
+	if (code != NULL) {
+		log_job(LOG_WARNING, f->id, "manifest: %s", reason);
+		res.status = STAGE_FAILED;
+		res.code = code;
+		res.reason = reason;
+	} else {
+		log_job(LOG_INFO, f->id, "manifest downloaded");
+		res.status = STAGE_DONE;
 	}
+	f->done_cb(f->id, &res, f->arg);
 	fetch_free(f);
 }
 
 static void
-fetch_fail_result(struct fetch *f, const char *what,
+fetch_fail_result(struct stage_fetch *f, const char *what,
     const struct s3_result *r)
 {
 	char	*reason;
@@ -144,7 +106,7 @@ fetch_fail_result(struct fetch *f, const char *what,
 static int
 fetch_sink_cb(uint64_t offset, const void *data, size_t len, void *arg)
 {
-	struct fetch	*f = arg;
+	struct stage_fetch	*f = arg;
 	const char	*p = data;
 	ssize_t		 n;
 
@@ -167,7 +129,7 @@ fetch_sink_cb(uint64_t offset, const void *data, size_t len, void *arg)
 }
 
 static int
-fetch_open(struct fetch *f, char *path, char **cause)
+fetch_open(struct stage_fetch *f, char *path, char **cause)
 {
 	free(f->path);
 	free(f->part);
@@ -184,7 +146,7 @@ fetch_open(struct fetch *f, char *path, char **cause)
 
 /* The file is complete: on disk, under its final name. */
 static int
-fetch_close(struct fetch *f, char **cause)
+fetch_close(struct stage_fetch *f, char **cause)
 {
 	int	r = 0;
 
@@ -200,10 +162,10 @@ fetch_close(struct fetch *f, char **cause)
 	return (r);
 }
 
-static void	fetch_next_file(struct fetch *);
+static void	fetch_next_file(struct stage_fetch *);
 
 static void
-fetch_get(struct fetch *f, const char *bucket, const char *key,
+fetch_get(struct stage_fetch *f, const char *bucket, const char *key,
     const char *version_id, const char *etag, s3_done_cb cb)
 {
 	struct s3_request	 req;
@@ -225,7 +187,7 @@ fetch_get(struct fetch *f, const char *bucket, const char *key,
 		req.headers = &h;
 		req.nheaders = 1;
 	}
-	f->call = s3_call(f->srv->s3, &req, cb, f);
+	f->call = s3_call(f->core->s3, &req, cb, f);
 }
 
 /* Both without quotes. */
@@ -240,7 +202,7 @@ fetch_etag_matches(const char *want, const char *got)
 static void
 fetch_data_cb(const struct s3_result *r, void *arg)
 {
-	struct fetch	*f = arg;
+	struct stage_fetch	*f = arg;
 	char		*cause = NULL;
 
 	f->call = NULL;
@@ -257,7 +219,7 @@ fetch_data_cb(const struct s3_result *r, void *arg)
 }
 
 static void
-fetch_next_file(struct fetch *f)
+fetch_next_file(struct stage_fetch *f)
 {
 	const struct manifest_inventory_file	*file;
 	char					*cause = NULL;
@@ -267,7 +229,7 @@ fetch_next_file(struct fetch *f)
 		return;
 	}
 	file = &f->inv->files[f->next_file];
-	if (fetch_open(f, fetch_inventory_file_path(f->srv->cfg->state_dir,
+	if (fetch_open(f, spool_inventory_data_path((*f->core->cfg)->state_dir,
 	    f->id, f->next_file), &cause) != 0) {
 		fetch_done(f, "ManifestUnreadable", cause);
 		free(cause);
@@ -285,7 +247,7 @@ fetch_next_file(struct fetch *f)
 static void
 fetch_manifest_cb(const struct s3_result *r, void *arg)
 {
-	struct fetch	*f = arg;
+	struct stage_fetch	*f = arg;
 	char		*cause = NULL, *reason, *path;
 	int		 fd;
 
@@ -320,7 +282,7 @@ fetch_manifest_cb(const struct s3_result *r, void *arg)
 		free(cause);
 		return;
 	}
-	path = fetch_inventory_json_path(f->srv->cfg->state_dir, f->id);
+	path = spool_inventory_json_path((*f->core->cfg)->state_dir, f->id);
 	fd = open(path, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
 	if (fd == -1 || write(fd, f->json.data, f->json.len) !=
 	    (ssize_t)f->json.len || fsync(fd) == -1) {
@@ -337,29 +299,29 @@ fetch_manifest_cb(const struct s3_result *r, void *arg)
 	fetch_next_file(f);
 }
 
-void
-fetch_start(struct server *srv, const char *id)
+struct stage_fetch *
+stage_fetch_start(struct core *core, const char *id, stage_done_cb done_cb,
+    void *arg)
 {
-	struct fetch		*f;
+	struct stage_fetch		*f;
 	struct job		 j;
 	struct json_object	*spec = NULL, *m, *loc, *mspec, *v;
 	const char		*fields[MANIFEST_MAX_FIELDS];
 	size_t			 nfields;
 	char			*cause = NULL, *reason;
 
-	TAILQ_FOREACH(f, &fetches, entry) {
-		if (strcmp(f->id, id) == 0)
-			return;
-	}
-	if (store_job_get(srv->store, id, &j, &cause) != 0) {
-		free(cause);
-		return;
-	}
 	f = xcalloc(1, sizeof *f);
-	f->srv = srv;
+	f->core = core;
+	f->done_cb = done_cb;
+	f->arg = arg;
 	f->fd = -1;
-	memcpy(f->id, j.id, sizeof f->id);
-	TAILQ_INSERT_TAIL(&fetches, f, entry);
+	snprintf(f->id, sizeof f->id, "%s", id);
+	if (store_job_get(core->store, id, &j, &cause) != 0) {
+		fetch_done(f, "InvalidManifest", cause != NULL ? cause :
+		    "the job is gone");
+		free(cause);
+		return (NULL);
+	}
 	spec = json_tokener_parse(j.spec);
 	job_clear(&j);
 	if (spec == NULL || !json_object_object_get_ex(spec, "Manifest", &m) ||
@@ -368,6 +330,7 @@ fetch_start(struct server *srv, const char *id)
 	    !json_object_object_get_ex(loc, "ObjectArn", &v)) {
 		fetch_done(f, "InvalidManifest", "Manifest.Location is "
 		    "missing");
+		f = NULL;
 		goto out;
 	}
 	if (jobspec_arn_bucket(json_object_get_string(v), &f->bucket, &f->key,
@@ -376,6 +339,7 @@ fetch_start(struct server *srv, const char *id)
 		xasprintf(&reason, "Manifest: %s", cause);
 		fetch_done(f, "InvalidManifest", reason);
 		free(reason);
+		f = NULL;
 		goto out;
 	}
 	if (json_object_object_get_ex(loc, "ObjectVersionId", &v))
@@ -391,9 +355,10 @@ fetch_start(struct server *srv, const char *id)
 	if (json_object_object_get_ex(spec, "RoleArn", &v))
 		f->role_arn = xstrdup(json_object_get_string(v));
 	if (f->format == MANIFEST_FORMAT_CSV &&
-	    fetch_open(f, worker_spool_path(srv->cfg->state_dir, f->id, 0),
+	    fetch_open(f, spool_csv_path((*core->cfg)->state_dir, f->id, 0),
 	    &cause) != 0) {
 		fetch_done(f, "ManifestUnreadable", cause);
+		f = NULL;
 		goto out;
 	}
 	log_job(LOG_INFO, f->id, "downloading the manifest s3://%s/%s",
@@ -403,4 +368,12 @@ fetch_start(struct server *srv, const char *id)
 out:
 	free(cause);
 	json_object_put(spec);
+	return (f);
+}
+
+void
+stage_fetch_stop(struct stage_fetch *f)
+{
+	if (f != NULL)
+		fetch_free(f);
 }

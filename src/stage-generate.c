@@ -9,10 +9,9 @@
  * page of entries and one deflate stream, whatever the bucket's size.
  *
  * When the listing is complete: manifest.json, then (EnableManifestOutput)
- * the upload of the files, then the job moves to Preparing and the worker
+ * the upload of the files; the stage reports back and the prepare stage
  * reads the spool as it reads a downloaded inventory report.
  */
-#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -30,17 +29,16 @@
 
 #include "s3batchd.h"
 #include "cfg.h"
-#include "fetch.h"
-#include "generator.h"
+#include "core.h"
 #include "http.h"
 #include "job.h"
 #include "jobspec.h"
 #include "model.h"
 #include "s3.h"
 #include "s3xml.h"
-#include "server.h"
+#include "spool.h"
+#include "stage-generate.h"
 #include "store.h"
-#include "worker.h"
 
 #define GEN_PAGE_KEYS		1000	/* max-keys of a listing page */
 #define GEN_PAGE_MAX		10000	/* entries a page may bring */
@@ -175,7 +173,9 @@ enum gen_step {
 };
 
 struct generator {
-	struct server		*srv;
+	struct core		*core;
+	stage_done_cb		 done_cb;
+	void			*arg;
 	char			 id[37];
 	struct gen_spec		 spec;
 	enum gen_step		 step;
@@ -224,11 +224,7 @@ struct generator {
 	uint64_t		 heads;
 	uint64_t		 t0;
 	uint64_t		 progress_ms;
-	TAILQ_ENTRY(generator)	 entry;
 };
-
-static TAILQ_HEAD(, generator) generators =
-    TAILQ_HEAD_INITIALIZER(generators);
 
 static void	gen_next_page(struct generator *);
 static void	gen_check_next(struct generator *);
@@ -818,7 +814,7 @@ gen_file_open(struct generator *g, char **cause)
 	xasprintf(&f->key, "%s%sjob-%s/data/%s.csv.gz",
 	    g->spec.out_prefix != NULL ? g->spec.out_prefix : "",
 	    g->spec.out_prefix != NULL ? "/" : "", g->id, uuid);
-	path = fetch_inventory_file_path(g->srv->cfg->state_dir, g->id,
+	path = spool_inventory_data_path((*g->core->cfg)->state_dir, g->id,
 	    g->nfiles - 1);
 	free(g->part);
 	xasprintf(&g->part, "%s.part", path);
@@ -871,7 +867,7 @@ gen_file_close(struct generator *g, char **cause)
 		f->md5[i * 2 + 1] = hex[md[i] & 0xf];
 	}
 	f->md5[32] = '\0';
-	path = fetch_inventory_file_path(g->srv->cfg->state_dir, g->id,
+	path = spool_inventory_data_path((*g->core->cfg)->state_dir, g->id,
 	    g->nfiles - 1);
 	if (fsync(g->fd) == -1 || close(g->fd) == -1 ||
 	    rename(g->part, path) == -1) {
@@ -981,12 +977,12 @@ gen_unlink_spool(struct generator *g)
 	if (g->part != NULL)
 		unlink(g->part);
 	for (i = 0; i < g->nfiles; i++) {
-		path = fetch_inventory_file_path(g->srv->cfg->state_dir,
+		path = spool_inventory_data_path((*g->core->cfg)->state_dir,
 		    g->id, i);
 		unlink(path);
 		free(path);
 	}
-	path = fetch_inventory_json_path(g->srv->cfg->state_dir, g->id);
+	path = spool_inventory_json_path((*g->core->cfg)->state_dir, g->id);
 	unlink(path);
 	free(path);
 }
@@ -996,7 +992,6 @@ gen_free(struct generator *g, int keep_spool)
 {
 	size_t	i;
 
-	TAILQ_REMOVE(&generators, g, entry);
 	if (g->call != NULL)
 		s3_call_cancel(g->call);
 	gen_page_clear(g);
@@ -1026,48 +1021,41 @@ gen_free(struct generator *g, int keep_spool)
 	free(g);
 }
 
-void
-generator_free_all(struct server *srv)
-{
-	struct generator	*g;
-
-	while ((g = TAILQ_FIRST(&generators)) != NULL)
-		gen_free(g, 0);
-}
-
-/* Move the job on: Preparing (then the worker) or Failed. */
+/* The end: the spool holds the manifest, or reason says why not. */
 static void
 gen_done(struct generator *g, const char *reason)
 {
-	struct server	*srv = g->srv;
-	char		*cause = NULL;
-	int		 ok = 0;
+	struct stage_result	res;
 
-	switch (store_job_leave_new(srv->store, g->id, reason != NULL ?
-	    GEN_CODE : NULL, reason, &cause)) {
-	case -1:
-		log_job(LOG_WARNING, g->id, "manifest generator: %s", cause);
-		free(cause);
-		break;
-	case 0:
-		if (reason != NULL) {
-			log_job(LOG_WARNING, g->id, "manifest generator: %s",
-			    reason);
-		} else {
-			log_job(LOG_INFO, g->id, "manifest generator: listed "
-			    "%llu objects of s3://%s, selected %llu (%llu "
-			    "HEAD/tagging calls) in %llu ms; preparing",
-			    (unsigned long long)g->listed, g->spec.bucket,
-			    (unsigned long long)g->selected,
-			    (unsigned long long)g->heads,
-			    (unsigned long long)(time_mono_ms() - g->t0));
-			worker_submit(srv->worker, WORKER_PREPARE, g->id);
-			ok = 1;
-		}
-		server_job_changed(srv, g->id);
-		break;
+	memset(&res, 0, sizeof res);
+	if (reason != NULL) {
+		log_job(LOG_WARNING, g->id, "manifest generator: %s", reason);
+		res.status = STAGE_FAILED;
+		res.code = GEN_CODE;
+		res.reason = reason;
+	} else {
+		log_job(LOG_INFO, g->id, "manifest generator: listed %llu "
+		    "objects of s3://%s, selected %llu (%llu HEAD/tagging "
+		    "calls) in %llu ms", (unsigned long long)g->listed,
+		    g->spec.bucket, (unsigned long long)g->selected,
+		    (unsigned long long)g->heads,
+		    (unsigned long long)(time_mono_ms() - g->t0));
+		res.status = STAGE_DONE;
 	}
-	gen_free(g, ok);
+	g->done_cb(g->id, &res, g->arg);
+	gen_free(g, reason == NULL);
+}
+
+/* The job left New under the listing. */
+static void
+gen_stopped(struct generator *g)
+{
+	struct stage_result	res;
+
+	memset(&res, 0, sizeof res);
+	res.status = STAGE_STOPPED;
+	g->done_cb(g->id, &res, g->arg);
+	gen_free(g, 0);
 }
 
 static void
@@ -1106,7 +1094,7 @@ gen_result_text(const struct s3_result *r)
 static int
 gen_still_new(struct generator *g)
 {
-	struct store	*st = g->srv->store;
+	struct store	*st = g->core->store;
 	struct job	 j;
 	char		*cause = NULL;
 	uint64_t	 now = time_mono_ms();
@@ -1118,14 +1106,14 @@ gen_still_new(struct generator *g)
 			    cause);
 			free(cause);
 		}
-		gen_free(g, 0);
+		gen_stopped(g);
 		return (0);
 	}
 	if (j.status != JOB_NEW) {
 		log_job(LOG_INFO, g->id, "manifest generator stopped: the job "
 		    "is %s", job_status_name(j.status));
 		job_clear(&j);
-		gen_free(g, 0);
+		gen_stopped(g);
 		return (0);
 	}
 	if (now - g->progress_ms >= GEN_PROGRESS_MS) {
@@ -1167,7 +1155,7 @@ gen_call(struct generator *g, const char *method, const char *key,
 	}
 	req.sink = sink;
 	req.sink_arg = arg;
-	*callp = s3_call(g->srv->s3, &req, cb, arg);
+	*callp = s3_call(g->core->s3, &req, cb, arg);
 }
 
 /* ---- per-object checks: HEAD, GetObjectTagging */
@@ -1549,31 +1537,15 @@ gen_manifest_json(struct generator *g)
 	return (s);
 }
 
-static char *
-gen_generated_path(const char *state_dir, const char *id)
-{
-	char	*path;
-
-	xasprintf(&path, "%s/generated/%s.json", state_dir, id);
-	return (path);
-}
-
 /* Keep the GeneratedManifestDescriptor for describe-job. */
 static int
 gen_keep_descriptor(struct generator *g, const char *etag, char **cause)
 {
 	struct json_object	*d, *loc;
-	char			*dir, *path, *part, *arn;
+	char			*path, *part, *arn;
 	const char		*s;
 	int			 fd, r = -1;
 
-	xasprintf(&dir, "%s/generated", g->srv->cfg->state_dir);
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		xasprintf(cause, "cannot create %s: %s", dir, strerror(errno));
-		free(dir);
-		return (-1);
-	}
-	free(dir);
 	d = json_object_new_object();
 	json_object_object_add(d, "Format",
 	    json_object_new_string(GENERATOR_FORMAT));
@@ -1587,7 +1559,7 @@ gen_keep_descriptor(struct generator *g, const char *etag, char **cause)
 	json_object_object_add(d, "Location", loc);
 	s = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN|
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	path = gen_generated_path(g->srv->cfg->state_dir, g->id);
+	path = spool_descriptor_path((*g->core->cfg)->state_dir, g->id);
 	xasprintf(&part, "%s.part", path);
 	fd = open(part, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
 	if (fd == -1 || gen_write_all(fd, s, strlen(s)) != 0 ||
@@ -1707,10 +1679,10 @@ gen_upload_next(struct generator *g)
 		req.body = g->manifest;
 		req.body_len = strlen(g->manifest);
 		req.flags = S3_CONTENT_MD5;
-		g->call = s3_call(g->srv->s3, &req, gen_upload_cb, g);
+		g->call = s3_call(g->core->s3, &req, gen_upload_cb, g);
 		return;
 	}
-	path = fetch_inventory_file_path(g->srv->cfg->state_dir, g->id,
+	path = spool_inventory_data_path((*g->core->cfg)->state_dir, g->id,
 	    g->up_cur);
 	g->up_fd = open(path, O_RDONLY|O_CLOEXEC);
 	if (g->up_fd == -1) {
@@ -1727,7 +1699,7 @@ gen_upload_next(struct generator *g)
 	req.stream_rewind = gen_upload_rewind_cb;
 	req.stream_arg = g;
 	req.flags = S3_UNSIGNED_PAYLOAD;
-	g->call = s3_call(g->srv->s3, &req, gen_upload_cb, g);
+	g->call = s3_call(g->core->s3, &req, gen_upload_cb, g);
 }
 
 static void
@@ -1742,7 +1714,7 @@ gen_finish_listing(struct generator *g)
 		return;
 	}
 	g->manifest = gen_manifest_json(g);
-	path = fetch_inventory_json_path(g->srv->cfg->state_dir, g->id);
+	path = spool_inventory_json_path((*g->core->cfg)->state_dir, g->id);
 	fd = open(path, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
 	if (fd == -1 || gen_write_all(fd, g->manifest,
 	    strlen(g->manifest)) != 0 || fsync(fd) == -1) {
@@ -1840,26 +1812,21 @@ gen_versioning_cb(const struct s3_result *r, void *arg)
 	gen_next_page(g);
 }
 
-void
-generator_start(struct server *srv, const char *id)
+struct generator *
+stage_generate_start(struct core *core, const char *id, stage_done_cb done_cb,
+    void *arg)
 {
 	struct generator	*g;
 	struct json_object	*spec;
 	struct job		 j;
 	char			*cause = NULL;
 
-	TAILQ_FOREACH(g, &generators, entry) {
-		if (strcmp(g->id, id) == 0)
-			return;
-	}
-	if (store_job_get(srv->store, id, &j, &cause) != 0) {
-		free(cause);
-		return;
-	}
 	g = xcalloc(1, sizeof *g);
-	g->srv = srv;
+	g->core = core;
+	g->done_cb = done_cb;
+	g->arg = arg;
 	g->fd = g->up_fd = -1;
-	memcpy(g->id, j.id, sizeof g->id);
+	snprintf(g->id, sizeof g->id, "%s", id);
 	g->t0 = g->progress_ms = time_mono_ms();
 	buf_init(&g->rows);
 	buf_init(&g->token);
@@ -1867,7 +1834,11 @@ generator_start(struct server *srv, const char *id)
 	if ((g->md5 = EVP_MD_CTX_new()) == NULL)
 		fatalx("EVP_MD_CTX_new");
 	g->zbuf = xmalloc(GEN_ZCHUNK);
-	TAILQ_INSERT_TAIL(&generators, g, entry);
+	if (store_job_get(core->store, id, &j, &cause) != 0) {
+		gen_fail(g, "%s", cause != NULL ? cause : "the job is gone");
+		free(cause);
+		return (NULL);
+	}
 	spec = json_tokener_parse(j.spec);
 	job_clear(&j);
 	if (spec == NULL || gen_spec_parse(spec, &g->spec, &cause) != 0) {
@@ -1875,13 +1846,13 @@ generator_start(struct server *srv, const char *id)
 		    "not JSON");
 		free(cause);
 		json_object_put(spec);
-		return;
+		return (NULL);
 	}
 	json_object_put(spec);
 	if (gen_file_open(g, &cause) != 0) {
 		gen_fail(g, "%s", cause);
 		free(cause);
-		return;
+		return (NULL);
 	}
 	log_job(LOG_INFO, g->id, "manifest generator: listing s3://%s%s%s",
 	    g->spec.bucket, g->spec.list_prefix != NULL ? "/" : "",
@@ -1889,15 +1860,23 @@ generator_start(struct server *srv, const char *id)
 	g->step = GEN_STEP_VERSIONING;
 	gen_call(g, "GET", NULL, NULL, "versioning", NULL, gen_versioning_cb,
 	    g, &g->call);
+	return (g);
+}
+
+void
+stage_generate_stop(struct generator *g)
+{
+	if (g != NULL)
+		gen_free(g, 0);
 }
 
 struct json_object *
-generator_descriptor(const char *state_dir, const char *id)
+stage_generate_descriptor(const char *state_dir, const char *id)
 {
 	struct json_object	*o;
 	char			*path;
 
-	path = gen_generated_path(state_dir, id);
+	path = spool_descriptor_path(state_dir, id);
 	o = json_object_from_file(path);
 	free(path);
 	if (o != NULL && !json_object_is_type(o, json_type_object)) {
@@ -1905,15 +1884,4 @@ generator_descriptor(const char *state_dir, const char *id)
 		o = NULL;
 	}
 	return (o);
-}
-
-void
-generator_forget(const char *state_dir, const char *id)
-{
-	char	*path;
-
-	path = gen_generated_path(state_dir, id);
-	if (unlink(path) == -1 && errno != ENOENT)
-		log_warn("generator: unlink %s", path);
-	free(path);
 }

@@ -1,0 +1,743 @@
+/*
+ * The job lifecycle. Everything here runs on the event loop. A job has at
+ * most one stage running, recorded in lc->stages; the stage's callback
+ * removes the record, does the transition that follows (in one store
+ * transaction that re-reads the job, so that a control command in between
+ * wins) and advances the job again.
+ */
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <event2/event.h>
+
+#include "s3batchd.h"
+#include "bulk.h"
+#include "cfg.h"
+#include "core.h"
+#include "job.h"
+#include "lifecycle.h"
+#include "op.h"
+#include "sched.h"
+#include "spool.h"
+#include "stage-fetch.h"
+#include "stage-generate.h"
+#include "stage-prepare.h"
+#include "stage-report.h"
+#include "store.h"
+
+#define LC_LIST_PAGE	1000
+#define LC_ANY		-1	/* any manifest kind */
+
+enum lc_kind {
+	LC_NONE,
+	LC_FETCH,
+	LC_GENERATE,
+	LC_PREPARE,
+	LC_CLONE,
+	LC_PLAN,
+	LC_RUN,
+	LC_REPORT
+};
+
+static const char *const lc_kind_names[] = {
+	"none", "fetch", "generate", "prepare", "clone", "plan", "run",
+	"report"
+};
+
+/* The stage of each state that has one. */
+static const struct {
+	enum job_status		 status;
+	int			 manifest;	/* enum job_manifest, LC_ANY */
+	enum lc_kind		 kind;
+} lc_table[] = {
+	{ JOB_NEW,		JOB_MANIFEST_S3,	LC_FETCH },
+	{ JOB_NEW,		JOB_MANIFEST_GENERATOR,	LC_GENERATE },
+	{ JOB_PREPARING,	JOB_MANIFEST_CLONE,	LC_CLONE },
+	{ JOB_PREPARING,	LC_ANY,			LC_PREPARE },
+	{ JOB_READY,		LC_ANY,			LC_RUN },
+	{ JOB_ACTIVE,		LC_ANY,			LC_RUN },
+	{ JOB_COMPLETING,	LC_ANY,			LC_REPORT },
+	{ JOB_FAILING,		LC_ANY,			LC_REPORT },
+};
+
+struct lc_stage {
+	struct lifecycle	*lc;
+	char			 id[37];
+	enum lc_kind		 kind;
+	void			*handle;
+	int			 starting;	/* its start has not returned */
+	int			 ended;		/* its callback ran meanwhile */
+	TAILQ_ENTRY(lc_stage)	 entry;
+};
+TAILQ_HEAD(lc_stages, lc_stage);
+
+struct lifecycle {
+	struct core		*core;
+	struct sched		*sched;
+	struct lc_stages	 stages;
+	struct event		*ev_timer;
+};
+
+static enum lc_kind
+lc_kind_for(const struct job *j)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(lc_table); i++) {
+		if (lc_table[i].status == j->status &&
+		    (lc_table[i].manifest == LC_ANY ||
+		    lc_table[i].manifest == (int)j->manifest))
+			return (lc_table[i].kind);
+	}
+	return (LC_NONE);
+}
+
+static struct lc_stage *
+lc_find(struct lifecycle *lc, const char *id)
+{
+	struct lc_stage	*st;
+
+	TAILQ_FOREACH(st, &lc->stages, entry) {
+		if (strcmp(st->id, id) == 0)
+			return (st);
+	}
+	return (NULL);
+}
+
+static const char *
+lc_state_dir(struct lifecycle *lc)
+{
+	return ((*lc->core->cfg)->state_dir);
+}
+
+/*
+ * Move a job from one of the states in the mask to another, re-reading it
+ * in the transaction. 0 moved, 1 it is not in one of those states, -1 the
+ * store failed (logged).
+ */
+static int
+lc_transition(struct lifecycle *lc, const char *id, uint32_t from,
+    enum job_status to, const char *code, const char *reason,
+    const char *suspended_cause)
+{
+	struct store	*st = lc->core->store;
+	struct job	 j;
+	char		*cause = NULL;
+	int		 r;
+
+	if (store_begin(st, &cause) != 0)
+		goto fail;
+	if ((r = store_job_get(st, id, &j, &cause)) != 0) {
+		store_rollback(st);
+		if (r == 1)
+			return (1);
+		goto fail;
+	}
+	if ((from & (1U << j.status)) == 0) {
+		store_rollback(st);
+		job_clear(&j);
+		return (1);
+	}
+	if (code != NULL) {
+		free(j.failure_code);
+		free(j.failure_reason);
+		j.failure_code = xstrdup(code);
+		j.failure_reason = xstrdup(reason);
+	}
+	if (suspended_cause != NULL) {
+		free(j.suspended_cause);
+		j.suspended_cause = xstrdup(suspended_cause);
+	}
+	if (store_job_transition(st, &j, to, JOB_BY_DAEMON, STORE_UID_DAEMON,
+	    reason, &cause) != 0 || store_commit(st, &cause) != 0) {
+		store_rollback(st);
+		job_clear(&j);
+		goto fail;
+	}
+	log_job(LOG_INFO, id, "now %s", job_status_name(to));
+	job_clear(&j);
+	return (0);
+fail:
+	log_job(LOG_WARNING, id, "lifecycle: %s", cause);
+	free(cause);
+	return (-1);
+}
+
+/* A stage has ended: forget it (its starter frees it if still starting). */
+static void
+lc_stage_end(struct lc_stage *st)
+{
+	TAILQ_REMOVE(&st->lc->stages, st, entry);
+	if (st->starting)
+		st->ended = 1;
+	else
+		free(st);
+}
+
+static struct lc_stage *
+lc_stage_take(struct lifecycle *lc, const char *id, enum lc_kind kind)
+{
+	struct lc_stage	*st;
+
+	if ((st = lc_find(lc, id)) == NULL || st->kind != kind)
+		return (NULL);
+	return (st);
+}
+
+static void	lc_start(struct lifecycle *, const struct job *, enum lc_kind);
+
+/* ---- the ends of the stages */
+
+/* fetch, generate: the manifest is in the spool, or the job fails. */
+static void
+lc_manifest_done_cb(const char *id, const struct stage_result *res,
+    void *arg)
+{
+	struct lc_stage		*st = arg;
+	struct lifecycle	*lc = st->lc;
+	char			*cause = NULL;
+
+	lc_stage_end(st);
+	if (res->status != STAGE_STOPPED) {
+		if (store_job_leave_new(lc->core->store, id,
+		    res->status == STAGE_FAILED ? res->code : NULL,
+		    res->reason, &cause) == -1) {
+			log_job(LOG_WARNING, id, "lifecycle: %s", cause);
+			free(cause);
+		}
+	}
+	lifecycle_advance(lc, id);
+}
+
+/* Preparing is over: Suspended (with the plan's text) or Ready. */
+static void
+lc_prepared(struct lifecycle *lc, const char *id, const char *text)
+{
+	const struct op_def	*op;
+	struct job		 j;
+	char			*cause = NULL;
+	int			 confirm;
+
+	if (store_job_get(lc->core->store, id, &j, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	op = op_find(j.operation);
+	confirm = j.confirmation_required || (op != NULL &&
+	    (op->flags & OP_CONFIRM));
+	job_clear(&j);
+	if (confirm)
+		lc_transition(lc, id, 1U << JOB_PREPARING, JOB_SUSPENDED, NULL,
+		    NULL, text != NULL ? text : "The job requires "
+		    "confirmation before it runs");
+	else
+		lc_transition(lc, id, 1U << JOB_PREPARING, JOB_READY, NULL,
+		    NULL, NULL);
+}
+
+/* Leave Preparing on a failure: Failed with the stage's reason. */
+static void
+lc_prepare_failed(struct lifecycle *lc, const char *id,
+    const struct stage_result *res)
+{
+	lc_transition(lc, id, 1U << JOB_PREPARING, JOB_FAILED, res->code,
+	    res->reason, NULL);
+}
+
+static void
+lc_plan_done_cb(const char *id, const struct stage_result *res, void *arg)
+{
+	struct lc_stage		*st = arg;
+	struct lifecycle	*lc = st->lc;
+
+	lc_stage_end(st);
+	if (res->status == STAGE_DONE)
+		lc_prepared(lc, id, res->text);
+	else if (res->status == STAGE_FAILED)
+		lc_prepare_failed(lc, id, res);
+	lifecycle_advance(lc, id);
+}
+
+/* prepare, clone: the tasks are stored; plan them if the operation can. */
+static void
+lc_prepare_done_cb(const char *id, const struct stage_result *res, void *arg)
+{
+	struct lc_stage		*st = arg;
+	struct lifecycle	*lc = st->lc;
+	const struct op_def	*op;
+	struct job		 j;
+	char			*cause = NULL;
+
+	lc_stage_end(st);
+	if (res->status == STAGE_FAILED)
+		lc_prepare_failed(lc, id, res);
+	else if (res->status == STAGE_DONE) {
+		if (store_job_get(lc->core->store, id, &j, &cause) != 0) {
+			free(cause);
+			return;
+		}
+		op = op_find(j.operation);
+		if (j.status == JOB_PREPARING && op != NULL &&
+		    op->plan_task != NULL) {
+			lc_start(lc, &j, LC_PLAN);
+			job_clear(&j);
+			return;
+		}
+		job_clear(&j);
+		lc_prepared(lc, id, NULL);
+	}
+	lifecycle_advance(lc, id);
+}
+
+/* The report is up, or not: the job reaches its terminal state. */
+static void
+lc_report_done_cb(const char *id, const struct stage_result *res, void *arg)
+{
+	struct lc_stage		*st = arg;
+	struct lifecycle	*lc = st->lc;
+	const struct cfg	*cfg = *lc->core->cfg;
+	struct job		 j;
+	char			*cause = NULL, *reason = NULL;
+
+	lc_stage_end(st);
+	if (res->status == STAGE_FAILED) {
+		lc_transition(lc, id, 1U << JOB_COMPLETING | 1U << JOB_FAILING,
+		    JOB_FAILED, res->code, res->reason, NULL);
+		return;
+	}
+	if (res->status != STAGE_DONE ||
+	    store_job_get(lc->core->store, id, &j, &cause) != 0) {
+		free(cause);
+		lifecycle_advance(lc, id);
+		return;
+	}
+	if (j.status == JOB_FAILING) {
+		xasprintf(&reason, "%llu of %llu tasks failed, more than %d%% "
+		    "of at least %llu run", (unsigned long long)j.failed,
+		    (unsigned long long)(j.succeeded + j.failed),
+		    cfg->failure_percent,
+		    (unsigned long long)cfg->failure_min_tasks);
+		lc_transition(lc, id, 1U << JOB_FAILING, JOB_FAILED,
+		    "TaskFailureThresholdExceeded", reason, NULL);
+		free(reason);
+	} else
+		lc_transition(lc, id, 1U << JOB_COMPLETING, JOB_COMPLETE, NULL,
+		    NULL, NULL);
+	job_clear(&j);
+}
+
+/* The scheduler let a job go (Paused, Cancelled, Completing, Failing). */
+static void
+lc_left_cb(const char *id, enum job_status status, void *arg)
+{
+	struct lifecycle	*lc = arg;
+	struct lc_stage		*st;
+
+	if ((st = lc_stage_take(lc, id, LC_RUN)) != NULL)
+		lc_stage_end(st);
+	if (status == JOB_COMPLETING || status == JOB_FAILING)
+		lifecycle_advance(lc, id);
+}
+
+/* ---- starting and stopping */
+
+static void
+lc_start(struct lifecycle *lc, const struct job *j, enum lc_kind kind)
+{
+	struct core	*core = lc->core;
+	struct lc_stage	*st;
+	void		*h = NULL;
+
+	st = xcalloc(1, sizeof *st);
+	st->lc = lc;
+	memcpy(st->id, j->id, sizeof st->id);
+	st->kind = kind;
+	st->starting = 1;
+	TAILQ_INSERT_TAIL(&lc->stages, st, entry);
+	log_debug("job %s: %s stage", j->id, lc_kind_names[kind]);
+	switch (kind) {
+	case LC_FETCH:
+		h = stage_fetch_start(core, j->id, lc_manifest_done_cb, st);
+		break;
+	case LC_GENERATE:
+		h = stage_generate_start(core, j->id, lc_manifest_done_cb, st);
+		break;
+	case LC_PREPARE:
+		h = stage_prepare_start(core, j->id, lc_prepare_done_cb, st);
+		break;
+	case LC_CLONE:
+		h = stage_clone_start(core, j->id, lc_prepare_done_cb, st);
+		break;
+	case LC_PLAN:
+		sched_plan_start(lc->sched, j->id, lc_plan_done_cb, st);
+		break;
+	case LC_RUN:
+		sched_job_changed(lc->sched, j->id);
+		break;
+	case LC_REPORT:
+		h = stage_report_start(core, j->id, lc_report_done_cb, st);
+		break;
+	case LC_NONE:
+		break;
+	}
+	st->starting = 0;
+	if (st->ended)
+		free(st);
+	else
+		st->handle = h;
+}
+
+static void
+lc_stop(struct lifecycle *lc, struct lc_stage *st)
+{
+	switch (st->kind) {
+	case LC_FETCH:
+		stage_fetch_stop(st->handle);
+		break;
+	case LC_GENERATE:
+		stage_generate_stop(st->handle);
+		break;
+	case LC_PREPARE:
+	case LC_CLONE:
+		stage_prepare_stop(st->handle);
+		break;
+	case LC_PLAN:
+		sched_plan_stop(lc->sched, st->id);
+		break;
+	case LC_REPORT:
+		stage_report_stop(st->handle);
+		break;
+	case LC_RUN:
+	case LC_NONE:
+		break;
+	}
+	TAILQ_REMOVE(&lc->stages, st, entry);
+	free(st);
+}
+
+/*
+ * Cancelling or Pausing: the run stage winds the job down itself; a
+ * manifest still downloading or listing stops at once; prepare and plan
+ * notice at their next commit and report back. With nothing running the
+ * job ends now.
+ */
+static void
+lc_wind_down(struct lifecycle *lc, const struct job *j)
+{
+	struct lc_stage	*st;
+	enum job_status	 to;
+
+	to = j->status == JOB_PAUSING ? JOB_PAUSED : JOB_CANCELLED;
+	if ((st = lc_find(lc, j->id)) != NULL) {
+		switch (st->kind) {
+		case LC_RUN:
+			sched_job_changed(lc->sched, j->id);
+			return;
+		case LC_FETCH:
+		case LC_GENERATE:
+			lc_stop(lc, st);
+			break;
+		default:
+			return;
+		}
+	}
+	if (lc_transition(lc, j->id, 1U << j->status, to, NULL, NULL,
+	    NULL) == 0 && to == JOB_CANCELLED)
+		spool_remove(lc_state_dir(lc), j->id);
+}
+
+void
+lifecycle_advance(struct lifecycle *lc, const char *id)
+{
+	struct lc_stage	*st;
+	struct job	 j;
+	enum lc_kind	 kind;
+	char		*cause = NULL;
+	int		 r;
+
+	if ((r = store_job_get(lc->core->store, id, &j, &cause)) != 0) {
+		if (r == -1) {
+			log_job(LOG_WARNING, id, "lifecycle: %s", cause);
+			free(cause);
+		}
+		return;
+	}
+	if (j.status == JOB_CANCELLING || j.status == JOB_PAUSING) {
+		lc_wind_down(lc, &j);
+		goto out;
+	}
+	kind = lc_kind_for(&j);
+	if ((st = lc_find(lc, id)) != NULL) {
+		/* The run stage follows priority and status changes. */
+		if (st->kind == LC_RUN)
+			sched_job_changed(lc->sched, id);
+		goto out;
+	}
+	if (kind != LC_NONE)
+		lc_start(lc, &j, kind);
+	else if (j.status != JOB_NEW && j.status != JOB_PREPARING)
+		spool_remove(lc_state_dir(lc), id);
+out:
+	job_clear(&j);
+}
+
+/* ---- timers */
+
+/* Jobs a pass over the timers must act on, collected first. */
+struct lc_due {
+	struct lifecycle	*lc;
+	uint64_t		 now;
+	int64_t			 last;
+	int			 n;
+	char			 (*expired)[37];
+	size_t			 nexpired;
+	char			 (*purge)[37];
+	size_t			 npurge;
+};
+
+static int
+lc_due_cb(const struct job *j, void *arg)
+{
+	struct lc_due		*d = arg;
+	const struct cfg	*cfg = *d->lc->core->cfg;
+
+	d->last = j->rowid;
+	d->n++;
+	switch (job_timer_due(j, d->now, cfg->confirm_timeout_ms,
+	    cfg->job_retention_ms)) {
+	case JOB_TIMER_CONFIRM_EXPIRED:
+		d->expired = xreallocarray(d->expired, d->nexpired + 1,
+		    sizeof *d->expired);
+		memcpy(d->expired[d->nexpired++], j->id, 37);
+		break;
+	case JOB_TIMER_PURGE:
+		d->purge = xreallocarray(d->purge, d->npurge + 1,
+		    sizeof *d->purge);
+		memcpy(d->purge[d->npurge++], j->id, 37);
+		break;
+	case JOB_TIMER_NONE:
+		break;
+	}
+	return (0);
+}
+
+/* A job not confirmed in time fails, as Amazon's do after 30 days. */
+static void
+lc_expire(struct lifecycle *lc, const char *id)
+{
+	char	timeout[32], *reason;
+
+	format_duration((*lc->core->cfg)->confirm_timeout_ms, timeout,
+	    sizeof timeout);
+	xasprintf(&reason, "The job was not confirmed within %s of being "
+	    "suspended", timeout);
+	if (lc_transition(lc, id, 1U << JOB_SUSPENDED, JOB_FAILED,
+	    "ConfirmationTimeout", reason, NULL) == 0)
+		log_job(LOG_NOTICE, id, "failed: %s", reason);
+	free(reason);
+}
+
+struct lc_purge {
+	struct lifecycle	*lc;
+	char			 id[37];
+	char			*state_dir;
+	int			 purged;
+};
+
+/* Bulk thread: a job and its tasks go. */
+static void
+lc_purge_run(struct store *st, void *arg)
+{
+	struct lc_purge	*p = arg;
+	struct job	 j;
+	char		*cause = NULL;
+
+	if (store_job_get(st, p->id, &j, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	if (store_job_purge(st, &j, &cause) != 0) {
+		log_job(LOG_WARNING, j.id, "purge failed: %s", cause);
+		free(cause);
+	} else {
+		log_job(LOG_INFO, j.id, "purged after its retention time");
+		p->purged = 1;
+	}
+	job_clear(&j);
+}
+
+static void
+lc_purge_done(void *arg)
+{
+	struct lc_purge	*p = arg;
+
+	if (p->purged)
+		spool_forget(p->state_dir, p->id);
+	free(p->state_dir);
+	free(p);
+}
+
+static void
+lc_timers(struct lifecycle *lc)
+{
+	struct lc_due	 d;
+	struct lc_purge	*p;
+	uint32_t	 mask;
+	char		*cause = NULL;
+	size_t		 i;
+
+	mask = 1U << JOB_SUSPENDED | 1U << JOB_COMPLETE | 1U << JOB_FAILED |
+	    1U << JOB_CANCELLED;
+	memset(&d, 0, sizeof d);
+	d.lc = lc;
+	d.now = time_now_ms();
+	do {
+		d.n = 0;
+		if (store_job_list(lc->core->store, mask, d.last, LC_LIST_PAGE,
+		    lc_due_cb, &d, &cause) != 0) {
+			log_warnx("timers: %s", cause);
+			free(cause);
+			break;
+		}
+	} while (d.n == LC_LIST_PAGE);
+	for (i = 0; i < d.nexpired; i++)
+		lc_expire(lc, d.expired[i]);
+	for (i = 0; i < d.npurge; i++) {
+		p = xcalloc(1, sizeof *p);
+		p->lc = lc;
+		memcpy(p->id, d.purge[i], sizeof p->id);
+		p->state_dir = xstrdup(lc_state_dir(lc));
+		bulk_run(lc->core->bulk, lc_purge_run, lc_purge_done, p);
+	}
+	free(d.expired);
+	free(d.purge);
+}
+
+static void
+lc_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	lc_timers(arg);
+}
+
+void
+lifecycle_reload(struct lifecycle *lc)
+{
+	const struct cfg	*cfg = *lc->core->cfg;
+	struct timeval		 tv;
+
+	tv.tv_sec = (time_t)(cfg->timer_interval_ms / 1000);
+	tv.tv_usec = (suseconds_t)(cfg->timer_interval_ms % 1000) * 1000;
+	event_del(lc->ev_timer);
+	event_add(lc->ev_timer, &tv);
+}
+
+/* ---- start and end */
+
+struct lc_scan {
+	char		(*ids)[37];
+	enum job_status	*status;
+	size_t		 n;
+	int64_t		 last;
+	int		 page;
+};
+
+static int
+lc_scan_cb(const struct job *j, void *arg)
+{
+	struct lc_scan	*sc = arg;
+
+	sc->ids = xreallocarray(sc->ids, sc->n + 1, sizeof *sc->ids);
+	sc->status = xreallocarray(sc->status, sc->n + 1,
+	    sizeof *sc->status);
+	memcpy(sc->ids[sc->n], j->id, 37);
+	sc->status[sc->n++] = j->status;
+	sc->last = j->rowid;
+	sc->page++;
+	return (0);
+}
+
+void
+lifecycle_recover(struct lifecycle *lc)
+{
+	struct lc_scan	 sc;
+	char		*cause = NULL;
+	uint32_t	 mask;
+	size_t		 i;
+
+	mask = 1U << JOB_NEW | 1U << JOB_PREPARING | 1U << JOB_READY |
+	    1U << JOB_ACTIVE | 1U << JOB_PAUSING | 1U << JOB_CANCELLING |
+	    1U << JOB_COMPLETING | 1U << JOB_FAILING;
+	memset(&sc, 0, sizeof sc);
+	do {
+		sc.page = 0;
+		if (store_job_list(lc->core->store, mask, sc.last,
+		    LC_LIST_PAGE, lc_scan_cb, &sc, &cause) != 0)
+			fatalx("recovery: %s", cause);
+	} while (sc.page == LC_LIST_PAGE);
+	/* Nothing runs after a restart: what was winding down has ended. */
+	for (i = 0; i < sc.n; i++) {
+		if (sc.status[i] == JOB_PAUSING)
+			lc_transition(lc, sc.ids[i], 1U << JOB_PAUSING,
+			    JOB_PAUSED, NULL, "daemon restarted", NULL);
+		else if (sc.status[i] == JOB_CANCELLING)
+			lc_transition(lc, sc.ids[i], 1U << JOB_CANCELLING,
+			    JOB_CANCELLED, NULL, "daemon restarted", NULL);
+	}
+	spool_clean(lc_state_dir(lc), lc->core->store);
+	for (i = 0; i < sc.n; i++) {
+		if (sc.status[i] == JOB_PREPARING)
+			log_job(LOG_INFO, sc.ids[i], "preparing again after a "
+			    "restart");
+		lifecycle_advance(lc, sc.ids[i]);
+	}
+	free(sc.ids);
+	free(sc.status);
+	lc_timers(lc);
+}
+
+struct lifecycle *
+lifecycle_new(struct core *core)
+{
+	struct lifecycle	*lc;
+	struct sched_env	 env;
+
+	lc = xcalloc(1, sizeof *lc);
+	lc->core = core;
+	TAILQ_INIT(&lc->stages);
+	memset(&env, 0, sizeof env);
+	env.base = core->base;
+	env.store = core->store;
+	env.cfg = core->cfg;
+	env.s3 = core->s3;
+	env.op_find = op_find;
+	env.left_cb = lc_left_cb;
+	env.arg = lc;
+	lc->sched = sched_new(&env);
+	lc->ev_timer = event_new(core->base, -1, EV_PERSIST, lc_timer_cb, lc);
+	lifecycle_reload(lc);
+	return (lc);
+}
+
+void
+lifecycle_free(struct lifecycle *lc)
+{
+	struct lc_stage	*st;
+
+	if (lc == NULL)
+		return;
+	while ((st = TAILQ_FIRST(&lc->stages)) != NULL)
+		lc_stop(lc, st);
+	sched_free(lc->sched);
+	event_free(lc->ev_timer);
+	free(lc);
+}
+
+struct sched *
+lifecycle_sched(struct lifecycle *lc)
+{
+	return (lc->sched);
+}

@@ -1,0 +1,48 @@
+/*
+ * The job lifecycle: the one place where a job's next stage is decided,
+ * from its stored state (DESIGN.md §2, §13):
+ *
+ *	New (S3 manifest)	fetch	 --done-->  Preparing
+ *	New (generator)		generate --done-->  Preparing
+ *	Preparing		prepare (clone: the source's tasks)
+ *				  --done--> plan, if the operation has one
+ *				  --done--> Suspended (confirmation required,
+ *					    or the operation's OP_CONFIRM) or
+ *					    Ready
+ *	Ready, Active, Pausing,	run (the scheduler) --left--> Paused,
+ *	Cancelling		  Cancelled, Completing or Failing
+ *	Completing, Failing	report	 --done-->  Complete or Failed
+ *	Suspended, Paused,	nothing (a person or a timer moves them)
+ *	  terminal
+ *
+ * A stage that fails fails the job with its code and reason. Cancelling
+ * with no stage running ends as Cancelled, Pausing as Paused. Each stage
+ * is started here, reports back here, and never starts a sibling; whoever
+ * changes a job (the control commands, the timers, a stage's end) calls
+ * lifecycle_advance and nothing else. The job timers (confirm_timeout,
+ * job_retention) live here too.
+ */
+#ifndef LIFECYCLE_H
+#define LIFECYCLE_H
+
+struct core;
+struct lifecycle;
+struct sched;
+
+/* Make the lifecycle, its scheduler and its timers. */
+struct lifecycle *lifecycle_new(struct core *);
+/* Stop every stage (a restart resumes them); free the scheduler. */
+void		 lifecycle_free(struct lifecycle *);
+/* A job changed (or may move on): start its next stage if not running. */
+void		 lifecycle_advance(struct lifecycle *, const char *);
+/*
+ * At start, nothing runs: Pausing becomes Paused, Cancelling Cancelled,
+ * leftover spool files go, then every other non-terminal job advances.
+ */
+void		 lifecycle_recover(struct lifecycle *);
+/* The configuration changed: re-arm the timers on its interval. */
+void		 lifecycle_reload(struct lifecycle *);
+/* The run stage, for drain, stats and describe. */
+struct sched	*lifecycle_sched(struct lifecycle *);
+
+#endif /* LIFECYCLE_H */

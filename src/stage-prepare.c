@@ -1,0 +1,453 @@
+/*
+ * The prepare stage. Everything but the start and the end runs on the bulk
+ * thread, against the thread's store connection; the loop only learns the
+ * outcome. A stop while the thread works marks the stage: the thread gives
+ * up at its next batch (bulk_stopping at shutdown) and the stage frees
+ * itself when the item comes back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "s3batchd.h"
+#include "bulk.h"
+#include "cfg.h"
+#include "core.h"
+#include "job.h"
+#include "manifest.h"
+#include "spool.h"
+#include "stage-prepare.h"
+#include "store.h"
+
+#define PREPARE_BATCH_ROWS	100000
+#define PREPARE_READ_SIZE	(1024 * 1024)
+
+struct stage_prepare {
+	struct core		*core;
+	struct bulk		*bulk;
+	char			 id[37];
+	char			*state_dir;
+	int			 clone;
+	int			 stopped;	/* by the lifecycle */
+	/* Set on the bulk thread, read on the loop when it comes back. */
+	struct stage_result	 res;
+	char			*code;
+	char			*reason;
+	uint64_t		 tasks;
+	/* The bulk thread's work. */
+	struct store		*st;
+	struct job		*job;
+	uint64_t		 batch;
+	int			 left;		/* the job left Preparing */
+	stage_done_cb		 done_cb;
+	void			*arg;
+};
+
+/* Re-read the job inside the open transaction: is it still Preparing? */
+static int
+prepare_still(struct stage_prepare *p, char **cause)
+{
+	struct job	now;
+	int		r;
+
+	if ((r = store_job_get(p->st, p->job->id, &now, cause)) != 0)
+		return (r == 1 ? 0 : -1);
+	r = now.status == JOB_PREPARING;
+	p->job->status = now.status;
+	job_clear(&now);
+	return (r);
+}
+
+/* Whether to give up: the daemon is stopping or the stage was stopped. */
+static int
+prepare_stopping(struct stage_prepare *p)
+{
+	return (bulk_stopping(p->bulk) ||
+	    __atomic_load_n(&p->stopped, __ATOMIC_RELAXED));
+}
+
+static int
+prepare_row_cb(const struct manifest_row *row, void *arg, char **cause)
+{
+	struct stage_prepare	*p = arg;
+	struct store_task	 t;
+	int			 r;
+
+	memset(&t, 0, sizeof t);
+	t.seq = (int64_t)++p->tasks;
+	t.bucket = row->bucket;
+	t.key = row->key;
+	t.key_len = row->key_len;
+	t.version_id = row->version_id;
+	t.etag = row->etag;
+	if (store_task_add(p->st, p->job->rowid, &t, cause) != 0)
+		return (-1);
+	if (++p->batch < PREPARE_BATCH_ROWS)
+		return (0);
+	p->batch = 0;
+	if (store_commit(p->st, cause) != 0 || store_begin(p->st, cause) != 0)
+		return (-1);
+	if ((r = prepare_still(p, cause)) != 1) {
+		if (r == 0) {
+			p->left = 1;
+			xasprintf(cause, "the job is now %s",
+			    job_status_name(p->job->status));
+		}
+		return (-1);
+	}
+	return (0);
+}
+
+/* Read one file into a parser (plain CSV, or gzip'd inventory data). */
+static int
+prepare_feed_file(struct stage_prepare *p, const char *path,
+    struct manifest_csv *csv, struct manifest_gunzip *gz, char *buf,
+    char **cause)
+{
+	ssize_t	n;
+	int	fd, r = -1;
+
+	if ((fd = open(path, O_RDONLY|O_CLOEXEC)) == -1) {
+		xasprintf(cause, "the manifest is gone from the spool (%s: "
+		    "%s)", path, strerror(errno));
+		return (-1);
+	}
+	for (;;) {
+		n = read(fd, buf, PREPARE_READ_SIZE);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			xasprintf(cause, "reading %s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((gz != NULL ? manifest_gunzip_feed(gz, buf, (size_t)n,
+		    prepare_row_cb, p, cause) : manifest_csv_feed(csv, buf,
+		    (size_t)n, prepare_row_cb, p, cause)) != 0)
+			goto out;
+		if (prepare_stopping(p)) {
+			xasprintf(cause, "the daemon is stopping");
+			goto out;
+		}
+	}
+	if ((gz != NULL ? manifest_gunzip_finish(gz, prepare_row_cb, p,
+	    cause) : manifest_csv_finish(csv, prepare_row_cb, p, cause)) != 0)
+		goto out;
+	r = 0;
+out:
+	close(fd);
+	return (r);
+}
+
+/*
+ * An inventory report: its manifest.json and data files are in the spool;
+ * each data file's size and MD5 are checked as it is read.
+ */
+static int
+prepare_read_inventory(struct stage_prepare *p, char *buf, char **cause)
+{
+	struct manifest_inventory	*inv = NULL;
+	struct manifest_csv		*csv = NULL;
+	struct manifest_gunzip		*gz = NULL;
+	struct buf			 json;
+	char				*path;
+	ssize_t				 n;
+	size_t				 i;
+	int				 fd, r = -1;
+
+	buf_init(&json);
+	path = spool_inventory_json_path(p->state_dir, p->id);
+	if ((fd = open(path, O_RDONLY|O_CLOEXEC)) == -1) {
+		xasprintf(cause, "the inventory manifest.json is gone from "
+		    "the spool (%s)", strerror(errno));
+		free(path);
+		return (-1);
+	}
+	free(path);
+	while ((n = read(fd, buf, PREPARE_READ_SIZE)) > 0)
+		buf_add(&json, buf, (size_t)n);
+	close(fd);
+	if (manifest_inventory_parse(json.data, json.len, &inv, cause) != 0)
+		goto out;
+	for (i = 0; i < inv->nfiles; i++) {
+		if ((csv = manifest_inventory_csv_new(inv, inv->files[i].key,
+		    cause)) == NULL)
+			goto out;
+		gz = manifest_gunzip_new(csv, &inv->files[i]);
+		path = spool_inventory_data_path(p->state_dir, p->id, i);
+		r = prepare_feed_file(p, path, csv, gz, buf, cause);
+		free(path);
+		manifest_gunzip_free(gz);
+		manifest_csv_free(csv);
+		csv = NULL;
+		if (r != 0)
+			goto out;
+		r = -1;
+	}
+	r = 0;
+out:
+	buf_free(&json);
+	if (inv != NULL)
+		manifest_inventory_free(inv);
+	return (r);
+}
+
+/* Feed the spool to the manifest parser inside batched transactions. */
+static int
+prepare_read_spool(struct stage_prepare *p, char **cause)
+{
+	struct json_object	*spec, *manifest, *mspec;
+	struct manifest_csv	*csv = NULL;
+	enum manifest_format	 format;
+	const char		*fields[MANIFEST_MAX_FIELDS];
+	size_t			 nfields;
+	char			*path, *buf = NULL;
+	int			 r = -1;
+
+	spec = json_tokener_parse(p->job->spec);
+	if (p->job->manifest == JOB_MANIFEST_GENERATOR)
+		format = MANIFEST_FORMAT_INVENTORY;	/* stage-generate's */
+	else if (spec == NULL ||
+	    !json_object_object_get_ex(spec, "Manifest", &manifest) ||
+	    !json_object_object_get_ex(manifest, "Spec", &mspec)) {
+		xasprintf(cause, "the job has no Manifest.Spec");
+		goto out;
+	} else if (manifest_fields_from_spec(mspec, &format, fields, &nfields,
+	    cause) != 0)
+		goto out;
+	buf = xmalloc(PREPARE_READ_SIZE);
+	/*
+	 * The batches need not survive a power cut: a job still Preparing
+	 * after one starts again from its spool. The last commit, which
+	 * stores the count, is made durable (prepare_end).
+	 */
+	if (store_set_durable(p->st, 0, cause) != 0 ||
+	    store_begin(p->st, cause) != 0)
+		goto out;
+	if (format == MANIFEST_FORMAT_INVENTORY)
+		r = prepare_read_inventory(p, buf, cause);
+	else if ((csv = manifest_csv_new(fields, nfields, cause)) == NULL)
+		r = -1;
+	else {
+		path = spool_csv_path(p->state_dir, p->id, 0);
+		r = prepare_feed_file(p, path, csv, NULL, buf, cause);
+		free(path);
+	}
+	if (r != 0) {
+		store_rollback(p->st);
+		r = -1;
+		goto out;
+	}
+	r = -1;
+	if (store_commit(p->st, cause) != 0)
+		goto out;
+	r = 0;
+out:
+	free(buf);
+	manifest_csv_free(csv);
+	json_object_put(spec);
+	return (r);
+}
+
+/* The tasks are in: store their count, durably, if still Preparing. */
+static int
+prepare_end(struct stage_prepare *p, char **cause)
+{
+	int	r;
+
+	if (store_set_durable(p->st, 1, cause) != 0 ||
+	    store_begin(p->st, cause) != 0)
+		return (-1);
+	if ((r = prepare_still(p, cause)) != 1) {
+		store_rollback(p->st);
+		if (r == 0)
+			p->left = 1;
+		return (-1);
+	}
+	p->job->total_tasks = p->tasks;
+	p->job->succeeded = 0;
+	p->job->failed = 0;
+	if (store_job_progress(p->st, p->job, cause) != 0 ||
+	    store_commit(p->st, cause) != 0) {
+		store_rollback(p->st);
+		return (-1);
+	}
+	return (0);
+}
+
+/* A failed or stopped stage leaves no tasks behind. */
+static void
+prepare_discard(struct stage_prepare *p)
+{
+	char	*cause = NULL;
+
+	store_set_durable(p->st, 1, NULL);
+	if (store_begin(p->st, &cause) != 0 ||
+	    store_tasks_delete(p->st, p->job->rowid, &cause) != 0 ||
+	    store_commit(p->st, &cause) != 0) {
+		store_rollback(p->st);
+		log_job(LOG_WARNING, p->id, "prepare: %s", cause);
+		free(cause);
+	}
+}
+
+static int
+prepare_clone(struct stage_prepare *p, char **cause)
+{
+	struct job	src;
+	int		r;
+
+	if ((r = store_job_get(p->st, p->job->source_job, &src, cause)) != 0) {
+		if (r == 1)
+			xasprintf(cause, "the source job %s no longer exists",
+			    p->job->source_job);
+		return (-1);
+	}
+	if (store_begin(p->st, cause) != 0) {
+		job_clear(&src);
+		return (-1);
+	}
+	if (store_tasks_clone(p->st, src.rowid, p->job->rowid,
+	    p->job->source_failed_only, &p->tasks, cause) != 0 ||
+	    store_commit(p->st, cause) != 0) {
+		store_rollback(p->st);
+		job_clear(&src);
+		return (-1);
+	}
+	job_clear(&src);
+	return (0);
+}
+
+/* Bulk thread. */
+static void
+prepare_run(struct store *st, void *arg)
+{
+	struct stage_prepare	*p = arg;
+	struct job		 j;
+	char			*cause = NULL;
+	uint64_t		 t0 = time_mono_ms();
+	int			 r;
+
+	p->st = st;
+	if ((r = store_job_get(st, p->id, &j, &cause)) != 0) {
+		p->res.status = STAGE_STOPPED;
+		if (r == -1) {
+			log_job(LOG_WARNING, p->id, "prepare: %s", cause);
+			free(cause);
+		}
+		return;
+	}
+	p->job = &j;
+	if (j.status != JOB_PREPARING) {
+		/* Cancelled before it began: what a crash left goes. */
+		prepare_discard(p);
+		p->res.status = STAGE_STOPPED;
+		goto out;
+	}
+	/* A restart after a crash begins again from an empty task list. */
+	if (store_tasks_delete(st, j.rowid, &cause) != 0)
+		goto fail;
+	if ((p->clone ? prepare_clone(p, &cause) :
+	    prepare_read_spool(p, &cause)) != 0 ||
+	    prepare_end(p, &cause) != 0) {
+		store_set_durable(st, 1, NULL);
+		if (prepare_stopping(p))
+			goto out;	/* prepared again at the next start */
+		if (p->left) {
+			prepare_discard(p);
+			p->res.status = STAGE_STOPPED;
+			goto out;
+		}
+		goto fail;
+	}
+	log_job(LOG_INFO, j.id, "%s %llu tasks in %llu ms",
+	    p->clone ? "cloned" : "prepared", (unsigned long long)p->tasks,
+	    (unsigned long long)(time_mono_ms() - t0));
+	p->res.status = STAGE_DONE;
+	goto out;
+fail:
+	log_job(LOG_WARNING, j.id, "%s: %s", p->clone ? "clone failed" :
+	    "manifest rejected", cause);
+	prepare_discard(p);
+	p->res.status = STAGE_FAILED;
+	p->code = xstrdup(p->clone ? "CloneFailed" : "InvalidManifest");
+	p->reason = cause;
+	cause = NULL;
+out:
+	free(cause);
+	p->job = NULL;
+	p->st = NULL;
+	job_clear(&j);
+}
+
+static void
+prepare_free(struct stage_prepare *p)
+{
+	free(p->state_dir);
+	free(p->code);
+	free(p->reason);
+	free(p);
+}
+
+/* Loop. */
+static void
+prepare_done(void *arg)
+{
+	struct stage_prepare	*p = arg;
+
+	if (!__atomic_load_n(&p->stopped, __ATOMIC_RELAXED) &&
+	    !bulk_stopping(p->bulk)) {
+		p->res.code = p->code;
+		p->res.reason = p->reason;
+		p->done_cb(p->id, &p->res, p->arg);
+	}
+	prepare_free(p);
+}
+
+static struct stage_prepare *
+prepare_start(struct core *core, const char *id, int clone,
+    stage_done_cb done_cb, void *arg)
+{
+	struct stage_prepare	*p;
+
+	p = xcalloc(1, sizeof *p);
+	p->core = core;
+	p->bulk = core->bulk;
+	snprintf(p->id, sizeof p->id, "%s", id);
+	p->state_dir = xstrdup((*core->cfg)->state_dir);
+	p->clone = clone;
+	p->done_cb = done_cb;
+	p->arg = arg;
+	bulk_run(core->bulk, prepare_run, prepare_done, p);
+	return (p);
+}
+
+struct stage_prepare *
+stage_prepare_start(struct core *core, const char *id, stage_done_cb done_cb,
+    void *arg)
+{
+	return (prepare_start(core, id, 0, done_cb, arg));
+}
+
+struct stage_prepare *
+stage_clone_start(struct core *core, const char *id, stage_done_cb done_cb,
+    void *arg)
+{
+	return (prepare_start(core, id, 1, done_cb, arg));
+}
+
+void
+stage_prepare_stop(struct stage_prepare *p)
+{
+	/* The item is queued or running: it frees the stage when back. */
+	if (p != NULL)
+		__atomic_store_n(&p->stopped, 1, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,26 @@
+/*
+ * What every stage of a job's life reports when it ends (lifecycle.c
+ * decides what follows; a stage never starts a sibling nor moves the job
+ * to its next state). A stage has one entry, stage_X_start(..., done_cb,
+ * arg), and one stop; stopping calls no callback.
+ */
+#ifndef STAGE_H
+#define STAGE_H
+
+enum stage_status {
+	STAGE_DONE,		/* its work is committed */
+	STAGE_FAILED,		/* code and reason say why: the job fails */
+	STAGE_STOPPED		/* the job left the stage's state under it */
+};
+
+struct stage_result {
+	enum stage_status	 status;
+	const char		*code;		/* STAGE_FAILED */
+	const char		*reason;	/* STAGE_FAILED */
+	const char		*text;		/* the plan's text, or NULL */
+};
+
+typedef void	(*stage_done_cb)(const char *, const struct stage_result *,
+		    void *);
+
+#endif /* STAGE_H */
