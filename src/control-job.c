@@ -598,11 +598,12 @@ cmd_update_job_status(struct ctl_req *req)
 	if (store_commit(st, &cause) != 0)
 		goto fail;
 	/*
-	 * The lifecycle acts at once where it can (a job with nothing running
-	 * is Cancelled now); the reply shows where the job stands after it.
+	 * The lifecycle acts at once where it can: a job with nothing running
+	 * is Cancelled now, and the reply says so.
 	 */
 	lifecycle_advance(req->srv->lifecycle, j.id);
-	if (store_job_get(st, j.id, &now, &cause) == 0) {
+	if (next == JOB_CANCELLING &&
+	    store_job_get(st, j.id, &now, &cause) == 0) {
 		j.status = now.status;
 		job_clear(&now);
 	} else {
