@@ -9,9 +9,9 @@ PACKAGES="
 build-essential autoconf automake pkg-config
 libevent-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libjson-c-dev
 libexpat1-dev zlib1g-dev libsystemd-dev systemd
-python3 python3-pytest python3-boto3 awscli
+python3 python3-pytest python3-pytest-timeout python3-boto3 awscli
 radosgw ceph-mon ceph-osd ceph-common uuid-runtime curl bc
-clang sqlite3
+clang sqlite3 stress-ng
 "
 
 missing=""

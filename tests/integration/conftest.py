@@ -7,42 +7,112 @@ independent of the project's own code. See docs/TESTING.md.
 
 Environment:
   S3B_RGW_ENDPOINT   use this running RGW (e.g. http://127.0.0.1:7480)
+  S3B_RGW_BASE       its base directory (for radosgw-admin); by default the
+                     start-rgw.sh base under $TMPDIR whose env file names
+                     that endpoint
   S3B_RGW_KEEP=1     leave the RGW this session started running (its
                      RGW_ENDPOINT/RGW_BASE are printed at the end)
+
+Every test has a deadline: pytest.ini sets `timeout` (python3-pytest-timeout)
+and @pytest.mark.timeout(N) gives a test more; without the plugin the
+fallback below enforces both with SIGALRM.
 """
 
-import concurrent.futures
+import glob
+import json
 import os
-import pathlib
-import socket
+import signal
 import subprocess
+import tempfile
 import time
-import uuid
 
-import boto3
-import botocore
-import botocore.config
 import botocore.exceptions
 import pytest
 
-TOP = pathlib.Path(__file__).resolve().parents[2]
+# Plain helpers live in s3b.py, the one helper module; they are imported
+# here for the fixtures (and stay importable from conftest for old users,
+# e.g. tests/bench).
+from s3b import (REGION, STORAGE_CLASSES, TOP, USERS, Daemon,  # noqa: F401
+                 create_bucket, empty_bucket, endpoint_conf, error_code,
+                 free_ports, http_status, list_keys, make_client,
+                 put_objects, remove_bucket, unique_bucket_name)
+
 RGW_SCRIPTS = TOP / "tests" / "rgw"
-REGION = "us-east-1"
-
-# The users start-rgw.sh creates.
-USERS = {
-    "tester": ("TESTAK", "TESTSK"),
-    "other": ("OTHERAK", "OTHERSK"),
-}
-
-# The storage classes start-rgw.sh adds besides STANDARD.
-STORAGE_CLASSES = (
-    "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
-    "DEEP_ARCHIVE", "GLACIER_IR", "REDUCED_REDUNDANCY",
-)
 
 # Filled by the rgw fixture, shown in the terminal summary.
 _BENCH_NOTES = []
+
+
+# ---------------------------------------------------------------------------
+# A deadline for every test. python3-pytest-timeout reads `timeout` from
+# pytest.ini and honours @pytest.mark.timeout(N); where the plugin is absent
+# the same settings are enforced here with SIGALRM, so that a hung test
+# fails (and its fixtures still stop their daemons) instead of hanging.
+# ---------------------------------------------------------------------------
+def pytest_addoption(parser, pluginmanager):
+    if not pluginmanager.hasplugin("timeout"):
+        parser.addini("timeout", "per-test timeout in seconds (0: none); "
+                      "the conftest fallback for pytest-timeout",
+                      default="0")
+
+
+def pytest_configure(config):
+    if not config.pluginmanager.hasplugin("timeout"):
+        config.addinivalue_line(
+            "markers", "timeout(seconds): this test's own deadline")
+
+
+def _test_timeout(item):
+    m = item.get_closest_marker("timeout")
+    if m is not None and m.args:
+        return float(m.args[0])
+    try:
+        return float(item.config.getini("timeout") or 0)
+    except ValueError:
+        return 0.0
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if item.config.pluginmanager.hasplugin("timeout"):
+        yield
+        return
+    seconds = _test_timeout(item)
+    if seconds <= 0:
+        yield
+        return
+
+    def expired(signo, frame):
+        pytest.fail("Timeout >%gs (conftest fallback of pytest-timeout)" %
+                    seconds, pytrace=True)
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+# ---------------------------------------------------------------------------
+# The S3 server.
+# ---------------------------------------------------------------------------
+def _find_base(endpoint):
+    """The start-rgw.sh base directory of a running RGW at endpoint."""
+    base = os.environ.get("S3B_RGW_BASE")
+    if base:
+        return base
+    pattern = os.path.join(tempfile.gettempdir(), "s3b-rgw.*", "env")
+    for env in glob.glob(pattern):
+        try:
+            with open(env) as f:
+                vals = _parse_env_lines(f.read())
+        except OSError:
+            continue
+        if vals.get("RGW_ENDPOINT", "").rstrip("/") == endpoint:
+            return os.path.dirname(env)
+    return None
 
 
 class Rgw:
@@ -53,65 +123,31 @@ class Rgw:
         self.base = base            # None when reused (not ours to stop)
         self.start_seconds = start_seconds
         self.users = dict(USERS)
+        self.admin_base = base or _find_base(endpoint)
 
     def client(self, user="tester", **config):
         ak, sk = self.users[user]
         return make_client(self.endpoint, ak, sk, **config)
 
+    def admin(self, *args, timeout=120):
+        """radosgw-admin against this cluster (user and key management);
+        its JSON output, parsed, or None."""
+        if self.admin_base is None:
+            pytest.fail("no base directory for RGW %s: set S3B_RGW_BASE" %
+                        self.endpoint, pytrace=False)
+        conf = os.path.join(self.admin_base, "ceph.conf")
+        p = subprocess.run(["radosgw-admin", "-c", conf] + list(args),
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=timeout)
+        assert p.returncode == 0, ("radosgw-admin %s: exit %d\n%s" %
+                                   (" ".join(args), p.returncode, p.stderr))
+        try:
+            return json.loads(p.stdout) if p.stdout.strip() else None
+        except ValueError:
+            return None
+
     def __repr__(self):
         return "Rgw(%s)" % self.endpoint
-
-
-def make_client(endpoint, access_key, secret_key, **config):
-    """A boto3 S3 client: path-style, SigV4, us-east-1, no retries (a test
-    must see the server's first answer), generous timeouts, and a
-    connection pool large enough for the upload thread pool."""
-    opts = dict(
-        region_name=REGION,
-        signature_version="s3v4",
-        s3={"addressing_style": "path"},
-        retries={"total_max_attempts": 1, "mode": "standard"},
-        connect_timeout=10,
-        read_timeout=120,
-        max_pool_connections=64,
-    )
-    opts.update(config)
-    try:
-        # Newer botocore (1.36+) adds CRC checksums to every upload, which
-        # this RGW does not know; Debian 12's botocore has no such option.
-        cfg = botocore.config.Config(
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required", **opts)
-    except TypeError:
-        cfg = botocore.config.Config(**opts)
-    return boto3.session.Session().client(
-        "s3", endpoint_url=endpoint, aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key, config=cfg)
-
-
-def http_status(exc):
-    """The HTTP status of a ClientError. Use it rather than the error
-    message: this RGW often sends an empty <Message>."""
-    return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-
-
-def error_code(exc):
-    return exc.response.get("Error", {}).get("Code")
-
-
-def free_ports(n):
-    """n distinct free TCP ports on 127.0.0.1 from the kernel's ephemeral
-    range (which lies outside the OSDs' 6800-7300)."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def _parse_env_lines(text):
@@ -191,64 +227,6 @@ def s3_other(rgw):
     return rgw.client("other")
 
 
-def unique_bucket_name(prefix="s3b"):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:16])
-
-
-def create_bucket(client, name, versioned=False, object_lock=False):
-    kw = {"Bucket": name}
-    if object_lock:
-        # Object Lock turns versioning on by itself.
-        kw["ObjectLockEnabledForBucket"] = True
-    client.create_bucket(**kw)
-    if versioned and not object_lock:
-        client.put_bucket_versioning(
-            Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    return name
-
-
-def empty_bucket(client, name):
-    """Remove every object version, delete marker and multipart upload,
-    lifting legal holds and bypassing GOVERNANCE retention on the way
-    (COMPLIANCE retention cannot be lifted: tests must not use it with
-    long periods)."""
-    for page in client.get_paginator("list_multipart_uploads").paginate(
-            Bucket=name):
-        for u in page.get("Uploads", []):
-            client.abort_multipart_upload(Bucket=name, Key=u["Key"],
-                                          UploadId=u["UploadId"])
-    for page in client.get_paginator("list_object_versions").paginate(
-            Bucket=name):
-        objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                for v in page.get("Versions", []) +
-                page.get("DeleteMarkers", [])]
-        if not objs:
-            continue
-        res = client.delete_objects(Bucket=name, BypassGovernanceRetention=True,
-                                    Delete={"Objects": objs, "Quiet": True})
-        for err in res.get("Errors", []):
-            # Most likely a legal hold: lift it and try once more.
-            key, vid = err["Key"], err.get("VersionId")
-            vkw = {"VersionId": vid} if vid else {}
-            try:
-                client.put_object_legal_hold(Bucket=name, Key=key,
-                                             LegalHold={"Status": "OFF"},
-                                             **vkw)
-            except botocore.exceptions.ClientError:
-                pass
-            client.delete_object(Bucket=name, Key=key,
-                                 BypassGovernanceRetention=True, **vkw)
-
-
-def remove_bucket(client, name):
-    try:
-        empty_bucket(client, name)
-        client.delete_bucket(Bucket=name)
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) != "NoSuchBucket":
-            raise
-
-
 @pytest.fixture
 def make_bucket(s3):
     """Factory: make_bucket(versioned=False, object_lock=False,
@@ -295,35 +273,6 @@ def locked_bucket(make_bucket):
     return make_bucket(object_lock=True)
 
 
-def put_objects(client, bucket, keys, body=None, workers=16, **extra):
-    """PUT many small objects concurrently. body: bytes, a function of the
-    key returning bytes, or None for the key's UTF-8 bytes. extra goes to
-    every put_object (Metadata=, StorageClass=, Tagging=, ...). Returns
-    {key: ETag}."""
-    def one(key):
-        if body is None:
-            data = key.encode()
-        elif callable(body):
-            data = body(key)
-        else:
-            data = body
-        r = client.put_object(Bucket=bucket, Key=key, Body=data, **extra)
-        return key, r["ETag"]
-
-    keys = list(keys)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as ex:
-        return dict(ex.map(one, keys))
-
-
-def list_keys(client, bucket, **kw):
-    """Every key of a bucket, through ListObjectsV2 pagination."""
-    keys = []
-    for page in client.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, **kw):
-        keys.extend(o["Key"] for o in page.get("Contents", []))
-    return keys
-
-
 @pytest.fixture(name="put_objects")
 def put_objects_fixture(s3):
     """put_objects(bucket, keys, body=None, client=s3, workers=16, **extra)
@@ -345,19 +294,11 @@ def list_keys_fixture(s3):
 # ---------------------------------------------------------------------------
 # The daemon under test, configured against the rgw fixture's endpoint.
 # ---------------------------------------------------------------------------
-def endpoint_conf(endpoint, name="default", user="tester", extra=""):
-    ak, sk = USERS[user]
-    return ("[endpoint %s]\nurl = %s\nregion = %s\naccess_key_id = %s\n"
-            "secret_access_key = %s\nmax_connections = 32\n%s\n" %
-            (name, endpoint, REGION, ak, sk, extra))
-
-
 @pytest.fixture
 def s3batchd(rgw):
     """A factory: s3batchd(daemon_conf=..., extra_conf=...) starts a real
     s3batchd whose [endpoint default] is the test RGW; all are stopped at
     the end of the test."""
-    from s3b import Daemon
     started = []
 
     def start(daemon_conf="", extra_conf="", endpoint_extra="", start=True):
@@ -370,6 +311,12 @@ def s3batchd(rgw):
         return d.start() if start else d
 
     yield start
+    errors = []
     for d in started:
-        d.stop()
+        try:
+            d.stop()
+        except AssertionError as e:
+            errors.append(str(e))
         d.remove()
+    if errors:
+        pytest.fail("\n".join(errors), pytrace=False)
