@@ -70,7 +70,7 @@ void		 buf_addf(struct buf *, const char *, ...) printflike(2, 3);
 void		 buf_consume(struct buf *, size_t);
 char		*buf_detach(struct buf *);
 
-/* util.c: time, durations, identifiers. */
+/* util.c: time, durations, identifiers, hex. */
 uint64_t	 time_now_ms(void);		/* wall clock, ms since epoch */
 uint64_t	 time_mono_ms(void);		/* monotonic, ms */
 /* "2026-11-22T02:13:03.123000+00:00", as the aws cli prints times. */
@@ -81,9 +81,38 @@ void		 format_duration(uint64_t, char *, size_t);
 /* "64", "64k", "5G", "5GiB": bytes. */
 int		 parse_size(const char *, uint64_t *, char **);
 int		 parse_bool(const char *, int *);
+/* "2019-04-05T17:48:39.725Z": S3's times and Amazon's report manifests. */
+void		 time_format_utc(uint64_t, char *, size_t);
+/* Days from 1970-01-01 to a proleptic Gregorian date (negative before). */
+int64_t		 time_days_from_civil(int64_t, int, int);
+/*
+ * ISO 8601 times, ms since the epoch (negative before 1970). By default the
+ * grammar Amazon accepts in JSON: "2026-11-22" (midnight UTC), "T", "t" or
+ * " " before "HH:MM[:SS[.frac]]", "," or "." before up to 9 digits of
+ * fraction, then "Z", "+HH", "+HHMM", "+HH:MM" or nothing (UTC). With
+ * TIME_ISO_RFC3339, only what S3 sends: "YYYY-MM-DDTHH:MM:SS[.frac]" and
+ * "Z" or "+HH:MM". Returns -1 on anything else, impossible dates included.
+ */
+#define TIME_ISO_RFC3339	0x1
+int		 time_parse_iso(const char *, size_t, int, int64_t *);
+/* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 7231 IMF-fixdate): 0 or -1. */
+int		 time_parse_http(const char *, uint64_t *);
 /* A random version-4 UUID, 36 characters plus NUL. */
 void		 uuid_generate_v4(char [37]);
 int		 utf8_valid(const char *, size_t);
+/* Lower-case hex of len bytes into out, which holds 2 * len + 1 bytes. */
+void		 hex_encode(const void *, size_t, char *);
+
+/*
+ * util.c: whole reads and writes on blocking descriptors, EINTR retried.
+ * io_write_all writes everything (0) or fails (-1, errno set; EIO if the
+ * kernel took nothing). io_read_full reads until len bytes or end of file
+ * and returns the count, or -1 with errno. io_read_buf appends to b until
+ * end of file: 0, or -1 with errno (EFBIG once more than max bytes came).
+ */
+int		 io_write_all(int, const void *, size_t);
+ssize_t		 io_read_full(int, void *, size_t);
+int		 io_read_buf(int, struct buf *, size_t);
 
 /* urlenc.c: percent-encoding. */
 #define URLENC_KEEP_SLASH	0x1	/* S3 object keys in a path */

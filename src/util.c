@@ -1,4 +1,7 @@
-/* Time, durations, sizes, identifiers and UTF-8: small helpers with no state. */
+/*
+ * Time, durations, sizes, identifiers, UTF-8, hex and whole reads and
+ * writes: small helpers with no state.
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +44,161 @@ time_format_iso(uint64_t ms, char *out, size_t len)
 	gmtime_r(&t, &tm);
 	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out, len, "%s.%06u+00:00", base, (unsigned)(ms % 1000) * 1000);
+}
+
+void
+time_format_utc(uint64_t ms, char *out, size_t len)
+{
+	time_t		 t = (time_t)(ms / 1000);
+	struct tm	 tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+}
+
+/* Howard Hinnant's days_from_civil: exact for every proleptic year. */
+int64_t
+time_days_from_civil(int64_t y, int m, int d)
+{
+	int64_t	 era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (era * 146097 + doe - 719468);
+}
+
+/* Exactly n digits at *pos, within len. */
+static int
+time_digits(const char *s, size_t len, size_t *pos, int n, int *out)
+{
+	int	 v = 0;
+
+	if (len - *pos < (size_t)n)
+		return (-1);
+	while (n-- > 0) {
+		if (s[*pos] < '0' || s[*pos] > '9')
+			return (-1);
+		v = v * 10 + (s[(*pos)++] - '0');
+	}
+	*out = v;
+	return (0);
+}
+
+/* The character c at *pos, consumed. */
+static int
+time_expect(const char *s, size_t len, size_t *pos, char c)
+{
+	if (*pos >= len || s[*pos] != c)
+		return (-1);
+	(*pos)++;
+	return (0);
+}
+
+int
+time_parse_iso(const char *s, size_t len, int flags, int64_t *ms)
+{
+	static const int	 mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31,
+				    30, 31, 30, 31 };
+	int			 strict = (flags & TIME_ISO_RFC3339) != 0;
+	int			 y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
+	int			 oh = 0, om = 0, sign = 0, n, has_time = 0;
+	size_t			 pos = 0;
+	char			 c;
+
+#define PEEK()	(pos < len ? s[pos] : '\0')
+	if (time_digits(s, len, &pos, 4, &y) != 0 ||
+	    time_expect(s, len, &pos, '-') != 0 ||
+	    time_digits(s, len, &pos, 2, &mo) != 0 ||
+	    time_expect(s, len, &pos, '-') != 0 ||
+	    time_digits(s, len, &pos, 2, &d) != 0)
+		return (-1);
+	c = PEEK();
+	if (c == 'T' || c == 't' || (c == ' ' && !strict)) {
+		pos++;
+		has_time = 1;
+		if (time_digits(s, len, &pos, 2, &h) != 0 ||
+		    time_expect(s, len, &pos, ':') != 0 ||
+		    time_digits(s, len, &pos, 2, &mi) != 0)
+			return (-1);
+		if (time_expect(s, len, &pos, ':') == 0) {
+			if (time_digits(s, len, &pos, 2, &sec) != 0)
+				return (-1);
+			c = PEEK();
+			if (c == '.' || (c == ',' && !strict)) {
+				pos++;
+				for (n = 0; PEEK() >= '0' && PEEK() <= '9';
+				    n++, pos++) {
+					if (n < 3)
+						frac = frac * 10 +
+						    (s[pos] - '0');
+				}
+				if (n == 0 || n > 9)
+					return (-1);
+				for (; n < 3; n++)
+					frac *= 10;
+			}
+		} else if (strict)
+			return (-1);
+		c = PEEK();
+		if (c == 'Z' || c == 'z')
+			pos++;
+		else if (c == '+' || c == '-') {
+			sign = c == '-' ? -1 : 1;
+			pos++;
+			if (time_digits(s, len, &pos, 2, &oh) != 0)
+				return (-1);
+			if (pos < len) {
+				if (time_expect(s, len, &pos, ':') != 0 &&
+				    strict)
+					return (-1);
+				if (time_digits(s, len, &pos, 2, &om) != 0)
+					return (-1);
+			} else if (strict)
+				return (-1);
+		} else if (strict)
+			return (-1);
+	}
+#undef PEEK
+	if (pos != len || (strict && !has_time))
+		return (-1);
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
+	    y % 400 == 0))) || h > 23 || mi > 59 || sec > 60 || oh > 23 ||
+	    om > 59)
+		return (-1);
+	*ms = ((((time_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 +
+	    sec) * 1000) + frac - (int64_t)sign * (oh * 60 + om) * 60000;
+	return (0);
+}
+
+int
+time_parse_http(const char *s, uint64_t *ms)
+{
+	static const char	 months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	const char		*p;
+	char			 mon[4];
+	int			 day, year, hh, mm, ss, n = 0;
+
+	if (s == NULL || (p = strchr(s, ',')) == NULL)
+		return (-1);
+	if (sscanf(p + 1, " %2d %3s %4d %2d:%2d:%2d GMT%n", &day, mon, &year,
+	    &hh, &mm, &ss, &n) != 6 || n == 0 || p[1 + n] != '\0')
+		return (-1);
+	if ((p = strstr(months, mon)) == NULL || strlen(mon) != 3 ||
+	    (p - months) % 3 != 0)
+		return (-1);
+	if (day < 1 || day > 31 || year < 1970 || hh > 23 || mm > 59 ||
+	    ss > 60)
+		return (-1);
+	*ms = (uint64_t)((((time_days_from_civil(year,
+	    (int)((p - months) / 3) + 1, day) * 24 + hh) * 60 + mm) * 60 +
+	    ss) * 1000);
+	return (0);
 }
 
 /* Units for durations and sizes: the longest suffixes first. */
@@ -256,4 +414,84 @@ utf8_valid(const char *s, size_t len)
 		p += n + 1;
 	}
 	return (1);
+}
+
+void
+hex_encode(const void *in, size_t len, char *out)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p = in;
+	size_t			 i;
+
+	for (i = 0; i < len; i++) {
+		out[i * 2] = hex[p[i] >> 4];
+		out[i * 2 + 1] = hex[p[i] & 0xf];
+	}
+	out[len * 2] = '\0';
+}
+
+int
+io_write_all(int fd, const void *data, size_t len)
+{
+	const char	*p = data;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		if (n == 0) {
+			errno = EIO;
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+ssize_t
+io_read_full(int fd, void *data, size_t len)
+{
+	char	*p = data;
+	size_t	 got = 0;
+	ssize_t	 n;
+
+	while (got < len) {
+		if ((n = read(fd, p + got, len - got)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return ((ssize_t)got);
+}
+
+int
+io_read_buf(int fd, struct buf *b, size_t max)
+{
+	char	 tmp[65536];
+	size_t	 total = 0;
+	ssize_t	 n;
+
+	for (;;) {
+		if ((n = read(fd, tmp, sizeof tmp)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		if (n == 0)
+			return (0);
+		total += (size_t)n;
+		if (total > max) {
+			errno = EFBIG;
+			return (-1);
+		}
+		buf_add(b, tmp, (size_t)n);
+	}
 }
