@@ -25,7 +25,15 @@
 #include "sched.h"
 #include "store.h"
 
-#define SCHED_WINDOW		512	/* tasks read from the store at once */
+/*
+ * A job holds at most a window of tasks read from the store. The next read
+ * tops it up as soon as it falls below half a window, so that a job never
+ * waits on its store for a slot it could have taken. A failed read is
+ * retried after a pause; it never means "no more tasks".
+ */
+#define SCHED_WINDOW		512
+#define SCHED_REFILL_BELOW	(SCHED_WINDOW / 2)
+#define SCHED_REFILL_RETRY_MS	200
 
 struct sched_job;
 
@@ -54,6 +62,7 @@ struct sched_job {
 	char				*role_arn;
 	int64_t				 cursor;	/* last seq read */
 	int				 read_all;	/* no pending beyond */
+	int				 read_failed;	/* retry after a pause */
 	struct sched_tasks		 queue;		/* read, not started */
 	size_t				 nqueue;
 	struct sched_tasks		 running;
@@ -117,6 +126,7 @@ struct sched {
 	struct event			*ev_commit;
 	struct event			*ev_pump;
 	struct event			*ev_drain;
+	struct event			*ev_refill;	/* read retry */
 	int				 draining;
 	void				 (*drained)(void *);
 	void				*drained_arg;
@@ -317,21 +327,52 @@ sched_window_cb(const struct store_task *t, void *arg)
 }
 
 static void
+sched_refill_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct sched		*s = arg;
+	struct sched_job	*sj;
+
+	TAILQ_FOREACH(sj, &s->jobs, entry)
+		sj->read_failed = 0;
+	sched_kick(s);
+}
+
+/*
+ * Top a job's window up once it is below half full. Only a read that comes
+ * back short ends the job's tasks; a failed one (store busy, I/O error)
+ * keeps what was read, leaves the job unfinished and retries after a pause.
+ */
+static int
 sched_refill(struct sched_job *sj)
 {
-	size_t	 before = sj->nqueue;
-	char	*cause = NULL;
+	struct sched	*s = sj->s;
+	struct timeval	 tv;
+	size_t		 want, before = sj->nqueue;
+	char		*cause = NULL;
 
-	if (sj->read_all)
-		return;
-	if (store_task_window(sj->s->env.store, sj->job.rowid, sj->cursor,
-	    SCHED_WINDOW, sched_window_cb, sj, &cause) != 0) {
-		log_job(LOG_WARNING, sj->job.id, "reading tasks: %s", cause);
+	if (sj->read_all || sj->read_failed ||
+	    sj->nqueue >= SCHED_REFILL_BELOW)
+		return (0);
+	want = SCHED_WINDOW - sj->nqueue;
+	if (store_task_window(s->env.store, sj->job.rowid, sj->cursor,
+	    (int)want, sched_window_cb, sj, &cause) != 0) {
+		log_job(LOG_WARNING, sj->job.id, "reading tasks (again in "
+		    "%d ms): %s", SCHED_REFILL_RETRY_MS, cause);
 		free(cause);
-		return;
+		sj->read_failed = 1;
+		if (s->ev_refill == NULL)
+			s->ev_refill = evtimer_new(s->env.base,
+			    sched_refill_retry_cb, s);
+		if (!evtimer_pending(s->ev_refill, NULL)) {
+			tv.tv_sec = SCHED_REFILL_RETRY_MS / 1000;
+			tv.tv_usec = (SCHED_REFILL_RETRY_MS % 1000) * 1000;
+			evtimer_add(s->ev_refill, &tv);
+		}
+		return (-1);
 	}
-	if (sj->nqueue - before < SCHED_WINDOW)
+	if (sj->nqueue - before < want)
 		sj->read_all = 1;
+	return (0);
 }
 
 static void
@@ -385,6 +426,9 @@ sched_task_done(struct op_run *run, enum task_state state, int status,
 		    "stopping the job", (unsigned long long)sj->job.failed,
 		    (unsigned long long)ran);
 	}
+	/* The next window is read before this one runs out. */
+	if (!s->draining && sj->job.status == JOB_ACTIVE && !sj->failing)
+		sched_refill(sj);
 	if (s->nresults >= (size_t)cfg->commit_batch)
 		sched_commit(s);
 	else
@@ -426,7 +470,8 @@ sched_runnable(struct sched_job *sj)
 {
 	if (sj->job.status != JOB_ACTIVE || sj->failing)
 		return (0);
-	return (sj->nqueue != 0 || !sj->read_all);
+	/* With nothing read, a failed read waits for its retry. */
+	return (sj->nqueue != 0 || (!sj->read_all && !sj->read_failed));
 }
 
 /* Highest priority first; among equals, the one that has started least. */
@@ -454,13 +499,16 @@ sched_pump(struct sched *s)
 
 	while (!s->draining && s->inflight < max &&
 	    (sj = sched_pick(s)) != NULL) {
+		sched_refill(sj);
 		if (sj->nqueue == 0) {
-			sched_refill(sj);
-			if (sj->nqueue == 0) {
-				sj->read_all = 1;
+			/*
+			 * Read to the end: done when its tasks in flight are.
+			 * Else the read failed and the job waits for the retry
+			 * (no longer runnable, so this loop ends).
+			 */
+			if (sj->read_all)
 				sched_check(sj);
-				continue;
-			}
+			continue;
 		}
 		sched_task_start(sj, TAILQ_FIRST(&sj->queue));
 	}
@@ -1094,6 +1142,8 @@ sched_free(struct sched *s)
 	event_free(s->ev_pump);
 	if (s->ev_drain != NULL)
 		event_free(s->ev_drain);
+	if (s->ev_refill != NULL)
+		event_free(s->ev_refill);
 	free(s);
 }
 
