@@ -2,7 +2,7 @@
  * Prometheus metrics (DESIGN.md §10): jobs by state, tasks by result, HTTP
  * requests per endpoint by method and status class, retries, errors by
  * kind, latency histograms, bytes, requests in flight and queued, the
- * store worker's queue. Served by libevent's evhttp on metrics_listen
+ * bulk thread's queue. Served by libevent's evhttp on metrics_listen
  * (host:port), GET /metrics only. Everything is read at scrape time from
  * counters the subsystems keep anyway.
  */
@@ -169,7 +169,7 @@ metrics_render(struct server *srv, struct buf *b)
 	buf_addf(b, "s3batchd_store_commits_total %llu\n",
 	    (unsigned long long)ss.commits);
 	metrics_help(b, "s3batchd_worker_queue", "gauge",
-	    "Store worker items queued or running (preparing, cloning, "
+	    "Bulk thread items queued or running (preparing, cloning, "
 	    "purging, reports).");
 	buf_addf(b, "s3batchd_worker_queue %u\n", bulk_pending(srv->bulk));
 	metrics_http(b, srv);
