@@ -24,8 +24,8 @@
 #include "control-cmd.h"
 #include "control.h"
 #include "job.h"
+#include "jobcheck.h"
 #include "jobspec.h"
-#include "manifest.h"
 #include "model.h"
 #include "lifecycle.h"
 #include "op.h"
@@ -37,24 +37,13 @@
 
 #define CMD_LIST_DEFAULT	1000
 
-/*
- * AccountId is accepted and ignored, and ClientRequestToken is optional
- * (the aws cli makes one up when it is not given; we do not need one).
- */
-static const char *const cmd_optional[] = {
-	"AccountId", "ClientRequestToken", NULL
-};
-static const char *const cmd_optional_local[] = {
-	"AccountId", "ClientRequestToken", "Manifest.Location", NULL
-};
-
+/* The other requests: the model says it all (AccountId is ignored). */
 static int
 cmd_validate(struct ctl_req *req, const char *shape)
 {
 	char	*cause = NULL;
 
-	if (model_validate_except(shape, req->args, cmd_optional,
-	    &cause) != 0) {
+	if (model_validate(shape, req->args, &cause) != 0) {
 		ctl_reply_error(req, ERR_BAD_REQUEST, "%s", cause);
 		free(cause);
 		return (-1);
@@ -301,32 +290,6 @@ static const struct ctl_stream_ops cmd_spool_ops = {
 	cmd_spool_abort,
 };
 
-/* The operation's own parameter checks, as the scheduler will compile them. */
-static int
-cmd_check_operation(struct ctl_req *req, struct json_object *spec)
-{
-	const struct op_def	*op;
-	struct json_object	*ops, *params;
-	const char		*name = jobspec_operation_name(spec);
-	char			*cause = NULL;
-	void			*ctx = NULL;
-
-	if ((op = op_find(name)) == NULL) {
-		ctl_reply_error(req, ERR_BAD_REQUEST, "Operation.%s: this "
-		    "s3batchd does not run that operation yet", name);
-		return (-1);
-	}
-	json_object_object_get_ex(spec, "Operation", &ops);
-	json_object_object_get_ex(ops, name, &params);
-	if (op->compile(params, spec, &ctx, &cause) != 0) {
-		ctl_reply_error(req, ERR_BAD_REQUEST, "%s", cause);
-		free(cause);
-		return (-1);
-	}
-	op->free(ctx);
-	return (0);
-}
-
 void
 cmd_create_job(struct ctl_req *req)
 {
@@ -344,15 +307,7 @@ cmd_create_job(struct ctl_req *req)
 		stream = json_object_get_boolean(v);
 		json_object_object_del(spec, "ManifestStream");
 	}
-	if (model_validate_except("CreateJobRequest", spec, stream ?
-	    cmd_optional_local : cmd_optional, &cause) != 0 ||
-	    jobspec_validate(spec, stream, &cause) != 0) {
-		ctl_reply_error(req, ERR_BAD_REQUEST, "%s", cause);
-		goto out;
-	}
-	if (cmd_check_operation(req, spec) != 0)
-		goto out;
-	if (generator_check(spec, &cause) != 0) {
+	if (jobcheck_create(spec, stream, &cause) != 0) {
 		ctl_reply_error(req, ERR_BAD_REQUEST, "%s", cause);
 		goto out;
 	}
@@ -360,17 +315,6 @@ cmd_create_job(struct ctl_req *req)
 		goto out;
 
 	if (stream) {
-		if (json_object_object_get_ex(spec, "Manifest", &v) &&
-		    json_object_object_get_ex(v, "Spec", &v) &&
-		    json_object_object_get_ex(v, "Format", &v) &&
-		    strcmp(json_object_get_string(v),
-		    MANIFEST_FORMAT_CSV_NAME) != 0) {
-			ctl_reply_error(req, ERR_BAD_REQUEST, "Manifest.Spec."
-			    "Format: a manifest streamed by s3batchctl must be "
-			    "%s; an inventory report is read from S3",
-			    MANIFEST_FORMAT_CSV_NAME);
-			goto out;
-		}
 		sp = xcalloc(1, sizeof *sp);
 		sp->srv = srv;
 		sp->spec = json_object_get(spec);
@@ -709,7 +653,7 @@ cmd_clone_job(struct ctl_req *req)
 	struct json_object	*spec, *v;
 	struct job		 src, j;
 	char			*cause = NULL;
-	int			 failed_only = 0, have_tasks;
+	int			 failed_only = 0, have_tasks, local;
 	size_t			 i;
 
 	if (cmd_load_job(req, &src) != 0)
@@ -730,8 +674,10 @@ cmd_clone_job(struct ctl_req *req)
 			json_object_object_add(spec, overrides[i],
 			    json_object_get(v));
 	}
-	if (model_validate_except("CreateJobRequest", spec,
-	    cmd_optional_local, &cause) != 0) {
+	/* A streamed source kept no Manifest.Location: check it as one. */
+	local = json_object_object_get_ex(spec, "Manifest", &v) &&
+	    !json_object_object_get_ex(v, "Location", NULL);
+	if (jobcheck_create(spec, local, &cause) != 0) {
 		ctl_reply_error(req, ERR_BAD_REQUEST, "%s", cause);
 		free(cause);
 		goto out;

@@ -1,9 +1,12 @@
 /*
  * The checks Amazon makes on a CreateJob request that its service model
  * cannot say: Manifest or ManifestGenerator, what an enabled report needs,
- * the columns of a CSV manifest, S3 ARNs in the form Batch Operations
- * takes, job tag limits. Run after model_validate, so member types are
- * known to be right; the lookups stay defensive all the same.
+ * the columns of a CSV manifest, the format of a streamed one, S3 ARNs in
+ * the form Batch Operations takes, job tag limits. ManifestGenerator's
+ * filter needs nothing more: the model already checks its times, key
+ * constraints, encryption kinds and replication statuses. Run after
+ * model_validate, so member types are known to be right; the lookups stay
+ * defensive all the same.
  */
 #include <sys/types.h>
 
@@ -15,6 +18,7 @@
 
 #include "s3batchd.h"
 #include "model.h"
+#include "manifest.h"
 #include "jobspec.h"
 
 /* Legacy S3 bucket names, which other S3 servers still allow. */
@@ -22,14 +26,10 @@
 #define JOBSPEC_BUCKET_MAX	255
 #define JOBSPEC_KEY_MAX		1024	/* bytes, S3's limit */
 
-#define JOBSPEC_CSV		"S3BatchOperations_CSV_20180820"
-#define JOBSPEC_INVENTORY	"S3InventoryReport_CSV_20161130"
-
 static int	jobspec_check_manifest(struct json_object *, int, char **);
 static int	jobspec_check_generator(struct json_object *, int, char **);
 static int	jobspec_check_operation(struct json_object *, int, char **);
 static int	jobspec_check_report(struct json_object *, int, char **);
-static int	jobspec_check_priority(struct json_object *, int, char **);
 static int	jobspec_check_tags(struct json_object *, int, char **);
 
 static const struct jobspec_rule {
@@ -40,7 +40,6 @@ static const struct jobspec_rule {
 	{ "manifest", jobspec_check_manifest },
 	{ "generator", jobspec_check_generator },
 	{ "report", jobspec_check_report },
-	{ "priority", jobspec_check_priority },
 	{ "tags", jobspec_check_tags },
 };
 
@@ -201,6 +200,7 @@ jobspec_operation_name(struct json_object *req)
 	return (json_object_iter_peek_name(&it));
 }
 
+/* The model's union says as much; jobcheck_create relies on the name. */
 static int
 jobspec_check_operation(struct json_object *req, int local, char **cause)
 {
@@ -240,7 +240,7 @@ jobspec_check_fields(struct json_object *fields, char **cause)
 		f = &jobspec_csv_fields[j];
 		if (f->required && count[j] == 0) {
 			xasprintf(cause, "Manifest.Spec.Fields: must contain "
-			    "%s for %s", f->name, JOBSPEC_CSV);
+			    "%s for %s", f->name, MANIFEST_FORMAT_CSV_NAME);
 			return (-1);
 		}
 	}
@@ -282,6 +282,15 @@ jobspec_check_manifest(struct json_object *req, int local, char **cause)
 		xasprintf(cause, "Manifest.Spec: required");
 		return (-1);
 	}
+	format = jobspec_get_string(man, "Spec.Format");
+	/* The daemon parses a stream as CSV; an inventory names S3 files. */
+	if (local && format != NULL &&
+	    strcmp(format, MANIFEST_FORMAT_CSV_NAME) != 0) {
+		xasprintf(cause, "Manifest.Spec.Format: a manifest streamed by "
+		    "s3batchctl must be %s; an inventory report is read from "
+		    "S3", MANIFEST_FORMAT_CSV_NAME);
+		return (-1);
+	}
 	if (jobspec_get(man, "Location") == NULL && !local) {
 		xasprintf(cause, "Manifest.Location: required");
 		return (-1);
@@ -290,22 +299,21 @@ jobspec_check_manifest(struct json_object *req, int local, char **cause)
 	    cause) != 0)
 		return (-1);
 
-	format = jobspec_get_string(man, "Spec.Format");
 	fields = jobspec_get(man, "Spec.Fields");
-	if (format != NULL && strcmp(format, JOBSPEC_CSV) == 0) {
+	if (format != NULL && strcmp(format, MANIFEST_FORMAT_CSV_NAME) == 0) {
 		if (fields == NULL ||
 		    !json_object_is_type(fields, json_type_array)) {
 			xasprintf(cause, "Manifest.Spec.Fields: required for "
-			    "%s", JOBSPEC_CSV);
+			    "%s", MANIFEST_FORMAT_CSV_NAME);
 			return (-1);
 		}
 		return (jobspec_check_fields(fields, cause));
 	}
-	if (format != NULL && strcmp(format, JOBSPEC_INVENTORY) == 0 &&
+	if (format != NULL && strcmp(format, MANIFEST_FORMAT_INVENTORY_NAME) == 0 &&
 	    fields != NULL) {
 		xasprintf(cause, "Manifest.Spec.Fields: must be absent for %s "
 		    "(the inventory's manifest.json gives the columns)",
-		    JOBSPEC_INVENTORY);
+		    MANIFEST_FORMAT_INVENTORY_NAME);
 		return (-1);
 	}
 	return (0);
@@ -360,23 +368,6 @@ jobspec_check_report(struct json_object *req, int local, char **cause)
 }
 
 static int
-jobspec_check_priority(struct json_object *req, int local, char **cause)
-{
-	struct json_object	*v;
-	int64_t			 p;
-
-	if ((v = jobspec_get(req, "Priority")) == NULL)
-		return (0);
-	p = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
-	if (p < 0 || p > INT32_MAX) {
-		xasprintf(cause, "Priority: must be an integer from 0 to %d",
-		    INT32_MAX);
-		return (-1);
-	}
-	return (0);
-}
-
-static int
 jobspec_check_tags(struct json_object *req, int local, char **cause)
 {
 	struct json_object	*tags;
@@ -425,7 +416,7 @@ jobspec_validate_tags(struct json_object *tags, char **cause)
 	return (0);
 }
 
-int
+static int
 jobspec_validate(struct json_object *req, int have_local_manifest,
     char **cause)
 {

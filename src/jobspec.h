@@ -11,17 +11,13 @@ struct json_object;
 #define JOBSPEC_MAX_TAGS	50
 
 /*
- * Semantic checks on a CreateJob request that already passed
- * model_validate("CreateJobRequest"). have_local_manifest is nonzero when
- * the client streams a local manifest file: then Manifest.Location may be
- * absent (if present it is checked, but the local file is what is read),
- * Manifest.Spec must still be there and ManifestGenerator must not.
- * Returns 0, or -1 with *cause naming the field.
- */
-int		 jobspec_validate(struct json_object *, int, char **);
-/*
- * Both in one call: model_validate (leaving out the requirement of
- * Manifest.Location when a local manifest is sent), then jobspec_validate.
+ * The formats' half of jobcheck_create (jobcheck.h), which is what callers
+ * use: model_validate("CreateJobRequest"), then the semantic checks.
+ * have_local_manifest is nonzero when the client streams a local manifest
+ * file: then Manifest.Location may be absent (if present it is checked,
+ * but the local file is what is read), Manifest.Spec must still be there
+ * and name S3BatchOperations_CSV_20180820, and ManifestGenerator must not
+ * be there. Returns 0, or -1 with *cause naming the field.
  */
 int		 jobspec_check(struct json_object *, int, char **);
 /* Tags of a job (CreateJob Tags, PutJobTagging Tags): count, unique keys. */

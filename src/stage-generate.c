@@ -509,19 +509,6 @@ gen_spec_parse(struct json_object *spec, struct gen_spec *gs, char **cause)
 	return (0);
 }
 
-int
-generator_check(struct json_object *spec, char **cause)
-{
-	struct gen_spec	gs;
-	int		r;
-
-	if (gen_get(spec, "ManifestGenerator") == NULL)
-		return (0);
-	r = gen_spec_parse(spec, &gs, cause);
-	gen_spec_free(&gs);
-	return (r);
-}
-
 /* ---- filters */
 
 static int

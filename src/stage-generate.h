@@ -25,12 +25,6 @@ struct generator;
 				"IsDeleteMarker, Size, LastModifiedDate, ETag, " \
 				"StorageClass"
 
-/*
- * The checks create-job makes on ManifestGenerator beyond the model (a
- * filter that can never be read, a bad time): 0, or -1 with *cause naming
- * the field.
- */
-int		 generator_check(struct json_object *, char **);
 /* NULL when it ended at once (done_cb has been called). */
 struct generator *stage_generate_start(struct core *, const char *,
 		     stage_done_cb, void *);

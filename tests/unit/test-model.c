@@ -1,9 +1,13 @@
-/* Unit tests for model.c (the service-model validator) and jobspec.c. */
+/*
+ * Unit tests for model.c (the service-model validator), jobspec.c and
+ * jobcheck.c, the one CreateJob validation the daemon runs.
+ */
 #include <json-c/json.h>
 
 #include "s3batchd.h"
 #include "model.h"
 #include "jobspec.h"
+#include "jobcheck.h"
 #include "unit.h"
 
 /* JSON written with ' for " so that the cases stay readable. */
@@ -836,7 +840,7 @@ test_real_jobs(void)
 			    real_jobs[i].generator);
 		}
 		cause = NULL;
-		if (jobspec_check(v, 0, &cause) != 0)
+		if (jobcheck_create(v, 0, &cause) != 0)
 			fprintf(stderr, "job %zu (%s): %s\n", i,
 			    real_jobs[i].name, cause);
 		CHECK(cause == NULL);
@@ -870,7 +874,7 @@ test_examples(void)
 			fprintf(stderr, "cannot read %s\n", path);
 		CHECK(v != NULL);
 		cause = NULL;
-		if (v != NULL && jobspec_check(v, 0, &cause) != 0)
+		if (v != NULL && jobcheck_create(v, 0, &cause) != 0)
 			fprintf(stderr, "%s: %s\n", path, cause);
 		CHECK(cause == NULL);
 		CHECK_STR(jobspec_operation_name(v), files[i].operation);
@@ -1031,12 +1035,7 @@ test_jobspec(void)
 	CHECK_STR(cause, "Manifest.Location: required");
 	free(cause);
 	cause = NULL;
-	CHECK_INT(jobspec_validate(v, 0, &cause), -1);
-	CHECK_STR(cause, "Manifest.Location: required");
-	free(cause);
-	cause = NULL;
 	CHECK_INT(jobspec_check(v, 1, &cause), 0);
-	CHECK_INT(jobspec_validate(v, 1, &cause), 0);
 	CHECK(cause == NULL);
 	/* Only that path is excepted. */
 	set_path(v, "Manifest.Spec.Format", NULL);
@@ -1060,26 +1059,15 @@ test_jobspec(void)
 	cause = NULL;
 	CHECK_INT(jobspec_check(v, 1, &cause), 0);
 	free(cause);
-	json_object_put(v);
-
-	/* Checks that repeat the model's, for callers that skip it. */
-	v = J(base_job);
-	set_path(v, "Priority", "-1");
+	/* The daemon parses a streamed manifest as CSV, nothing else. */
+	set_path(v, "Manifest.Spec", "{ 'Format': "
+	    "'S3InventoryReport_CSV_20161130' }");
 	cause = NULL;
-	CHECK_INT(jobspec_validate(v, 0, &cause), -1);
-	CHECK_STR(cause, "Priority: must be an integer from 0 to 2147483647");
-	free(cause);
-	set_path(v, "Priority", "1");
-	set_path(v, "Operation.S3DeleteObjectTagging", "{}");
-	cause = NULL;
-	CHECK_INT(jobspec_validate(v, 0, &cause), -1);
-	CHECK_STR(cause, "Operation: exactly one operation must be set");
-	free(cause);
-	json_object_put(v);
-	cause = NULL;
-	v = J("[]");
-	CHECK_INT(jobspec_validate(v, 0, &cause), -1);
-	CHECK_STR(cause, "CreateJobRequest: expected an object");
+	CHECK_INT(jobspec_check(v, 0, &cause), 0);
+	CHECK_INT(jobspec_check(v, 1, &cause), -1);
+	CHECK_STR(cause, "Manifest.Spec.Format: a manifest streamed by "
+	    "s3batchctl must be S3BatchOperations_CSV_20180820; an inventory "
+	    "report is read from S3");
 	free(cause);
 	json_object_put(v);
 
@@ -1129,6 +1117,142 @@ test_jobspec(void)
 	CHECK(jobspec_operation_name(v) == NULL);
 	json_object_put(v);
 	CHECK(jobspec_operation_name(NULL) == NULL);
+}
+
+/*
+ * Changes that only jobcheck_create catches beyond jobspec_check: the
+ * operation's own parameters. The rest are here because create-job
+ * reaches them through it (a generator's filter, a streamed manifest).
+ */
+static const struct mutation jobcheck_mutations[] = {
+	{ "Operation", "{ 'S3ComputeObjectChecksum': { 'ChecksumAlgorithm': "
+	  "'SHA256', 'ChecksumType': 'FULL_OBJECT' } }",
+	  "Operation.S3ComputeObjectChecksum.ChecksumType: S3 has no "
+	  "FULL_OBJECT SHA256 checksum (SHA256 is COMPOSITE only)" },
+	{ "Operation", "{ 'S3ComputeObjectChecksum': { 'ChecksumAlgorithm': "
+	  "'CRC64NVME', 'ChecksumType': 'FULL_OBJECT' } }", NULL },
+	{ "Operation", "{ 'S3PutObjectRetention': { 'Retention': { 'Mode': "
+	  "'GOVERNANCE' } } }",
+	  "Operation.S3PutObjectRetention.Retention: Mode without "
+	  "RetainUntilDate (give both, or neither to remove the retention)" },
+	{ "Operation", "{ 'S3PutObjectAcl': { 'AccessControlPolicy': {} } }",
+	  "Operation.S3PutObjectAcl.AccessControlPolicy: give either "
+	  "AccessControlList or CannedAccessControlList" },
+	{ "Operation", "{ 'S3InitiateRestoreObject': { 'ExpirationInDays': 1, "
+	  "'GlacierJobTier': 'BULK' } }", NULL },
+	{ "Operation", "{ 'S3UpdateObjectEncryption': {} }",
+	  "Operation.S3UpdateObjectEncryption: this s3batchd does not run that "
+	  "operation yet" },
+	{ "Operation.S3PutObjectTagging.TagSet[0].Key", "''",
+	  "Operation.S3PutObjectTagging.TagSet[0].Key: length 0 is below the "
+	  "minimum of 1" },
+};
+
+/* A generator's filter, checked by the model before any listing. */
+static const struct mutation jobcheck_filters[] = {
+	{ "CreatedAfter", "'yesterday'",
+	  "ManifestGenerator.S3JobManifestGenerator.Filter.CreatedAfter: "
+	  "\"yesterday\" is not an ISO 8601 time" },
+	{ "CreatedBefore", "'2026-11-22T02:13:03Z'", NULL },
+	{ "ObjectReplicationStatuses", "[ 'DONE' ]",
+	  "ManifestGenerator.S3JobManifestGenerator.Filter."
+	  "ObjectReplicationStatuses[0]: \"DONE\" is not one of COMPLETED, "
+	  "FAILED, REPLICA, NONE" },
+	{ "MatchAnyStorageClass", "[ 'COLD' ]",
+	  "ManifestGenerator.S3JobManifestGenerator.Filter."
+	  "MatchAnyStorageClass[0]: \"COLD\" is not one of STANDARD, "
+	  "STANDARD_IA, ONEZONE_IA, GLACIER, INTELLIGENT_TIERING, DEEP_ARCHIVE, "
+	  "GLACIER_IR" },
+	{ "KeyNameConstraint.MatchAnyPrefix", "[ '' ]",
+	  "ManifestGenerator.S3JobManifestGenerator.Filter.KeyNameConstraint."
+	  "MatchAnyPrefix[0]: length 0 is below the minimum of 1" },
+	{ "KeyNameConstraint.MatchAnySuffix", "[ 'x', '' ]",
+	  "ManifestGenerator.S3JobManifestGenerator.Filter.KeyNameConstraint."
+	  "MatchAnySuffix[1]: length 0 is below the minimum of 1" },
+	{ "MatchAnyObjectEncryption", "[ {} ]",
+	  "ManifestGenerator.S3JobManifestGenerator.Filter."
+	  "MatchAnyObjectEncryption[0]: exactly one member must be set, one of "
+	  "DSSEKMS, NOTSSE, SSEC, SSEKMS, SSES3" },
+	{ "MatchAnyObjectEncryption", "[ { 'SSEKMS': { 'KmsKeyArn': "
+	  "'arn:aws:kms:us-east-1:123456789012:key/k' } } ]", NULL },
+};
+
+/* A streamed manifest: CSV only; an inventory is read from S3. */
+static const struct mutation jobcheck_streamed[] = {
+	{ "Manifest.Location", NULL, NULL },
+	{ "Manifest.Spec", "{ 'Format': 'S3InventoryReport_CSV_20161130' }",
+	  "Manifest.Spec.Format: a manifest streamed by s3batchctl must be "
+	  "S3BatchOperations_CSV_20180820; an inventory report is read from "
+	  "S3" },
+	{ "ManifestGenerator", "{ 'S3JobManifestGenerator': { 'SourceBucket': "
+	  "'arn:aws:s3:::source', 'EnableManifestOutput': false } }",
+	  "ManifestGenerator: cannot be used with a local manifest file" },
+};
+
+static void
+check_mutation(struct json_object *v, const struct mutation *m, int local,
+    const char *what, size_t i)
+{
+	char	*cause = NULL;
+	int	 r;
+
+	r = jobcheck_create(v, local, &cause);
+	if ((r == 0) != (m->cause == NULL))
+		fprintf(stderr, "%s case %zu: %s\n", what, i,
+		    cause != NULL ? cause : "passed");
+	if (m->cause == NULL)
+		CHECK_INT(r, 0);
+	else
+		CHECK_STR(cause, m->cause);
+	free(cause);
+}
+
+static void
+test_jobcheck(void)
+{
+	struct json_object	*v;
+	char			*path;
+	size_t			 i;
+
+	for (i = 0; i < nitems(jobcheck_mutations); i++) {
+		v = J(base_job);
+		set_path(v, jobcheck_mutations[i].path,
+		    jobcheck_mutations[i].value);
+		check_mutation(v, &jobcheck_mutations[i], 0, "jobcheck", i);
+		/* The same with a streamed manifest. */
+		check_mutation(v, &jobcheck_mutations[i], 1, "jobcheck", i);
+		json_object_put(v);
+	}
+	for (i = 0; i < nitems(jobcheck_filters); i++) {
+		v = J(base_job);
+		set_path(v, "Manifest", NULL);
+		set_path(v, "ManifestGenerator", "{ 'S3JobManifestGenerator': "
+		    "{ 'SourceBucket': 'arn:aws:s3:::source', "
+		    "'EnableManifestOutput': false, 'Filter': {} } }");
+		xasprintf(&path, "ManifestGenerator.S3JobManifestGenerator."
+		    "Filter.%s", jobcheck_filters[i].path);
+		set_path(v, path, jobcheck_filters[i].value);
+		free(path);
+		check_mutation(v, &jobcheck_filters[i], 0, "filter", i);
+		json_object_put(v);
+	}
+
+	/* The jobspec half's cases reach the daemon through it unchanged. */
+	for (i = 0; i < nitems(jobspec_mutations); i++) {
+		v = J(base_job);
+		set_path(v, jobspec_mutations[i].path,
+		    jobspec_mutations[i].value);
+		check_mutation(v, &jobspec_mutations[i], 0, "jobspec", i);
+		json_object_put(v);
+	}
+
+	for (i = 0; i < nitems(jobcheck_streamed); i++) {
+		v = J(base_job);
+		set_path(v, jobcheck_streamed[i].path,
+		    jobcheck_streamed[i].value);
+		check_mutation(v, &jobcheck_streamed[i], 1, "streamed", i);
+		json_object_put(v);
+	}
 }
 
 static void
@@ -1232,6 +1356,7 @@ main(void)
 	test_real_jobs();
 	test_examples();
 	test_jobspec();
+	test_jobcheck();
 	test_arn();
 	return (unit_done("test-model"));
 }
