@@ -38,6 +38,14 @@ so the path never collides with a bucket).
   extras    retry_after=SECONDS (a Retry-After header), delay_ms=N (wait
             before acting, for any kind), status=, code=, message=
 
+Counters (GET /__fault__) besides requests, statuses and injections, for
+tests that check a client's limits from the outside: "in_flight" and
+"max_in_flight" (requests between their head being read and their reply
+sent, now and at most at once), "open_connections" and
+"max_open_connections" (client connections), "max_requests_per_1s" (the
+most requests that arrived within any one second) and "by_access_key"
+(requests per SigV4 access key, from Authorization's Credential=).
+
 Control endpoint (answered by the proxy, never forwarded):
   GET    /__fault__         counters and rules, JSON
   POST   /__fault__         {"rules": [...], "reset": true} or a bare list
@@ -51,6 +59,7 @@ Usage: faultproxy.py --upstream http://127.0.0.1:7480 [--listen
 """
 
 import argparse
+import collections
 import itertools
 import json
 import random
@@ -217,13 +226,47 @@ class State:
             "upstream_connections": 0,
             "upstream_errors": 0,   # could not reach or read upstream
             "control_requests": 0,
+            "in_flight": 0,         # gauges: not zeroed by a reset
+            "max_in_flight": 0,
+            "open_connections": 0,
+            "max_open_connections": 0,
+            "max_requests_per_1s": 0,
         }
+        old = getattr(self, "counters", None)
+        if old is not None:
+            # What is open now stays open: maxima restart from it.
+            for k in ("in_flight", "open_connections"):
+                self.counters[k] = self.counters["max_" + k] = old[k]
+        self.arrivals = collections.deque()
         self.injected = dict.fromkeys(KINDS, 0)
         self.by_status = {}
+        self.by_access_key = {}
 
     def count(self, name, n=1):
         with self.lock:
             self.counters[name] += n
+
+    def gauge(self, name, delta):
+        """Move a gauge (in_flight, open_connections) and its maximum."""
+        with self.lock:
+            c = self.counters
+            c[name] += delta
+            if c[name] > c["max_" + name]:
+                c["max_" + name] = c[name]
+
+    def arrived(self, access_key):
+        """A request arrived: the one-second window and the key counts."""
+        now = time.monotonic()
+        with self.lock:
+            a = self.arrivals
+            a.append(now)
+            while a[0] <= now - 1.0:
+                a.popleft()
+            if len(a) > self.counters["max_requests_per_1s"]:
+                self.counters["max_requests_per_1s"] = len(a)
+            if access_key:
+                self.by_access_key[access_key] = \
+                    self.by_access_key.get(access_key, 0) + 1
 
     def status_seen(self, status):
         with self.lock:
@@ -253,6 +296,7 @@ class State:
             d["injected"] = dict(self.injected)
             d["injected_total"] = sum(self.injected.values())
             d["responses_by_status"] = dict(self.by_status)
+            d["by_access_key"] = dict(self.by_access_key)
             d["rules"] = [r.describe() for r in self.rules]
             return d
 
@@ -401,6 +445,12 @@ def copy_body(reader, framing, length, sink):
     return total
 
 
+def access_key(authorization):
+    """The access key of a SigV4 Authorization header, or None."""
+    m = re.search(r"Credential=([^/,\s]+)/", authorization)
+    return m.group(1) if m else None
+
+
 def wants_close(version, index):
     conn = index.get("connection", "").lower()
     if "close" in conn:
@@ -463,9 +513,14 @@ class Handler(socketserver.BaseRequestHandler):
         self.reader = Reader(self.request)
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.state.count("client_connections")
+        # open_connections counts connections that carried an S3 request
+        # (a test's own control requests are not the client's).
+        self.open_counted = False
 
     def finish(self):
         self.close_upstream()
+        if self.open_counted:
+            self.state.gauge("open_connections", -1)
 
     def log(self, fmt, *args):
         if self.server.verbose:
@@ -524,6 +579,20 @@ class Handler(socketserver.BaseRequestHandler):
             self.control(method, b"".join(body), close)
             return not close
 
+        if not self.open_counted:
+            self.open_counted = True
+            self.state.gauge("open_connections", 1)
+        self.state.arrived(access_key(index.get("authorization", "")))
+        self.state.gauge("in_flight", 1)
+        try:
+            return self.serve(method, path, query, head, framing, length,
+                              close, target)
+        finally:
+            self.state.gauge("in_flight", -1)
+
+    def serve(self, method, path, query, head, framing, length, close,
+              target):
+        """One forwarded (or faulted) request, its reply sent."""
         actions = self.state.choose(method, path, query)
         for kind, spec in actions:
             if spec.get("delay_ms"):

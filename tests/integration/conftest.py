@@ -291,6 +291,53 @@ def list_keys_fixture(s3):
     return lk
 
 
+@pytest.fixture
+def fault_proxy(rgw):
+    """A FaultProxy (tests/faultproxy.py, see faults.py) in front of the
+    session's RGW, with no rules yet."""
+    from faults import FaultProxy
+    p = FaultProxy(rgw.endpoint).start()
+    try:
+        yield p
+    finally:
+        p.stop()
+
+
+@pytest.fixture
+def proxied(rgw):
+    """start(daemon_conf="", rules=(), seed=1, endpoint_extra="",
+    extra_conf="") -> (Daemon, FaultProxy): a FaultProxy in front of the
+    RGW and a started s3batchd whose [endpoint default] (user tester) is
+    the proxy. All are stopped at the end of the test."""
+    from faults import FaultProxy
+    made = []
+
+    def start(daemon_conf="", rules=(), seed=1, endpoint_extra="",
+              extra_conf=""):
+        p = FaultProxy(rgw.endpoint, rules=rules, seed=seed).start()
+        made.append(p)
+        d = Daemon(daemon_conf=daemon_conf,
+                   extra_conf=endpoint_conf(p.endpoint,
+                                            extra=endpoint_extra) +
+                   extra_conf)
+        os.chmod(d.conf, 0o600)
+        made.append(d)
+        d.start()
+        return d, p
+
+    yield start
+    errors = []
+    for x in reversed(made):
+        try:
+            x.stop()
+        except AssertionError as e:
+            errors.append(str(e))
+        if isinstance(x, Daemon):
+            x.remove()
+    if errors:
+        pytest.fail("\n".join(errors), pytrace=False)
+
+
 # ---------------------------------------------------------------------------
 # The daemon under test, configured against the rgw fixture's endpoint.
 # ---------------------------------------------------------------------------

@@ -6,9 +6,9 @@ The proxy is a test stand-in for faults no real server produces on demand
 replies); it forwards everything else byte for byte, so signatures made
 for the proxy's address still verify at RGW.
 
-    from faults import FaultProxy, fault_proxy   # fault_proxy: a fixture
+    from faults import FaultProxy
 
-    def test_x(fault_proxy, s3):
+    def test_x(fault_proxy, s3):       # fault_proxy: a conftest fixture
         fault_proxy.set_rules(["slowdown every=2"])
         client = make_client(fault_proxy.endpoint, "TESTAK", "TESTSK")
         ...
@@ -20,14 +20,12 @@ tests/faultproxy.py for kinds and keys.
 
 import http.client
 import json
-import pathlib
 import subprocess
 import sys
 import urllib.parse
 
-import pytest
+from s3b import TOP, read_line
 
-TOP = pathlib.Path(__file__).resolve().parents[2]
 PROXY = TOP / "tests" / "faultproxy.py"
 
 
@@ -57,7 +55,12 @@ class FaultProxy:
             cmd.append("-v")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline()
+        try:
+            line = read_line(self.proc.stdout, timeout,
+                             "faultproxy's FAULTPROXY_ENDPOINT= line")
+        except AssertionError:
+            self.stop()
+            raise
         if not line.startswith("FAULTPROXY_ENDPOINT="):
             self.stop()
             raise FaultProxyError("faultproxy did not start (exit %s)" %
@@ -116,15 +119,7 @@ class FaultProxy:
     def stats(self):
         """{"requests", "forwarded", "injected": {kind: n},
         "injected_total", "client_connections", "upstream_connections",
-        "upstream_errors", "responses_by_status", "rules": [...]}"""
+        "upstream_errors", "responses_by_status", "in_flight",
+        "max_in_flight", "open_connections", "max_open_connections",
+        "max_requests_per_1s", "by_access_key", "rules": [...]}"""
         return self._control("GET")
-
-
-@pytest.fixture
-def fault_proxy(rgw):
-    """A FaultProxy in front of the session's RGW, with no rules yet."""
-    p = FaultProxy(rgw.endpoint).start()
-    try:
-        yield p
-    finally:
-        p.stop()

@@ -227,6 +227,11 @@ def list_keys(client, bucket, **kw):
     return keys
 
 
+def owner_id(client):
+    """The canonical user id of a client's user."""
+    return client.list_buckets()["Owner"]["ID"]
+
+
 def endpoint_conf(endpoint, name="default", user="tester", extra="",
                   max_connections=32):
     """An [endpoint NAME] section for one of start-rgw.sh's users."""

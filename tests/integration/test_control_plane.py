@@ -6,16 +6,15 @@ s3batchctl, and nothing here runs tasks against S3.
 """
 
 import json
-import os
-import pathlib
 import pwd
-import signal
-import socket
+import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
-from s3b import Daemon, job_spec, write_json
+from s3b import Daemon, binary, free_ports, job_spec, wait_until, write_json
 
 JOB_DESCRIPTOR_KEYS = [
     "JobId", "ConfirmationRequired", "Description", "JobArn", "Status",
@@ -148,7 +147,7 @@ def test_list_jobs_filter_and_pages(daemon, tmp_path):
         assert j["Operation"] == "S3PutObjectTagging"
     seen = []
     token = None
-    while True:
+    for _ in range(len(ids) + 1):     # pages of 2: never more than this
         args = ["list-jobs", "--max-results", "2"]
         if token:
             args += ["--next-token", token]
@@ -158,6 +157,7 @@ def test_list_jobs_filter_and_pages(daemon, tmp_path):
         token = r.get("NextToken")
         if not token:
             break
+    assert not token, "list-jobs still paging after %r" % seen
     assert seen == ids
     r = daemon.ctl("list-jobs", "--next-token", "garbage")
     assert r.rc == 1 and "NextToken" in r.err
@@ -319,15 +319,17 @@ def test_confirm_timeout_and_retention(tmp_path):
         job = d.wait_status(job_id, "Failed", timeout=15)
         assert job["FailureReasons"][0]["FailureCode"] == \
             "ConfirmationTimeout"
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            r = d.ctl("describe-job", "--job-id", job_id)
-            if r.rc == 1:
-                break
-            time.sleep(0.2)
-        assert r.rc == 1 and "NoSuchJob" in r.err, r
+        r = wait_until("the job to be removed after job_retention",
+                       lambda: gone(d, job_id), timeout=15, interval=0.2)
+        assert "NoSuchJob" in r.err, r
     finally:
         d.stop()
+
+
+def gone(d, job_id):
+    """describe-job's failure once the job is gone, else None."""
+    r = d.ctl("describe-job", "--job-id", job_id)
+    return r if r.rc == 1 else None
 
 
 def test_timers_hold_across_restart(tmp_path):
@@ -343,15 +345,11 @@ def test_timers_hold_across_restart(tmp_path):
         assert job["FailureReasons"][0]["FailureCode"] == \
             "ConfirmationTimeout"
         d.stop()
-        time.sleep(3.5)
+        time.sleep(3.5)     # job_retention runs out while the daemon is down
         d.start()
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            r = d.ctl("describe-job", "--job-id", job_id)
-            if r.rc == 1:
-                break
-            time.sleep(0.2)
-        assert "NoSuchJob" in r.err
+        r = wait_until("the job to be removed after job_retention",
+                       lambda: gone(d, job_id), timeout=10, interval=0.2)
+        assert "NoSuchJob" in r.err, r
     finally:
         d.stop()
 
@@ -368,12 +366,15 @@ def test_kill9_idle_and_preparing(tmp_path):
         assert job["Status"] == "Suspended" and job["Priority"] == 42
         assert job["ProgressSummary"]["TotalNumberOfTasks"] == 100
 
-        # Kill while a large manifest is being prepared.
+        # Kill while a large manifest is being prepared (checked: the job
+        # is Preparing, part of its tasks stored, when the kill comes).
         big = make_manifest(tmp_path, 400000, name="big.csv")
         r = create(d, tmp_path, manifest=big)
         assert r.rc == 0
         big_id = r.json["JobId"]
-        time.sleep(0.3)
+        job = d.wait_job(big_id, "Preparing", lambda j: j["Status"] !=
+                         "New", timeout=60, interval=0.01)
+        assert job["Status"] == "Preparing", job
         d.kill9()
         d.start()
         job = d.wait_status(big_id, "Suspended", timeout=120)
@@ -401,14 +402,12 @@ def test_refuses_to_steal_socket(tmp_path, daemon):
 
 def test_config_check(tmp_path):
     d = Daemon(tmp_path)
-    import subprocess
-    from s3b import binary
     r = subprocess.run([binary("s3batchd"), "-n", "-f", str(d.conf)],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     d.conf.write_text(d.conf.read_text() + "\nbogus_key = 1\n")
     r = subprocess.run([binary("s3batchd"), "-n", "-f", str(d.conf)],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, timeout=60)
     assert r.returncode != 0 and "bogus_key" in r.stderr
 
 
@@ -440,8 +439,6 @@ def test_sigterm_clean_exit(tmp_path):
 
 
 def test_metrics_endpoint(tmp_path):
-    import urllib.request
-    from conftest import free_ports
     port = free_ports(1)[0]
     d = Daemon(daemon_conf="metrics_listen = 127.0.0.1:%d" % port).start()
     try:

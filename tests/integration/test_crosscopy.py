@@ -8,38 +8,28 @@ import hashlib
 import os
 import urllib.parse
 
-from conftest import USERS, REGION, put_objects
-from s3b import job_spec
-from test_engine import create, manifest_csv, report_rows, tagging
-# fault_proxy is a fixture: imported for pytest to find.
-from faults import fault_proxy  # noqa: F401
+from s3b import (bucket_conf, endpoint_conf, job_spec, manifest_csv,
+                 put_objects, report_rows, run_job as run, tagging)
 
 MIB = 1024 * 1024
 SMALL_PARTS = "multipart_threshold = 5MiB\nmultipart_part_size = 5MiB\n"
 
 
 def endpoint(name, url, user):
-    ak, sk = USERS[user]
-    return ("[endpoint %s]\nurl = %s\nregion = %s\naccess_key_id = %s\n"
-            "secret_access_key = %s\nmax_connections = 16\n\n" %
-            (name, url, REGION, ak, sk))
-
-
-def on(bucket, name):
-    return "[bucket %s]\nendpoint = %s\n\n" % (bucket, name)
+    return endpoint_conf(url, name, user, max_connections=16)
 
 
 def other_conf(url, dst, name="other"):
-    return endpoint(name, url, "other") + on(dst, name)
+    return endpoint(name, url, "other") + bucket_conf(dst, name)
 
 
 def run_job(d, tmp_path, op, bucket, keys, versions=None, status="Complete"):
     spec = job_spec({"S3PutObjectCopy": op}, confirmation=False)
     if versions is not None:
         spec["Manifest"]["Spec"]["Fields"].append("VersionId")
-    job_id = create(d, tmp_path, spec, manifest_csv(
-        tmp_path / ("m-%d.csv" % len(keys)), bucket, keys, versions))
-    job = d.wait_status(job_id, ("Complete", "Failed"), timeout=180)
+    job_id, job = run(d, tmp_path, spec, manifest_csv(
+        tmp_path / ("m-%d.csv" % len(keys)), bucket, keys, versions),
+        timeout=180)
     assert job["Status"] == status, job
     return job_id, job
 
@@ -175,7 +165,7 @@ def test_cross_endpoint_retries_refetch(s3batchd, s3, rgw, make_bucket,
     d = s3batchd(daemon_conf=SMALL_PARTS,
                  extra_conf=other_conf(fault_proxy.endpoint, dst) +
                  endpoint("src", fault_proxy.endpoint, "tester") +
-                 on(src, "src"))
+                 bucket_conf(src, "src"))
     run_job(d, tmp_path, {"TargetResource": "arn:aws:s3:::%s" % dst}, src,
             ["big", "small"])
     assert other.get_object(Bucket=dst, Key="big")["Body"].read() == data
@@ -195,7 +185,7 @@ def test_same_endpoint_stays_server_side(s3batchd, s3, make_bucket,
     dst = make_bucket()
     put_objects(s3, src, ["a", "b"], body=b"z" * 4096)
     d = s3batchd(extra_conf=endpoint("px", fault_proxy.endpoint, "tester") +
-                 on(src, "px") + on(dst, "px"))
+                 bucket_conf(src, "px") + bucket_conf(dst, "px"))
     fault_proxy.set_rules(["error method=GET path=/[ab]$ status=418 "
                            "code=NoDataGetsExpected"])
     run_job(d, tmp_path, {"TargetResource": "arn:aws:s3:::%s" % dst}, src,

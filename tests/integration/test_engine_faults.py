@@ -14,83 +14,19 @@ checked for correctness and in the proxy's counters, and the attempt
 counts are checked against the proxy's request counter with that slack.
 """
 
-import concurrent.futures
 import gzip
 import hashlib
 import json
-import os
-import time
 import urllib.parse
 
-import pytest
-
-from conftest import endpoint_conf, put_objects
-from faults import FaultProxy
-from s3b import Daemon, job_spec, write_json
+from s3b import (by_key, create_job as create, inventory_location, job_spec,
+                 manifest_csv, put_objects, report_rows, tagging, taggings)
 
 # Quick retries, and enough of them that a task hit by faults on, say,
 # half of all requests still succeeds (0.5^20 per task).
 DAEMON_CONF = ("max_attempts = 20\n"
                "retry_base = 10ms\n"
                "retry_max = 300ms\n")
-
-
-@pytest.fixture
-def proxied(rgw):
-    """start(daemon_conf) -> (Daemon, FaultProxy): a FaultProxy in front of
-    the RGW and an s3batchd whose default endpoint is the proxy."""
-    made = []
-
-    def start(daemon_conf=DAEMON_CONF, rules=(), seed=1):
-        p = FaultProxy(rgw.endpoint, rules=rules, seed=seed).start()
-        made.append(p)
-        d = Daemon(daemon_conf=daemon_conf,
-                   extra_conf=endpoint_conf(p.endpoint))
-        os.chmod(d.conf, 0o600)
-        made.append(d)
-        d.start()
-        return d, p
-
-    yield start
-    for x in reversed(made):
-        x.stop()
-        if isinstance(x, Daemon):
-            x.remove()
-
-
-def manifest_csv(path, bucket, keys):
-    with open(path, "w") as f:
-        for k in keys:
-            f.write("%s,%s\n" % (bucket, urllib.parse.quote(k, safe="/")))
-    return path
-
-
-def create(d, tmp_path, spec, manifest=None):
-    uri = write_json(tmp_path / ("job-%d.json" % time.monotonic_ns()), spec)
-    args = ["create-job", "--cli-input-json", uri]
-    if manifest is not None:
-        args += ["--manifest-file", str(manifest)]
-    r = d.ctl(*args)
-    assert r.rc == 0, r
-    return r.json["JobId"]
-
-
-def report_rows(d, job_id):
-    r = d.ctl("report", "--job-id", job_id, "--format", "jsonl", output=None)
-    assert r.rc == 0, r
-    return [json.loads(l) for l in r.out.splitlines() if l.strip()]
-
-
-def tagging(s3, bucket, key):
-    return {t["Key"]: t["Value"] for t in
-            s3.get_object_tagging(Bucket=bucket, Key=key).get("TagSet", [])}
-
-
-def taggings(s3, bucket, keys):
-    """{key: tags} for many keys (a GET ?tagging takes RGW ~40 ms)."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as ex:
-        return dict(zip(keys, ex.map(lambda k: tagging(s3, bucket, k),
-                                     keys)))
 
 
 def test_tagging_1000_through_faults(proxied, s3, bucket, tmp_path):
@@ -102,7 +38,7 @@ def test_tagging_1000_through_faults(proxied, s3, bucket, tmp_path):
         "internal every=7",
         "reset every=23",
     ]
-    d, proxy = proxied(rules=rules)
+    d, proxy = proxied(daemon_conf=DAEMON_CONF, rules=rules)
     spec = job_spec({"S3PutObjectTagging": {"TagSet": [
         {"Key": "survived", "Value": "faults"}]}}, confirmation=False)
     job_id = create(d, tmp_path, spec, manifest_csv(tmp_path / "m.csv",
@@ -163,7 +99,7 @@ def test_retries_exhausted_fail_only_that_task(proxied, s3, bucket, tmp_path):
     ps = job["ProgressSummary"]
     assert (ps["NumberOfTasksSucceeded"], ps["NumberOfTasksFailed"]) == \
         (len(keys) - 1, 1)
-    rows = {urllib.parse.unquote(r["Key"]): r for r in report_rows(d, job_id)}
+    rows = by_key(report_rows(d, job_id))
     bad = rows["poison/one"]
     assert bad["TaskStatus"] == "failed"
     assert bad["HTTPStatusCode"] == 500
@@ -198,20 +134,19 @@ def test_pinned_etag_head_retried(proxied, s3, make_bucket, tmp_path):
                          Body=json.dumps(manifest).encode())["ETag"]
     s3.put_object(Bucket=b, Key=keys[0], Body=b"changed since the inventory")
     # Faults only on the tasks' HEADs (the manifest is read with GETs).
-    d, proxy = proxied(rules=["slowdown every=2 method=HEAD"])
+    d, proxy = proxied(daemon_conf=DAEMON_CONF,
+                       rules=["slowdown every=2 method=HEAD"])
     spec = job_spec({"S3PutObjectTagging": {"TagSet": [
         {"Key": "pinned", "Value": "yes"}]}}, confirmation=False)
-    spec["Manifest"] = {
-        "Spec": {"Format": "S3InventoryReport_CSV_20161130"},
-        "Location": {"ObjectArn": "arn:aws:s3:::%s/inv/manifest.json" % inv,
-                     "ETag": etag.strip('"')}}
+    spec["Manifest"] = inventory_location(inv, "inv/manifest.json",
+                                          etag.strip('"'))
     job_id = create(d, tmp_path, spec)
     job = d.wait_status(job_id, ("Complete", "Failed"), timeout=120)
     assert job["Status"] == "Complete", job
     ps = job["ProgressSummary"]
     assert (ps["NumberOfTasksSucceeded"], ps["NumberOfTasksFailed"]) == \
         (len(keys) - 1, 1)
-    got = {urllib.parse.unquote(r["Key"]): r for r in report_rows(d, job_id)}
+    got = by_key(report_rows(d, job_id))
     assert got[keys[0]]["HTTPStatusCode"] == 412
     assert got[keys[0]]["ErrorCode"] == "PreconditionFailed"
     assert tagging(s3, b, keys[0]) == {}

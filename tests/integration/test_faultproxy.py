@@ -13,9 +13,8 @@ import urllib.parse
 import botocore.exceptions
 import pytest
 
-from conftest import error_code, http_status, make_client
-# fault_proxy is a fixture: imported for pytest to find.
-from faults import FaultProxy, FaultProxyError, fault_proxy  # noqa: F401
+from faults import FaultProxy, FaultProxyError
+from s3b import error_code, http_status, make_client
 
 RETRIES = {"total_max_attempts": 6, "mode": "standard"}
 TAGS = {"TagSet": [{"Key": "state", "Value": "done"}]}

@@ -30,10 +30,10 @@ import urllib.parse
 import botocore.exceptions
 import pytest
 
-from conftest import endpoint_conf, http_status, put_objects
-from s3b import write_json
+from s3b import (ROLE, bucket_conf, create_job as create, endpoint_conf,
+                 http_status, put_objects, remove_bucket, wait_until,
+                 write_json)
 
-ROLE = "arn:aws:iam::123456789012:role/batch"
 KMS_KEY = "testkey-1"
 KMS_ARN = "arn:aws:kms:us-east-1:123456789012:key/" + KMS_KEY
 SSEC_KEY = "0123456789abcdef0123456789abcdef"
@@ -56,13 +56,6 @@ def gen_spec(bucket, tag, flt=None, output=None, confirmation=False):
         "RoleArn": ROLE,
         "ConfirmationRequired": confirmation,
     }
-
-
-def create(d, tmp_path, spec):
-    uri = write_json(tmp_path / ("job-%d.json" % time.monotonic_ns()), spec)
-    r = d.ctl("create-job", "--cli-input-json", uri)
-    assert r.rc == 0, r
-    return r.json["JobId"]
 
 
 def run_job(d, tmp_path, spec, timeout=120):
@@ -133,7 +126,6 @@ def source(rgw):
     heads = {k: head(s3, name, k) for k in keys}
     yield {"bucket": name, "keys": keys, "listing": listing,
            "heads": heads, "boundary": boundary, "ssec": set(ssec)}
-    from conftest import remove_bucket
     remove_bucket(s3, name)
 
 
@@ -497,7 +489,7 @@ def test_eligible_for_replication(s3batchd, s3, rgw, make_bucket, tmp_path):
     proxy = ReplProxy(rgw.endpoint, REPLICATION_XML)
     try:
         d = s3batchd(extra_conf=endpoint_conf(proxy.endpoint, name="repl") +
-                     "[bucket %s]\nendpoint = repl\n" % bucket)
+                     bucket_conf(bucket, "repl"))
         # boto3's rule over the same configuration: enabled rules, prefix,
         # and every tag of the rule among the object's tags.
         want = set()
@@ -527,11 +519,11 @@ def test_new_generator_job_lists_again_after_restart(s3batchd, s3, rgw,
     proxy = ReplProxy(rgw.endpoint, REPLICATION_XML, list_delay=1.0)
     try:
         d = s3batchd(extra_conf=endpoint_conf(proxy.endpoint, name="slow") +
-                     "[bucket %s]\nendpoint = slow\n" % bucket)
+                     bucket_conf(bucket, "slow"))
         job_id = create(d, tmp_path, gen_spec(bucket, "restart"))
-        deadline = time.time() + 20
-        while proxy.lists < 2 and time.time() < deadline:
-            time.sleep(0.05)
+        # Mid-listing: the second page of three asked for.
+        wait_until("the second listing request",
+                   lambda: proxy.lists >= 2, timeout=60)
         job = d.describe(job_id)
         assert job["Status"] == "New", job
         assert "Generating the manifest" in job["StatusUpdateReason"]
@@ -553,13 +545,16 @@ def test_cancel_while_listing(s3batchd, s3, rgw, make_bucket, tmp_path):
     proxy = ReplProxy(rgw.endpoint, REPLICATION_XML, list_delay=0.5)
     try:
         d = s3batchd(extra_conf=endpoint_conf(proxy.endpoint, name="slow") +
-                     "[bucket %s]\nendpoint = slow\n" % bucket)
+                     bucket_conf(bucket, "slow"))
         job_id = create(d, tmp_path, gen_spec(bucket, "cancel"))
-        while proxy.lists < 1:
-            time.sleep(0.05)
+        wait_until("the first listing request", lambda: proxy.lists >= 1,
+                   timeout=60)
+        assert d.describe(job_id)["Status"] == "New"
         d.ok("update-job-status", "--job-id", job_id,
              "--requested-job-status", "Cancelled")
         job = d.wait_status(job_id, ("Cancelled",), timeout=30)
+        # A listing request already sent may still end (0.5 s each); after
+        # that, none: the count stays put for 1.5 s.
         time.sleep(2.0)
         lists = proxy.lists
         time.sleep(1.5)

@@ -4,7 +4,6 @@ through the real s3batchd and s3batchctl; every effect is checked with
 boto3, never with the project's own code, and every refusal must reach the
 report with S3's status and error code."""
 
-import concurrent.futures
 import datetime
 import time
 import urllib.parse
@@ -12,20 +11,15 @@ import urllib.parse
 import botocore.exceptions
 import pytest
 
-from conftest import (create_bucket, error_code, http_status, put_objects,
-                      remove_bucket, unique_bucket_name)
-from s3b import job_spec, write_json
-from test_engine import create, inventory_manifest, manifest_csv, report_rows
+import s3b
+from s3b import (by_key, create_bucket, create_job as create, error_code,
+                 http_status, inventory_location, inventory_manifest,
+                 job_spec, manifest_csv, pmap, put_objects, remove_bucket,
+                 report_rows, unique_bucket_name, write_json)
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 N = 2000
-# Keys S3 clients get wrong (as in test_engine.AWKWARD).
-AWKWARD = ["sp ace/a+b%c.txt", "üñí/çødé", "~*()!'/x", "dir/", "a//b"]
-
-
-def pmap(fn, items):
-    with concurrent.futures.ThreadPoolExecutor(max_workers=32) as ex:
-        return list(ex.map(fn, items))
+AWKWARD = s3b.AWKWARD[:5]
 
 
 def utc(seconds):
@@ -45,13 +39,7 @@ def run_job(d, tmp_path, operation, bucket, keys, versions=None, timeout=300,
         spec["Manifest"]["Spec"]["Fields"] = ["Bucket", "Key", "VersionId"]
     m = manifest_csv(tmp_path / ("%d-%s" % (time.monotonic_ns(), name)),
                      bucket, keys, versions)
-    job_id = create(d, tmp_path, spec, m)
-    job = d.wait_status(job_id, ("Complete", "Failed"), timeout=timeout)
-    return job_id, job
-
-
-def by_key(rows):
-    return {urllib.parse.unquote(r["Key"]): r for r in rows}
+    return s3b.run_job(d, tmp_path, spec, m, timeout=timeout)
 
 
 def grants_of(s3, bucket, key, **kw):
@@ -112,6 +100,7 @@ def assert_all_succeeded(d, job_id, job, n):
 
 # --------------------------------------------------------------- S3PutObjectAcl
 
+@pytest.mark.timeout(1200)
 def test_acl_2000_grants_then_canned(s3batchd, s3, rgw, locked2000,
                                      tmp_path):
     bucket, keys = locked2000
@@ -219,10 +208,7 @@ def test_acl_without_owner_grant_quirk(s3batchd, s3, bucket, tmp_path):
                                    "Bucket, Key, ETag")
     spec = job_spec({"S3PutObjectAcl": {"AccessControlPolicy": {
         "CannedAccessControlList": "private"}}}, confirmation=False)
-    spec["Manifest"] = {
-        "Spec": {"Format": "S3InventoryReport_CSV_20161130"},
-        "Location": {"ObjectArn": "arn:aws:s3:::%s/%s" % (bucket, key),
-                     "ETag": etag}}
+    spec["Manifest"] = inventory_location(bucket, key, etag)
     job_id = create(d, tmp_path, spec)
     d.wait_status(job_id, ("Complete", "Failed"), timeout=60)
     rows = report_rows(d, job_id)
@@ -272,6 +258,7 @@ def test_bad_parameters_fail_create_job(s3batchd, bucket, tmp_path):
 
 # --------------------------------------------------------- S3PutObjectRetention
 
+@pytest.mark.timeout(1200)
 def test_retention_2000_set_then_shorten_with_bypass(s3batchd, s3,
                                                      locked2000, tmp_path):
     b, keys = locked2000
@@ -445,10 +432,7 @@ def test_retention_versions_and_pinned_etags(s3batchd, s3, locked_bucket,
     spec = job_spec({"S3PutObjectRetention": {"Retention": {
         "Mode": "GOVERNANCE", "RetainUntilDate": iso(until)}}},
         confirmation=False)
-    spec["Manifest"] = {
-        "Spec": {"Format": "S3InventoryReport_CSV_20161130"},
-        "Location": {"ObjectArn": "arn:aws:s3:::%s/%s" % (inv, key),
-                     "ETag": etag}}
+    spec["Manifest"] = inventory_location(inv, key, etag)
     job_id = create(d, tmp_path, spec)
     job = d.wait_status(job_id, ("Complete", "Failed"), timeout=60)
     rows = by_key(report_rows(d, job_id))
@@ -463,6 +447,7 @@ def test_retention_versions_and_pinned_etags(s3batchd, s3, locked_bucket,
 
 # --------------------------------------------------------- S3PutObjectLegalHold
 
+@pytest.mark.timeout(1200)
 def test_legal_hold_2000_on_then_off(s3batchd, s3, locked2000, tmp_path):
     b, keys = locked2000
     d = s3batchd()

@@ -16,11 +16,9 @@ import zlib
 
 import pytest
 
-from conftest import endpoint_conf
-# fault_proxy is a fixture: imported for pytest to find.
-from faults import fault_proxy  # noqa: F401
-from s3b import job_spec
-from test_engine import create, manifest_csv, report_rows
+from s3b import (bucket_conf, create_job as create, endpoint_conf, job_spec,
+                 manifest_csv, remove_bucket, report_rows, rows_by_key,
+                 write_json)
 
 MIB = 1024 * 1024
 
@@ -129,8 +127,6 @@ def objects(rgw):
         else:
             upload_multipart(s3, name, k, ps)
     yield name, objs
-    from conftest import empty_bucket, remove_bucket
-    empty_bucket(s3, name)
     remove_bucket(s3, name)
 
 
@@ -145,10 +141,6 @@ def run_job(d, tmp_path, bucket, keys, params, report_bucket=None):
         params.get("ChecksumAlgorithm"), params.get("ChecksumType"))),
         bucket, keys)
     return create(d, tmp_path, spec, m)
-
-
-def rows_by_key(d, job_id):
-    return {urllib.parse.unquote(r["Key"]): r for r in report_rows(d, job_id)}
 
 
 def check_rows(rows, objs, alg, ctype):
@@ -237,7 +229,7 @@ def test_retry_mid_stream_starts_over(s3batchd, s3, make_bucket, tmp_path,
     data = os.urandom(2 * MIB + 5)
     s3.put_object(Bucket=b, Key="cut", Body=data)
     d = s3batchd(extra_conf=endpoint_conf(fault_proxy.endpoint, "proxied") +
-                 "[bucket %s]\nendpoint = proxied\n" % b)
+                 bucket_conf(b, "proxied"))
     for alg, ctype in (("CRC32C", "FULL_OBJECT"), ("SHA256", "COMPOSITE")):
         fault_proxy.set_rules(["truncate method=GET path=/cut limit=1"],
                               reset=True)
@@ -305,7 +297,6 @@ def test_versions_pinned(s3batchd, s3, versioned_bucket, tmp_path):
 def test_create_job_rejects(s3batchd, bucket, tmp_path, params, field):
     d = s3batchd()
     spec = job_spec({"S3ComputeObjectChecksum": params}, confirmation=False)
-    from s3b import write_json
     uri = write_json(tmp_path / "job.json", spec)
     r = d.ctl("create-job", "--cli-input-json", uri, "--manifest-file",
               str(manifest_csv(tmp_path / "m.csv", bucket, ["k"])))
@@ -400,7 +391,7 @@ def test_composite_by_part_number(s3batchd, tmp_path):
     srv = PartServer({"odd parts": parts})
     try:
         d = s3batchd(extra_conf=endpoint_conf(srv.endpoint, "parts") +
-                     "[bucket partsrv]\nendpoint = parts\n")
+                     bucket_conf("partsrv", "parts"))
         jobs = {alg: run_job(d, tmp_path, "partsrv", ["odd parts"], {
             "ChecksumAlgorithm": alg, "ChecksumType": "COMPOSITE"})
             for alg in ("CRC32", "SHA1")}

@@ -6,13 +6,11 @@ Every effect is checked with boto3."""
 
 import datetime
 import time
-import urllib.parse
 
 import pytest
 
-from conftest import list_keys, put_objects
-from s3b import job_spec
-from test_engine import create, manifest_csv, report_rows
+from s3b import (create_job as create, job_spec, list_keys, manifest_csv,
+                 put_objects, rows_by_key, write_json)
 
 
 @pytest.fixture
@@ -50,10 +48,6 @@ def confirm_and_wait(d, job_id, timeout=300):
     job = d.wait_status(job_id, ("Complete", "Failed"), timeout=timeout)
     assert job["Status"] == "Complete", job
     return job
-
-
-def rows_by_key(d, job_id):
-    return {urllib.parse.unquote(r["Key"]): r for r in report_rows(d, job_id)}
 
 
 def versions(s3, bucket, key):
@@ -253,7 +247,6 @@ def test_delete_2000(s3batchd, s3, bucket, tmp_path):
 def test_bad_parameter_fails_create(s3batchd, tmp_path, bucket):
     d = s3batchd()
     spec = job_spec({"S3DeleteObject": {"BypassGovernanceRetention": "yes"}})
-    from s3b import write_json
     uri = write_json(tmp_path / "bad.json", spec)
     m = manifest_csv(tmp_path / "m.csv", bucket, ["a"])
     r = d.ctl("create-job", "--cli-input-json", uri, "--manifest-file",

@@ -5,20 +5,18 @@ speaks Amazon's Batch Operations contract, as the Lambda Invoke REST call
 URL. Effects on objects are checked with boto3; the stand-in's counters
 show what was invoked, how often and with what."""
 
-import concurrent.futures
-import hashlib
 import json
-import os
 import sys
 import time
 import urllib.parse
 
 import pytest
 
-from conftest import TOP, empty_bucket, put_objects, remove_bucket
-from s3b import job_spec
-from test_engine import (AWKWARD, create, inventory_manifest, manifest_csv,
-                         report_rows, tagging)
+from s3b import (AWKWARD, TOP, by_key, create_job as create,
+                 inventory_location, inventory_manifest, job_spec,
+                 manifest_csv, put_objects, report_csv_lines, report_rows,
+                 tagging, taggings, wait_until)
+from s3b import run_job as run_spec
 
 sys.path.insert(0, str(TOP / "tests"))
 from lambda_function import FunctionServer, boto3_tagger  # noqa: E402
@@ -55,11 +53,10 @@ def function(rgw):
 
 
 def run_job(d, tmp_path, spec, manifest, timeout=300):
-    job_id = create(d, tmp_path, spec, manifest)
-    job = d.wait_status(job_id, ("Complete", "Failed"), timeout=timeout)
-    return job_id, job
+    return run_spec(d, tmp_path, spec, manifest, timeout=timeout)
 
 
+@pytest.mark.timeout(1200)
 def test_arn_schema2_2000_objects(s3batchd, s3, make_bucket, function,
                                   tmp_path):
     """2,000 objects through the Lambda Invoke call, schema 2.0: each is
@@ -106,9 +103,9 @@ def test_arn_schema2_2000_objects(s3batchd, s3, make_bucket, function,
         e["invocation_type"] == "RequestResponse" for e in st["log"])
 
     # Every object carries the function's tags (checked with boto3).
-    with concurrent.futures.ThreadPoolExecutor(16) as ex:
-        tags = list(ex.map(lambda k: tagging(s3, bucket, k), keys))
-    assert all(t == {"lambda": "ran", "schema": "2.0"} for t in tags)
+    tags = taggings(s3, bucket, keys)
+    assert [k for k in keys
+            if tags[k] != {"lambda": "ran", "schema": "2.0"}] == []
 
     rows = report_rows(d, job_id)
     assert len(rows) == 2000
@@ -118,13 +115,7 @@ def test_arn_schema2_2000_objects(s3batchd, s3, make_bucket, function,
         assert r["ResultMessage"] == "tagged " + k
         assert r["HTTPStatusCode"] == 200 and r["Attempts"] == 1
 
-    man = json.loads(s3.get_object(
-        Bucket=rep, Key="r/job-%s/manifest.json" % job_id)["Body"].read())
-    lines = []
-    for res in man["Results"]:
-        body = s3.get_object(Bucket=rep, Key=res["Key"])["Body"].read()
-        assert hashlib.md5(body).hexdigest() == res["MD5Checksum"]
-        lines += body.decode().splitlines()
+    _, lines = report_csv_lines(s3, rep, "r", job_id)
     assert len(lines) == 2000
     assert "%s,obj/0007,,succeeded,200,,tagged obj/0007" % bucket in lines
 
@@ -190,7 +181,7 @@ def test_result_contract(s3batchd, s3, make_bucket, function, tmp_path):
     job_id, job = run_job(d, tmp_path, spec,
                           manifest_csv(tmp_path / "m.csv", bucket, keys))
     assert job["Status"] == "Complete", job
-    rows = {urllib.parse.unquote(r["Key"]): r for r in report_rows(d, job_id)}
+    rows = by_key(report_rows(d, job_id))
     want = {
         # key: (status, code, message, invocations)
         "ok/a": ("succeeded", "", "ok ok/a", 1),
@@ -317,10 +308,7 @@ def test_inventory_pinned_etags(s3batchd, s3, make_bucket, function,
     d = s3batchd(daemon_conf=FAST)
     spec = job_spec(lambda_op(function.url + "/x", "2.0"),
                     confirmation=False)
-    spec["Manifest"] = {
-        "Spec": {"Format": "S3InventoryReport_CSV_20161130"},
-        "Location": {"ObjectArn": "arn:aws:s3:::%s/%s" % (inv, key),
-                     "ETag": etag}}
+    spec["Manifest"] = inventory_location(inv, key, etag)
     job_id = create(d, tmp_path, spec)
     job = d.wait_status(job_id, ("Complete", "Failed"), timeout=60)
     assert job["ProgressSummary"]["NumberOfTasksFailed"] == 3
@@ -373,9 +361,11 @@ def test_cancel_during_redrives(s3batchd, s3, make_bucket, function,
                  extra_conf=lambda_conf(function))
     job_id = create(d, tmp_path, job_spec(lambda_op(ARN), confirmation=False),
                     manifest_csv(tmp_path / "m.csv", bucket, keys))
-    deadline = time.time() + 30
-    while stats(function)["invocations"] < 3 and time.time() < deadline:
-        time.sleep(0.02)
+    wait_until("3 invocations of the failing task",
+               lambda: stats(function)["invocations"] >= 3, timeout=30,
+               interval=0.02)
+    assert stats(function)["per_object"] == {
+        "%s/temp1000/a" % bucket: stats(function)["invocations"]}
     d.ok("update-job-status", "--job-id", job_id,
          "--requested-job-status", "Cancelled")
     job = d.wait_status(job_id, "Cancelled", timeout=30)
@@ -386,6 +376,7 @@ def test_cancel_during_redrives(s3batchd, s3, make_bucket, function,
     r = report_rows(d, job_id)
     assert len(r) == 1 and r[0]["ErrorCode"] == "TemporaryFailure"
     assert r[0]["ResultMessage"] == "busy 10 temp1000/a"
+    # Cancelled means no more invocations: a second later, still 10.
     time.sleep(1)
     assert stats(function)["invocations"] == 10
 
@@ -401,9 +392,11 @@ def test_at_least_once_across_kill9(s3batchd, s3, make_bucket, function,
         function, extra="max_connections = 8"))
     job_id = create(d, tmp_path, job_spec(lambda_op(ARN), confirmation=False),
                     manifest_csv(tmp_path / "m.csv", bucket, keys))
-    deadline = time.time() + 60
-    while stats(function)["invocations"] < 60 and time.time() < deadline:
-        time.sleep(0.02)
+    wait_until("60 invocations", lambda: stats(function)["invocations"] >=
+               60, timeout=60, interval=0.02)
+    job = d.describe(job_id)
+    assert job["Status"] == "Active" and \
+        job["ProgressSummary"]["NumberOfTasksSucceeded"] < 300, job
     d.kill9()
     d.start()
     job = d.wait_status(job_id, ("Complete", "Failed"), timeout=120)
@@ -422,8 +415,8 @@ def test_at_least_once_across_kill9(s3batchd, s3, make_bucket, function,
         ids = {e["event"]["tasks"][0]["taskId"] for e in st["log"]
                if "%s/%s" % (e["bucket"], e["key"]) == obj}
         assert len(ids) == 1
-    with concurrent.futures.ThreadPoolExecutor(16) as ex:
-        tags = list(ex.map(lambda k: tagging(s3, bucket, k), keys))
-    assert all(t == {"lambda": "ran", "schema": "1.0"} for t in tags)
+    tags = taggings(s3, bucket, keys)
+    assert [k for k in keys
+            if tags[k] != {"lambda": "ran", "schema": "1.0"}] == []
     print("kill -9: %d objects, %d invocations, %d invoked twice" %
           (len(keys), st["invocations"], len(again)))

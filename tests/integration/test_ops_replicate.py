@@ -7,23 +7,18 @@ RGW itself, so copies to it are cross-endpoint. Effects are checked with
 boto3 on the RGW directly."""
 
 import os
-import urllib.parse
 
 import pytest
 
-from conftest import USERS, REGION
 from replproxy import ReplProxy
-from s3b import Daemon, job_spec
-from test_engine import create, manifest_csv, report_rows, tagging
+from s3b import (Daemon, by_key, endpoint_conf, job_spec, manifest_csv,
+                 owner_id, report_rows, run_job, tagging)
 
 MIB = 1024 * 1024
 
 
 def endpoint(name, url, user):
-    ak, sk = USERS[user]
-    return ("[endpoint %s]\nurl = %s\nregion = %s\naccess_key_id = %s\n"
-            "secret_access_key = %s\nmax_connections = 16\n\n" %
-            (name, url, REGION, ak, sk))
+    return endpoint_conf(url, name, user, max_connections=16)
 
 
 @pytest.fixture
@@ -90,15 +85,11 @@ def config(*rules):
 def run(d, tmp_path, bucket, keys, versions):
     spec = job_spec({"S3ReplicateObject": {}}, confirmation=False)
     spec["Manifest"]["Spec"]["Fields"].append("VersionId")
-    job_id = create(d, tmp_path, spec, manifest_csv(
-        tmp_path / ("m-%d.csv" % len(keys)), bucket, keys, versions))
-    job = d.wait_status(job_id, ("Complete", "Failed"), timeout=180)
+    job_id, job = run_job(d, tmp_path, spec, manifest_csv(
+        tmp_path / ("m-%d.csv" % len(keys)), bucket, keys, versions),
+        timeout=180)
     assert job["Status"] == "Complete", job
-    return {urllib.parse.unquote(r["Key"]): r for r in report_rows(d, job_id)}
-
-
-def owner_id(client):
-    return client.list_buckets()["Owner"]["ID"]
+    return by_key(report_rows(d, job_id))
 
 
 def grants_of(client, bucket, key):

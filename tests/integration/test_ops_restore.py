@@ -14,24 +14,21 @@ HEADs through the stand-in (x-amz-restore) and from its GET /__restore__.
 """
 
 import json
-import pathlib
 import subprocess
 import sys
 import time
-import urllib.parse
 import urllib.request
 
 import botocore
 import botocore.exceptions
 import pytest
 
-from conftest import USERS, endpoint_conf, error_code, http_status, \
-    make_client, put_objects
-from s3b import job_spec
-from test_engine import create, inventory_manifest, manifest_csv, \
-    report_rows
+import s3b
+from s3b import (TOP, USERS, bucket_conf, by_key, endpoint_conf, error_code,
+                 http_status, inventory_location, inventory_manifest,
+                 job_spec, make_client, manifest_csv, put_objects, read_line,
+                 report_rows, write_json)
 
-TOP = pathlib.Path(__file__).resolve().parents[2]
 RESPONDER = TOP / "tests" / "restore_responder.py"
 
 
@@ -45,21 +42,27 @@ class Responder:
             cmd += ["--credentials", "%s:%s" % (ak, sk)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline()
+        try:
+            line = read_line(self.proc.stdout, 10, "restore_responder's "
+                             "RESTORE_RESPONDER_ENDPOINT= line")
+        except AssertionError:
+            self.stop()
+            raise
         if not line.startswith("RESTORE_RESPONDER_ENDPOINT="):
             self.stop()
             raise RuntimeError("restore_responder did not start")
         self.endpoint = line.strip().partition("=")[2]
 
     def state(self):
-        with urllib.request.urlopen(self.endpoint + "/__restore__") as r:
+        with urllib.request.urlopen(self.endpoint + "/__restore__",
+                                    timeout=30) as r:
             return json.loads(r.read())
 
     def control(self, **kw):
         req = urllib.request.Request(self.endpoint + "/__restore__",
                                      data=json.dumps(kw).encode(),
                                      method="POST")
-        with urllib.request.urlopen(req) as r:
+        with urllib.request.urlopen(req, timeout=30) as r:
             return json.loads(r.read())
 
     def objects(self, bucket):
@@ -72,7 +75,11 @@ class Responder:
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         self.proc.stdout.close()
 
 
@@ -88,7 +95,7 @@ def restore_daemon(s3batchd, responder, *buckets):
     "restore"); every other bucket stays on RGW directly."""
     conf = endpoint_conf(responder.endpoint, name="restore")
     for b in buckets:
-        conf += "[bucket %s]\nendpoint = restore\n" % b
+        conf += bucket_conf(b, "restore")
     return s3batchd(extra_conf=conf)
 
 
@@ -103,13 +110,7 @@ def restore_spec(days=None, tier=None, **extra):
 
 
 def run_job(d, tmp_path, spec, manifest=None, timeout=120):
-    job_id = create(d, tmp_path, spec, manifest)
-    job = d.wait_status(job_id, ("Complete", "Failed"), timeout=timeout)
-    return job_id, job
-
-
-def by_key(rows):
-    return {urllib.parse.unquote(r["Key"]): r for r in rows}
+    return s3b.run_job(d, tmp_path, spec, manifest, timeout=timeout)
 
 
 def test_responder_speaks_restore_object(responder, s3, bucket):
@@ -164,6 +165,7 @@ def test_responder_speaks_restore_object(responder, s3, bucket):
     assert s3.head_object(Bucket=bucket, Key="g")["StorageClass"] == "GLACIER"
 
 
+@pytest.mark.timeout(1200)
 def test_restore_2000_objects(s3batchd, responder, s3, bucket, tmp_path):
     """2,000 archived objects restored, the others fail with S3's codes."""
     glacier = ["g/%04d" % i for i in range(1500)]
@@ -322,10 +324,7 @@ def test_pinned_etag_checked_first(s3batchd, responder, s3, make_bucket,
     s3.delete_object(Bucket=b, Key=keys[2])
     d = restore_daemon(s3batchd, responder, b)
     spec = restore_spec(1)
-    spec["Manifest"] = {
-        "Spec": {"Format": "S3InventoryReport_CSV_20161130"},
-        "Location": {"ObjectArn": "arn:aws:s3:::%s/%s" % (inv, key),
-                     "ETag": etag}}
+    spec["Manifest"] = inventory_location(inv, key, etag)
     job_id, job = run_job(d, tmp_path, spec)
     got = by_key(report_rows(d, job_id))
     for k in keys[:2]:
@@ -363,7 +362,6 @@ def test_bad_parameters_fail_create_job(s3batchd, tmp_path, op, field):
     spec = job_spec({"S3InitiateRestoreObject": op}, confirmation=False)
     m = tmp_path / "m.csv"
     m.write_text("b,k\n")
-    from s3b import write_json
     r = d.ctl("create-job", "--cli-input-json",
               write_json(tmp_path / "job.json", spec), "--manifest-file", m)
     assert r.rc != 0

@@ -14,7 +14,7 @@ import time
 import botocore.exceptions
 import pytest
 
-from conftest import STORAGE_CLASSES, error_code, http_status
+from s3b import STORAGE_CLASSES, error_code, http_status, make_client
 
 ClientError = botocore.exceptions.ClientError
 
@@ -53,7 +53,6 @@ def test_bench_serves_both_users(rgw, s3, s3_other, bucket):
 
 
 def test_bad_signature_is_rejected(rgw):
-    from conftest import make_client
     bad = make_client(rgw.endpoint, "TESTAK", "not-the-secret")
     with pytest.raises(ClientError) as e:
         bad.list_buckets()
@@ -424,7 +423,7 @@ def test_list_objects_v2_pagination(s3, bucket, put_objects):
     assert p["KeyCount"] == 1000 and p["IsTruncated"] is True
 
     seen, token, pages = [], None, 0
-    while True:
+    while pages < 10:       # 3 expected: a server that never ends fails
         kw = {"ContinuationToken": token} if token else {}
         p = s3.list_objects_v2(Bucket=bucket, MaxKeys=400, **kw)
         pages += 1
