@@ -229,19 +229,10 @@ int
 spool_writer_write(struct spool_writer *w, const void *data, size_t len,
     char **cause)
 {
-	const char	*p = data;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(w->fd, p, len)) == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			xasprintf(cause, "cannot spool the manifest: %s",
-			    n == -1 ? strerror(errno) : "short write");
-			return (-1);
-		}
-		p += n;
-		len -= (size_t)n;
+	if (io_write_all(w->fd, data, len) != 0) {
+		xasprintf(cause, "cannot spool the manifest: %s",
+		    strerror(errno));
+		return (-1);
 	}
 	return (0);
 }

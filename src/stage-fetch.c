@@ -107,25 +107,13 @@ static int
 fetch_sink_cb(uint64_t offset, const void *data, size_t len, void *arg)
 {
 	struct stage_fetch	*f = arg;
-	const char	*p = data;
-	ssize_t		 n;
-
 	if (f->fd == -1) {
 		if (f->json.len + len > MANIFEST_MAX_JSON)
 			return (-1);
 		buf_add(&f->json, data, len);
 		return (0);
 	}
-	while (len > 0) {
-		n = write(f->fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (-1);
-		p += n;
-		len -= (size_t)n;
-	}
-	return (0);
+	return (io_write_all(f->fd, data, len));
 }
 
 static int

@@ -735,24 +735,6 @@ gen_match_tags(const struct s3xml_replication *repl, const char *key,
 /* ---- writing the data files */
 
 static int
-gen_write_all(int fd, const void *data, size_t len)
-{
-	const char	*p = data;
-	ssize_t		 n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (-1);
-		p += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
-static int
 gen_deflate(struct generator *g, const void *data, size_t len, int flush,
     char **cause)
 {
@@ -772,7 +754,7 @@ gen_deflate(struct generator *g, const void *data, size_t len, int flush,
 		}
 		n = GEN_ZCHUNK - g->z.avail_out;
 		if (n != 0) {
-			if (gen_write_all(g->fd, g->zbuf, n) != 0) {
+			if (io_write_all(g->fd, g->zbuf, n) != 0) {
 				xasprintf(cause, "cannot write %s: %s",
 				    g->part, strerror(errno));
 				return (-1);
@@ -910,7 +892,7 @@ gen_write_row(struct generator *g, const struct gen_entry *e, char **cause)
 	gen_csv_field(b, "false", 5, 0);
 	snprintf(num, sizeof num, "%" PRId64, e->size);
 	gen_csv_field(b, num, strlen(num), 0);
-	s3xml_format_time(e->mtime, when, sizeof when);
+	time_format_utc(e->mtime, when, sizeof when);
 	gen_csv_field(b, when, strlen(when), 0);
 	gen_csv_field(b, e->etag, strlen(e->etag), 0);
 	gen_csv_field(b, e->storage_class, strlen(e->storage_class), 1);
@@ -1549,7 +1531,7 @@ gen_keep_descriptor(struct generator *g, const char *etag, char **cause)
 	path = spool_descriptor_path((*g->core->cfg)->state_dir, g->id);
 	xasprintf(&part, "%s.part", path);
 	fd = open(part, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
-	if (fd == -1 || gen_write_all(fd, s, strlen(s)) != 0 ||
+	if (fd == -1 || io_write_all(fd, s, strlen(s)) != 0 ||
 	    fsync(fd) == -1 || close(fd) == -1 || rename(part, path) == -1) {
 		xasprintf(cause, "cannot keep %s: %s", path, strerror(errno));
 		if (fd != -1)
@@ -1703,7 +1685,7 @@ gen_finish_listing(struct generator *g)
 	g->manifest = gen_manifest_json(g);
 	path = spool_inventory_json_path((*g->core->cfg)->state_dir, g->id);
 	fd = open(path, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
-	if (fd == -1 || gen_write_all(fd, g->manifest,
+	if (fd == -1 || io_write_all(fd, g->manifest,
 	    strlen(g->manifest)) != 0 || fsync(fd) == -1) {
 		if (fd != -1)
 			close(fd);

@@ -119,9 +119,7 @@ prepare_feed_file(struct stage_prepare *p, const char *path,
 		return (-1);
 	}
 	for (;;) {
-		n = read(fd, buf, PREPARE_READ_SIZE);
-		if (n == -1 && errno == EINTR)
-			continue;
+		n = io_read_full(fd, buf, PREPARE_READ_SIZE);
 		if (n == -1) {
 			xasprintf(cause, "reading %s: %s", path,
 			    strerror(errno));
@@ -159,7 +157,6 @@ prepare_read_inventory(struct stage_prepare *p, char *buf, char **cause)
 	struct manifest_gunzip		*gz = NULL;
 	struct buf			 json;
 	char				*path;
-	ssize_t				 n;
 	size_t				 i;
 	int				 fd, r = -1;
 
@@ -171,9 +168,13 @@ prepare_read_inventory(struct stage_prepare *p, char *buf, char **cause)
 		free(path);
 		return (-1);
 	}
+	if (io_read_buf(fd, &json, MANIFEST_MAX_JSON) != 0) {
+		xasprintf(cause, "reading %s: %s", path, strerror(errno));
+		free(path);
+		close(fd);
+		goto out;
+	}
 	free(path);
-	while ((n = read(fd, buf, PREPARE_READ_SIZE)) > 0)
-		buf_add(&json, buf, (size_t)n);
 	close(fd);
 	if (manifest_inventory_parse(json.data, json.len, &inv, cause) != 0)
 		goto out;
