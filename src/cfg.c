@@ -1108,22 +1108,15 @@ cfg_read_secret(const char *path, int missing_ok, char **out, char **cause)
 		    "chmod o-r it", path, (u_int)(st.st_mode & 07777));
 		goto out;
 	}
-	for (;;) {
-		n = read(fd, buf + len, sizeof buf - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			xasprintf(cause, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof buf) {
-			xasprintf(cause, "%s: longer than %d bytes", path,
-			    CFG_LINE_MAX);
-			goto out;
-		}
+	if ((n = io_read_full(fd, buf, sizeof buf)) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	len = (size_t)n;
+	if (len == sizeof buf) {
+		xasprintf(cause, "%s: longer than %d bytes", path,
+		    CFG_LINE_MAX);
+		goto out;
 	}
 	buf[len] = '\0';
 	while (len > 0 && isspace((u_char)buf[len - 1]))
@@ -1683,21 +1676,14 @@ cfg_load(const char *path, char **cause)
 	/* One read buffer of the final size: no copies of secrets left. */
 	size = (size_t)st.st_size + 1;
 	data = xmalloc(size);
-	for (;;) {
-		n = read(fd, data + len, size - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			xasprintf(cause, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == size) {
-			xasprintf(cause, "%s: file changed while read", path);
-			goto out;
-		}
+	if ((n = io_read_full(fd, data, size)) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	len = (size_t)n;
+	if (len == size) {
+		xasprintf(cause, "%s: file changed while read", path);
+		goto out;
 	}
 	if ((cfg = cfg_load_buffer(path, data, len, cause)) == NULL)
 		goto out;

@@ -232,8 +232,10 @@ checksum_base64(struct buf *b, const uint8_t *v, size_t len)
 void
 checksum_hex(struct buf *b, const uint8_t *v, size_t len)
 {
-	size_t	i;
+	char	out[2 * CHECKSUM_MAX_LEN + 1];
 
-	for (i = 0; i < len; i++)
-		buf_addf(b, "%02x", v[i]);
+	if (len > CHECKSUM_MAX_LEN)
+		fatalx("checksum: value too long");
+	hex_encode(v, len, out);
+	buf_adds(b, out);
 }

@@ -260,25 +260,8 @@ cli_global_option(struct cli_ctx *ctx, const char *name, const char *value,
 	return (1);
 }
 
-static int
-cli_read_all(int fd, struct buf *b, char **cause)
-{
-	char	 tmp[65536];
-	ssize_t	 n;
-
-	for (;;) {
-		n = read(fd, tmp, sizeof tmp);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			xasprintf(cause, "%s", strerror(errno));
-			return (-1);
-		}
-		if (n == 0)
-			return (0);
-		buf_add(b, tmp, (size_t)n);
-	}
-}
+/* Far more than any request the daemon takes (PROTOCOL_MAX_LINE). */
+#define CLI_JSON_MAX	(64 * 1024 * 1024)
 
 /* JSON text, file://PATH (as aws reads parameter files) or - (stdin). */
 json_object *
@@ -293,15 +276,18 @@ cli_load_json(const char *value, char **cause)
 	buf_init(&b);
 	if (strcmp(value, "-") == 0) {
 		path = "standard input";
-		if (cli_read_all(STDIN_FILENO, &b, &why) != 0)
+		if (io_read_buf(STDIN_FILENO, &b, CLI_JSON_MAX) != 0) {
+			xasprintf(&why, "%s", strerror(errno));
 			goto fail;
+		}
 	} else if (strncmp(value, "file://", 7) == 0) {
 		path = value + 7;
 		if ((fd = open(path, O_RDONLY|O_CLOEXEC)) == -1) {
 			xasprintf(&why, "%s", strerror(errno));
 			goto fail;
 		}
-		if (cli_read_all(fd, &b, &why) != 0) {
+		if (io_read_buf(fd, &b, CLI_JSON_MAX) != 0) {
+			xasprintf(&why, "%s", strerror(errno));
 			close(fd);
 			goto fail;
 		}
@@ -340,7 +326,7 @@ cli_check_tag(json_object *tag, char **cause)
 	    !json_object_is_type(v, json_type_string) ||
 	    json_object_get_string_len(v) > 256) {
 		xasprintf(cause, "tag \"%s\" needs a Value of at most 256 "
-		    "characters", cli_json_str(tag, "Key"));
+		    "characters", json_path_string(tag, "Key"));
 		return (-1);
 	}
 	return (0);
@@ -853,33 +839,6 @@ cli_run(struct cli_ctx *ctx, struct cli_req *req)
 	}
 	client_reply_free(&r);
 	return (rv);
-}
-
-const char *
-cli_json_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
-
-int
-cli_json_int(json_object *o, const char *key, int64_t *out)
-{
-	json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v))
-		return (-1);
-	if (json_object_is_type(v, json_type_int))
-		*out = json_object_get_int64(v);
-	else if (json_object_is_type(v, json_type_double))
-		*out = (int64_t)json_object_get_double(v);
-	else
-		return (-1);
-	return (0);
 }
 
 /* A timestamp as people read it: "2026-11-22 02:13:03". */

@@ -24,13 +24,13 @@ cli_text_status(struct buf *b, json_object *result)
 
 	if (result == NULL || !json_object_is_type(result, json_type_object))
 		return;
-	version = cli_json_str(result, "Version");
+	version = json_path_string(result, "Version");
 	buf_addf(b, "s3batchd %s", version != NULL ? version : "(unknown)");
-	if (cli_json_int(result, "ProtocolVersion", &n) == 0)
+	if (json_path_int64(result, "ProtocolVersion", &n) == 0)
 		buf_addf(b, " (protocol %" PRId64 ")", n);
-	if (cli_json_int(result, "Pid", &n) == 0)
+	if (json_path_int64(result, "Pid", &n) == 0)
 		buf_addf(b, ", pid %" PRId64, n);
-	if (cli_json_int(result, "UptimeSeconds", &n) == 0) {
+	if (json_path_int64(result, "UptimeSeconds", &n) == 0) {
 		format_duration((uint64_t)(n < 0 ? 0 : n) * 1000, up,
 		    sizeof up);
 		buf_addf(b, ", up %s", up);
@@ -40,7 +40,7 @@ cli_text_status(struct buf *b, json_object *result)
 	    json_object_is_type(jobs, json_type_object)) {
 		buf_adds(b, "jobs:");
 		for (st = cli_job_statuses; *st != NULL; st++) {
-			if (cli_json_int(jobs, *st, &n) == 0 && n != 0) {
+			if (json_path_int64(jobs, *st, &n) == 0 && n != 0) {
 				buf_addf(b, " %s %" PRId64 ",", *st, n);
 				total += n;
 				any = 1;
@@ -77,7 +77,7 @@ cli_help_exec(struct cli_ctx *ctx, struct cli_req *req)
 	struct buf		 b;
 
 	buf_init(&b);
-	verb = cli_json_str(req->local, "verb");
+	verb = json_path_string(req->local, "verb");
 	if (verb == NULL)
 		cli_help_all(&b);
 	else if ((cmd = cli_find(verb)) != NULL)

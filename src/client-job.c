@@ -34,7 +34,7 @@ cli_create_job_parse(struct cli_req *req, char **cause)
 	char				 token[37], *why = NULL;
 	struct stat			 st;
 
-	input = cli_json_str(req->local, "cli-input-json");
+	input = json_path_string(req->local, "cli-input-json");
 	if (input != NULL) {
 		if ((base = cli_load_json(input, &why)) == NULL) {
 			xasprintf(cause, "--cli-input-json: %s", why);
@@ -71,7 +71,7 @@ cli_create_job_parse(struct cli_req *req, char **cause)
 		json_object_object_add(req->args, "ClientRequestToken",
 		    json_object_new_string(token));
 	}
-	if ((path = cli_json_str(req->local, "manifest-file")) != NULL) {
+	if ((path = json_path_string(req->local, "manifest-file")) != NULL) {
 		if (json_object_object_get_ex(req->args, "ManifestGenerator",
 		    &v)) {
 			xasprintf(cause, "--manifest-file and a "
@@ -140,7 +140,7 @@ cli_create_job_exec(struct cli_ctx *ctx, struct cli_req *req)
 	char			*cause = NULL;
 	int			 rv;
 
-	path = cli_json_str(req->local, "manifest-file");
+	path = json_path_string(req->local, "manifest-file");
 	if (cli_connect(ctx, &c) != 0)
 		return (CLI_EXIT_UNREACHABLE);
 	if ((rv = client_call(&c, req->cmd->name, req->args, &r, &cause)) !=
@@ -232,7 +232,7 @@ cli_list_jobs_exec(struct cli_ctx *ctx, struct cli_req *req)
 				json_object_array_add(jobs, json_object_get(
 				    json_object_array_get_idx(page, i)));
 		}
-		token = cli_json_str(r.result, "NextToken");
+		token = json_path_string(r.result, "NextToken");
 		/* A token that repeats would loop forever: stop there. */
 		if (token == NULL || *token == '\0' ||
 		    (last != NULL && strcmp(last, token) == 0)) {
@@ -257,7 +257,7 @@ out:
 void
 cli_text_job_id(struct buf *b, json_object *result)
 {
-	const char	*id = cli_json_str(result, "JobId");
+	const char	*id = json_path_string(result, "JobId");
 
 	if (id != NULL)
 		buf_addf(b, "%s\n", id);
@@ -296,9 +296,9 @@ cli_progress_counts(json_object *job, int64_t *ok, int64_t *failed,
 	*ok = *failed = *total = 0;
 	if (!json_object_object_get_ex(job, "ProgressSummary", &ps))
 		return;
-	(void)cli_json_int(ps, "NumberOfTasksSucceeded", ok);
-	(void)cli_json_int(ps, "NumberOfTasksFailed", failed);
-	(void)cli_json_int(ps, "TotalNumberOfTasks", total);
+	(void)json_path_int64(ps, "NumberOfTasksSucceeded", ok);
+	(void)json_path_int64(ps, "NumberOfTasksFailed", failed);
+	(void)json_path_int64(ps, "TotalNumberOfTasks", total);
 }
 
 static void
@@ -331,9 +331,9 @@ cli_describe_location(struct buf *b, json_object *job)
 	buf_init(&line);
 	if (json_object_object_get_ex(job, "Manifest", &man)) {
 		if (json_object_object_get_ex(man, "Spec", &spec))
-			fmt = cli_json_str(spec, "Format");
+			fmt = json_path_string(spec, "Format");
 		if (json_object_object_get_ex(man, "Location", &loc) &&
-		    (s = cli_json_str(loc, "ObjectArn")) != NULL)
+		    (s = json_path_string(loc, "ObjectArn")) != NULL)
 			buf_addf(&line, "%s", s);
 		else
 			buf_adds(&line, "(streamed from s3batchctl)");
@@ -348,11 +348,11 @@ cli_describe_location(struct buf *b, json_object *job)
 		    !json_object_get_boolean(loc))
 			buf_adds(&line, "disabled");
 		else {
-			s = cli_json_str(rep, "Bucket");
+			s = json_path_string(rep, "Bucket");
 			buf_addf(&line, "%s", s != NULL ? s : "-");
-			if ((s = cli_json_str(rep, "Prefix")) != NULL)
+			if ((s = json_path_string(rep, "Prefix")) != NULL)
 				buf_addf(&line, " prefix %s", s);
-			if ((s = cli_json_str(rep, "ReportScope")) != NULL)
+			if ((s = json_path_string(rep, "ReportScope")) != NULL)
 				buf_addf(&line, " (%s)", s);
 		}
 		cli_kv(b, "Report:", line.data);
@@ -370,14 +370,14 @@ cli_text_describe_job(struct buf *b, json_object *result)
 
 	if (result == NULL || !json_object_object_get_ex(result, "Job", &job))
 		return;
-	cli_kv(b, "Job ID:", cli_json_str(job, "JobId"));
-	cli_kv(b, "Status:", cli_json_str(job, "Status"));
-	if (cli_json_int(job, "Priority", &n) == 0) {
+	cli_kv(b, "Job ID:", json_path_string(job, "JobId"));
+	cli_kv(b, "Status:", json_path_string(job, "Status"));
+	if (json_path_int64(job, "Priority", &n) == 0) {
 		snprintf(tmp, sizeof tmp, "%" PRId64, n);
 		cli_kv(b, "Priority:", tmp);
 	}
 	cli_kv(b, "Operation:", cli_operation_name(job));
-	cli_kv(b, "Description:", cli_json_str(job, "Description"));
+	cli_kv(b, "Description:", json_path_string(job, "Description"));
 	cli_progress_counts(job, &ok, &failed, &total);
 	if (total > 0)
 		snprintf(tmp, sizeof tmp, "%" PRId64 " of %" PRId64 " done "
@@ -390,7 +390,7 @@ cli_text_describe_job(struct buf *b, json_object *result)
 	cli_kv(b, "Progress:", tmp);
 	if (json_object_object_get_ex(job, "ProgressSummary", &ps) &&
 	    json_object_object_get_ex(ps, "Timers", &timers) &&
-	    cli_json_int(timers, "ElapsedTimeInActiveSeconds", &n) == 0) {
+	    json_path_int64(timers, "ElapsedTimeInActiveSeconds", &n) == 0) {
 		format_duration((uint64_t)(n < 0 ? 0 : n) * 1000, tmp,
 		    sizeof tmp);
 		cli_kv(b, "Active for:", tmp);
@@ -400,12 +400,12 @@ cli_text_describe_job(struct buf *b, json_object *result)
 	if (json_object_object_get_ex(job, "ConfirmationRequired", &v))
 		cli_kv(b, "Confirmation:", json_object_get_boolean(v) ?
 		    "required" : "not required");
-	cli_kv(b, "Suspended cause:", cli_json_str(job, "SuspendedCause"));
+	cli_kv(b, "Suspended cause:", json_path_string(job, "SuspendedCause"));
 	cli_kv_time(b, "Suspended since:", job, "SuspendedDate");
-	cli_kv(b, "Status reason:", cli_json_str(job, "StatusUpdateReason"));
-	cli_kv(b, "Role:", cli_json_str(job, "RoleArn"));
+	cli_kv(b, "Status reason:", json_path_string(job, "StatusUpdateReason"));
+	cli_kv(b, "Role:", json_path_string(job, "RoleArn"));
 	cli_describe_location(b, job);
-	cli_kv(b, "Job ARN:", cli_json_str(job, "JobArn"));
+	cli_kv(b, "Job ARN:", json_path_string(job, "JobArn"));
 	if (json_object_object_get_ex(job, "FailureReasons", &v) &&
 	    json_object_is_type(v, json_type_array) &&
 	    json_object_array_length(v) > 0) {
@@ -413,10 +413,10 @@ cli_text_describe_job(struct buf *b, json_object *result)
 		for (i = 0; i < json_object_array_length(v); i++) {
 			f = json_object_array_get_idx(v, i);
 			buf_addf(b, "  %s: %s\n",
-			    cli_json_str(f, "FailureCode") != NULL ?
-			    cli_json_str(f, "FailureCode") : "-",
-			    cli_json_str(f, "FailureReason") != NULL ?
-			    cli_json_str(f, "FailureReason") : "-");
+			    json_path_string(f, "FailureCode") != NULL ?
+			    json_path_string(f, "FailureCode") : "-",
+			    json_path_string(f, "FailureReason") != NULL ?
+			    json_path_string(f, "FailureReason") : "-");
 		}
 	}
 }
@@ -448,24 +448,24 @@ cli_text_list_jobs(struct buf *b, json_object *result)
 		else
 			snprintf(progress, sizeof progress, "%" PRId64 "/-",
 			    ok + failed);
-		if (cli_json_int(job, "Priority", &prio) != 0)
+		if (json_path_int64(job, "Priority", &prio) != 0)
 			prio = 0;
 		if (!json_object_object_get_ex(job, "CreationTime", &v))
 			v = NULL;
 		cli_format_time(v, created, sizeof created);
-		desc = cli_json_str(job, "Description");
+		desc = json_path_string(job, "Description");
 		buf_addf(b, "%-36s  %-10s  %8" PRId64 "  %-23s  %-22s  %-19s  "
-		    "%s", cli_json_str(job, "JobId") != NULL ?
-		    cli_json_str(job, "JobId") : "-",
-		    cli_json_str(job, "Status") != NULL ?
-		    cli_json_str(job, "Status") : "-", prio,
+		    "%s", json_path_string(job, "JobId") != NULL ?
+		    json_path_string(job, "JobId") : "-",
+		    json_path_string(job, "Status") != NULL ?
+		    json_path_string(job, "Status") : "-", prio,
 		    cli_operation_name(job), progress, created,
 		    desc != NULL ? desc : "");
 		while (b->len > 0 && b->data[b->len - 1] == ' ')
 			b->data[--b->len] = '\0';
 		buf_addc(b, '\n');
 	}
-	if ((desc = cli_json_str(result, "NextToken")) != NULL)
+	if ((desc = json_path_string(result, "NextToken")) != NULL)
 		buf_addf(b, "(more: --next-token %s)\n", desc);
 }
 
@@ -474,23 +474,23 @@ cli_text_update_priority(struct buf *b, json_object *result)
 {
 	int64_t	 prio;
 
-	if (cli_json_int(result, "Priority", &prio) != 0)
+	if (json_path_int64(result, "Priority", &prio) != 0)
 		return;
 	buf_addf(b, "%s: priority %" PRId64 "\n",
-	    cli_json_str(result, "JobId") != NULL ?
-	    cli_json_str(result, "JobId") : "-", prio);
+	    json_path_string(result, "JobId") != NULL ?
+	    json_path_string(result, "JobId") : "-", prio);
 }
 
 void
 cli_text_update_status(struct buf *b, json_object *result)
 {
-	const char	*reason = cli_json_str(result, "StatusUpdateReason");
+	const char	*reason = json_path_string(result, "StatusUpdateReason");
 
-	if (cli_json_str(result, "Status") == NULL)
+	if (json_path_string(result, "Status") == NULL)
 		return;
-	buf_addf(b, "%s: %s", cli_json_str(result, "JobId") != NULL ?
-	    cli_json_str(result, "JobId") : "-",
-	    cli_json_str(result, "Status"));
+	buf_addf(b, "%s: %s", json_path_string(result, "JobId") != NULL ?
+	    json_path_string(result, "JobId") : "-",
+	    json_path_string(result, "Status"));
 	if (reason != NULL)
 		buf_addf(b, " (%s)", reason);
 	buf_addc(b, '\n');
@@ -508,9 +508,9 @@ cli_text_tags(struct buf *b, json_object *result)
 		return;
 	for (i = 0; i < json_object_array_length(tags); i++) {
 		t = json_object_array_get_idx(tags, i);
-		buf_addf(b, "%s\t%s\n", cli_json_str(t, "Key") != NULL ?
-		    cli_json_str(t, "Key") : "",
-		    cli_json_str(t, "Value") != NULL ?
-		    cli_json_str(t, "Value") : "");
+		buf_addf(b, "%s\t%s\n", json_path_string(t, "Key") != NULL ?
+		    json_path_string(t, "Key") : "",
+		    json_path_string(t, "Value") != NULL ?
+		    json_path_string(t, "Value") : "");
 	}
 }

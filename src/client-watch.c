@@ -35,9 +35,9 @@ cli_progress_update(struct cli_progress *p, json_object *job, uint64_t now)
 	double		 inst, secs;
 
 	if (json_object_object_get_ex(job, "ProgressSummary", &ps)) {
-		(void)cli_json_int(ps, "TotalNumberOfTasks", &p->total);
-		(void)cli_json_int(ps, "NumberOfTasksSucceeded", &p->succeeded);
-		(void)cli_json_int(ps, "NumberOfTasksFailed", &p->failed);
+		(void)json_path_int64(ps, "TotalNumberOfTasks", &p->total);
+		(void)json_path_int64(ps, "NumberOfTasksSucceeded", &p->succeeded);
+		(void)json_path_int64(ps, "NumberOfTasksFailed", &p->failed);
 	}
 	done = p->succeeded + p->failed;
 	if (p->last_ms != 0 && now > p->last_ms && done >= p->last_done) {
@@ -160,7 +160,7 @@ cli_watch_exec(struct cli_ctx *ctx, struct cli_req *req)
 	int64_t			 interval = WATCH_DEFAULT_INTERVAL;
 	int			 connected = 0, rv, tty, json;
 
-	(void)cli_json_int(req->local, "interval", &interval);
+	(void)json_path_int64(req->local, "interval", &interval);
 	json = ctx->output == CLI_OUTPUT_JSON;
 	tty = !json && isatty(STDOUT_FILENO);
 	memset(&p, 0, sizeof p);
@@ -177,7 +177,7 @@ cli_watch_exec(struct cli_ctx *ctx, struct cli_req *req)
 		}
 		if (r.result == NULL ||
 		    !json_object_object_get_ex(r.result, "Job", &job) ||
-		    (status = cli_json_str(job, "Status")) == NULL) {
+		    (status = json_path_string(job, "Status")) == NULL) {
 			fprintf(stderr, "s3batchctl: describe-job result has "
 			    "no Job.Status\n");
 			client_reply_free(&r);

@@ -228,16 +228,6 @@ client_reply_free(struct client_reply *r)
 	memset(r, 0, sizeof *r);
 }
 
-static int
-client_flag(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	return (json_object_object_get_ex(o, key, &v) &&
-	    json_object_is_type(v, json_type_boolean) &&
-	    json_object_get_boolean(v));
-}
-
 /*
  * Check one reply line against the request it answers. A reply without an
  * id is accepted only as an error: the daemon may not have been able to
@@ -271,8 +261,8 @@ client_parse_reply(const char *line, size_t len, int64_t id,
 	if (!r->ok) {
 		if (json_object_object_get_ex(o, "error", &err) &&
 		    json_object_is_type(err, json_type_object)) {
-			r->code = cli_json_str(err, "code");
-			r->message = cli_json_str(err, "message");
+			r->code = json_path_string(err, "code");
+			r->message = json_path_string(err, "message");
 		}
 		if (r->code == NULL)
 			r->code = ERR_INTERNAL;
@@ -305,9 +295,9 @@ client_parse_reply(const char *line, size_t len, int64_t id,
 		goto fail;
 	}
 	if (r->ok) {
-		if (client_flag(o, "continue"))
+		if (json_path_bool(o, "continue") == 1)
 			r->kind = CLIENT_REPLY_CONTINUE;
-		else if (client_flag(o, "stream"))
+		else if (json_path_bool(o, "stream") == 1)
 			r->kind = CLIENT_REPLY_STREAM;
 		if (json_object_object_get_ex(o, "result", &v))
 			r->result = v;
@@ -609,25 +599,6 @@ client_chunk_header(const char *line, size_t len, size_t *size)
 	return (ok);
 }
 
-static int
-client_write_out(int outfd, const char *p, size_t len, char **cause)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		n = write(outfd, p, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			xasprintf(cause, "write: %s", strerror(errno));
-			return (CLIENT_EPROTO);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /*
  * After a {"stream":true} reply: copy chunk frames to outfd as they come,
  * then read the final reply. The timeout counts from the last data, so a
@@ -673,9 +644,10 @@ client_recv_stream(struct client *c, int outfd, uint64_t *got,
 			if (c->in.len == 0 && (rv = client_fill(c, cause)) != 0)
 				return (rv);
 			take = c->in.len < size ? c->in.len : size;
-			if ((rv = client_write_out(outfd, c->in.data, take,
-			    cause)) != 0)
-				return (rv);
+			if (io_write_all(outfd, c->in.data, take) != 0) {
+				xasprintf(cause, "write: %s", strerror(errno));
+				return (CLIENT_EPROTO);
+			}
 			buf_consume(&c->in, take);
 			size -= take;
 			*got += take;

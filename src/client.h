@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "s3batchd.h"
+#include "json.h"
 
 /* client.c: one connection to the daemon. */
 struct client {
@@ -162,8 +163,6 @@ int		 cli_reply_error(struct client_reply *);
 void		 cli_print_result(struct cli_ctx *, const struct cli_cmd *,
 		     json_object *);
 void		 cli_text_generic(struct buf *, json_object *);
-const char	*cli_json_str(json_object *, const char *);
-int		 cli_json_int(json_object *, const char *, int64_t *);
 void		 cli_format_time(json_object *, char *, size_t);
 
 /* client-job.c: the job verbs. */

@@ -1514,9 +1514,8 @@ int
 manifest_gunzip_finish(struct manifest_gunzip *g, manifest_row_cb cb,
     void *arg, char **cause)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	unsigned char		 md[EVP_MAX_MD_SIZE];
-	unsigned int		 mdlen, i;
+	unsigned int		 mdlen;
 
 	if (g->failed || g->finished) {
 		xasprintf(cause, "gzip reader used after %s",
@@ -1526,11 +1525,7 @@ manifest_gunzip_finish(struct manifest_gunzip *g, manifest_row_cb cb,
 	g->finished = 1;
 	if (EVP_DigestFinal_ex(g->md5, md, &mdlen) != 1 || mdlen != 16)
 		fatalx("EVP_DigestFinal_ex failed");
-	for (i = 0; i < mdlen; i++) {
-		g->md5_hex[i * 2] = hex[md[i] >> 4];
-		g->md5_hex[i * 2 + 1] = hex[md[i] & 0xf];
-	}
-	g->md5_hex[32] = '\0';
+	hex_encode(md, mdlen, g->md5_hex);
 	if (g->in == 0)
 		return (manifest_gunzip_fail(g, cause, "empty data file"));
 	if (!g->member_end)

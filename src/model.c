@@ -574,105 +574,17 @@ model_validate(const char *shape, struct json_object *v, char **cause)
 	return (model_validate_except(shape, v, NULL, cause));
 }
 
-/* Exactly n digits. */
-static int
-model_digits(const char **pp, int n, int *out)
-{
-	const char	*p = *pp;
-	int		 v = 0;
-
-	while (n-- > 0) {
-		if (*p < '0' || *p > '9')
-			return (-1);
-		v = v * 10 + (*p++ - '0');
-	}
-	*pp = p;
-	*out = v;
-	return (0);
-}
-
-/* Days from 1970-01-01 to a proleptic Gregorian date. */
-static int64_t
-model_days(int y, int m, int d)
-{
-	int64_t	 era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (era * 146097 + doe - 719468);
-}
-
 int
 model_parse_time(const char *s, int64_t *ms, char **cause)
 {
-	static const int	 mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31,
-				    30, 31, 30, 31 };
-	const char		*p = s;
-	int			 y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
-	int			 oh = 0, om = 0, sign = 0, n;
+	struct buf	 b;
 
-	if (model_digits(&p, 4, &y) != 0 || *p++ != '-' ||
-	    model_digits(&p, 2, &mo) != 0 || *p++ != '-' ||
-	    model_digits(&p, 2, &d) != 0)
-		goto bad;
-	if (*p == 'T' || *p == 't' || *p == ' ') {
-		p++;
-		if (model_digits(&p, 2, &h) != 0 || *p++ != ':' ||
-		    model_digits(&p, 2, &mi) != 0)
-			goto bad;
-		if (*p == ':') {
-			p++;
-			if (model_digits(&p, 2, &sec) != 0)
-				goto bad;
-			if (*p == '.' || *p == ',') {
-				p++;
-				for (n = 0; *p >= '0' && *p <= '9'; n++, p++) {
-					if (n < 3)
-						frac = frac * 10 + (*p - '0');
-				}
-				if (n == 0 || n > 9)
-					goto bad;
-				for (; n < 3; n++)
-					frac *= 10;
-			}
-		}
-		if (*p == 'Z' || *p == 'z')
-			p++;
-		else if (*p == '+' || *p == '-') {
-			sign = *p++ == '-' ? -1 : 1;
-			if (model_digits(&p, 2, &oh) != 0)
-				goto bad;
-			if (*p != '\0') {
-				if (*p == ':')
-					p++;
-				if (model_digits(&p, 2, &om) != 0)
-					goto bad;
-			}
-		}
-	}
-	if (*p != '\0')
-		goto bad;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
-	    y % 400 == 0))) || h > 23 || mi > 59 || sec > 60 || oh > 23 ||
-	    om > 59)
-		goto bad;
-	*ms = ((((model_days(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec) *
-	    1000) + frac - (int64_t)sign * (oh * 60 + om) * 60000;
-	return (0);
-
-bad:
-	{
-		struct buf	 b;
-
-		buf_init(&b);
-		model_quote(&b, s, strlen(s));
-		xasprintf(cause, "%s is not an ISO 8601 time", b.data);
-		buf_free(&b);
-	}
+	if (time_parse_iso(s, strlen(s), 0, ms) == 0)
+		return (0);
+	buf_init(&b);
+	model_quote(&b, s, strlen(s));
+	xasprintf(cause, "%s is not an ISO 8601 time", b.data);
+	buf_free(&b);
 	return (-1);
 }
 

@@ -279,42 +279,6 @@ s3_status_code(int status)
 	return (NULL);
 }
 
-/* ---- HTTP dates: "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 7231 IMF-fixdate) */
-
-int
-s3_parse_http_date(const char *s, uint64_t *ms)
-{
-	static const char	 months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	struct tm		 tm;
-	const char		*p;
-	char			 mon[4];
-	int			 day, year, hh, mm, ss, n = 0;
-	time_t			 t;
-
-	if (s == NULL || (p = strchr(s, ',')) == NULL)
-		return (-1);
-	if (sscanf(p + 1, " %2d %3s %4d %2d:%2d:%2d GMT%n", &day, mon, &year,
-	    &hh, &mm, &ss, &n) != 6 || n == 0)
-		return (-1);
-	if ((p = strstr(months, mon)) == NULL || strlen(mon) != 3 ||
-	    (p - months) % 3 != 0)
-		return (-1);
-	if (day < 1 || day > 31 || year < 1970 || hh > 23 || mm > 59 ||
-	    ss > 60)
-		return (-1);
-	memset(&tm, 0, sizeof tm);
-	tm.tm_mday = day;
-	tm.tm_mon = (int)((p - months) / 3);
-	tm.tm_year = year - 1900;
-	tm.tm_hour = hh;
-	tm.tm_min = mm;
-	tm.tm_sec = ss;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return (-1);
-	*ms = (uint64_t)t * 1000;
-	return (0);
-}
-
 /* ---- targets: Host, path and query, as sent and as signed */
 
 /* Split "scheme://host[:port][/base]". */
@@ -958,7 +922,7 @@ s3_learn_skew(struct s3_call *call, const struct http_response *resp)
 	uint64_t	 server;
 	int64_t		 skew;
 
-	if (s3_parse_http_date(http_response_header(resp, "Date"),
+	if (time_parse_http(http_response_header(resp, "Date"),
 	    &server) != 0)
 		return;
 	skew = (int64_t)(server - time_now_ms());

@@ -158,8 +158,6 @@ int		 s3_error_retryable(const char *, int);
  * "PreconditionFailed", ...; NULL for a status not in the table.
  */
 const char	*s3_status_code(int);
-/* "Sun, 06 Nov 1994 08:49:37 GMT" to ms since the epoch; -1 if malformed. */
-int		 s3_parse_http_date(const char *, uint64_t *);
 /*
  * The URL a request goes to on an endpoint URL ("scheme://host[:port]
  * [/base]"), path-style or, when virtual_host, virtual-hosted-style; for

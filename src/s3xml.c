@@ -140,102 +140,24 @@ s3xml_trim(const char **s, size_t *len)
 		(*len)--;
 }
 
-static int
-s3xml_digits(const char *s, size_t n, int *v)
-{
-	size_t	 i;
-
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return (-1);
-		*v = *v * 10 + (s[i] - '0');
-	}
-	return (0);
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-s3xml_days(int64_t y, int m, int d)
-{
-	int64_t	 era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (era * 146097 + doe - 719468);
-}
-
 int
 s3xml_parse_time(const char *s, size_t len, uint64_t *ms, char **cause)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int	 y, mo, d, h, mi, sec, frac = 0, oh, om, sign, i;
 	int64_t	 t;
-	size_t	 pos;
 
-	if (len < 19 || s[4] != '-' || s[7] != '-' ||
-	    (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' ||
-	    s3xml_digits(s, 4, &y) != 0 || s3xml_digits(s + 5, 2, &mo) != 0 ||
-	    s3xml_digits(s + 8, 2, &d) != 0 ||
-	    s3xml_digits(s + 11, 2, &h) != 0 ||
-	    s3xml_digits(s + 14, 2, &mi) != 0 ||
-	    s3xml_digits(s + 17, 2, &sec) != 0)
-		goto bad;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && (y % 4 != 0 ||
-	    (y % 100 == 0 && y % 400 != 0))) ||
-	    h > 23 || mi > 59 || sec > 60)
-		goto bad;
-	pos = 19;
-	if (pos < len && s[pos] == '.') {
-		pos++;
-		for (i = 0; pos < len && s[pos] >= '0' && s[pos] <= '9'; i++) {
-			if (i < 3)
-				frac = frac * 10 + (s[pos] - '0');
-			pos++;
-		}
-		if (i == 0)
-			goto bad;
-		for (; i < 3; i++)
-			frac *= 10;
+	if (time_parse_iso(s, len, TIME_ISO_RFC3339, &t) != 0 || t < 0) {
+		xasprintf(cause, "\"%.*s\" is not an ISO 8601 UTC time",
+		    (int)(len > 64 ? 64 : len), s);
+		return (-1);
 	}
-	t = s3xml_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	/* A time without a zone would be ambiguous: S3 always says Z. */
-	if (pos == len - 1 && (s[pos] == 'Z' || s[pos] == 'z'))
-		pos++;
-	else if (pos + 6 == len && (s[pos] == '+' || s[pos] == '-') &&
-	    s[pos + 3] == ':' && s3xml_digits(s + pos + 1, 2, &oh) == 0 &&
-	    s3xml_digits(s + pos + 4, 2, &om) == 0 && oh < 24 && om < 60) {
-		sign = s[pos] == '+' ? 1 : -1;
-		t -= sign * (oh * 3600 + om * 60);
-		pos += 6;
-	} else
-		goto bad;
-	if (pos != len || t < 0)
-		goto bad;
-	*ms = (uint64_t)t * 1000 + (uint64_t)frac;
+	*ms = (uint64_t)t;
 	return (0);
-
-bad:
-	xasprintf(cause, "\"%.*s\" is not an ISO 8601 UTC time",
-	    (int)(len > 64 ? 64 : len), s);
-	return (-1);
 }
 
 void
 s3xml_format_time(uint64_t ms, char *out, size_t len)
 {
-	time_t		 t = (time_t)(ms / 1000);
-	struct tm	 tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+	time_format_utc(ms, out, len);
 }
 
 static int
@@ -1999,7 +1921,7 @@ s3xml_write_retention(struct buf *out, const char *mode, uint64_t until,
 		xasprintf(cause, "retention without a retain-until date");
 		return (s3xml_done(out, &b, -1));
 	}
-	s3xml_format_time(until, when, sizeof when);
+	time_format_utc(until, when, sizeof when);
 	s3xml_open(&b, "Retention");
 	buf_addf(&b, "<Mode>%s</Mode><RetainUntilDate>%s</RetainUntilDate>"
 	    "</Retention>", mode, when);

@@ -366,8 +366,12 @@ void		 s3xml_object_lock_free(struct s3xml_object_lock *);
 /* Free the result of any kind. */
 void		 s3xml_result_free(enum s3xml_doc, void *);
 
-/* "2009-10-12T17:50:30.000Z" (fraction and offset optional) <-> ms. */
+/*
+ * "2009-10-12T17:50:30.000Z" (fraction optional, "Z" or "+HH:MM"), not
+ * before 1970, to ms. time_format_utc writes the same form.
+ */
 int		 s3xml_parse_time(const char *, size_t, uint64_t *, char **);
+/* Kept until stage-generate.c calls time_format_utc itself. */
 void		 s3xml_format_time(uint64_t, char *, size_t);
 
 /*

@@ -62,19 +62,6 @@ struct sigv4_sha256 {
 
 /* ---- hashing */
 
-void
-sigv4_hex(const unsigned char *p, size_t len, char *out)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	size_t			 i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hex[p[i] >> 4];
-		out[2 * i + 1] = hex[p[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
-
 static void
 sigv4_sha256_raw(const void *p, size_t len, unsigned char md[SIGV4_SHA256_LEN])
 {
@@ -91,7 +78,7 @@ sigv4_sha256_hex(const void *p, size_t len, char hex[SIGV4_HEX_SIZE])
 	unsigned char	 md[SIGV4_SHA256_LEN];
 
 	sigv4_sha256_raw(p, len, md);
-	sigv4_hex(md, sizeof md, hex);
+	hex_encode(md, sizeof md, hex);
 }
 
 struct sigv4_sha256 *
@@ -127,7 +114,7 @@ sigv4_sha256_final(struct sigv4_sha256 *h, unsigned char raw[SIGV4_SHA256_LEN],
 	if (raw != NULL)
 		memcpy(raw, md, sizeof md);
 	if (hex != NULL)
-		sigv4_hex(md, sizeof md, hex);
+		hex_encode(md, sizeof md, hex);
 	/* Ready for the next body (a retried upload, say). */
 	if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
 		fatalx("%s: EVP_DigestInit_ex failed", __func__);
@@ -735,7 +722,7 @@ sigv4_sign(const struct sigv4_request *req, const struct sigv4_creds *creds,
 	    params->service, key);
 	sigv4_hmac(key, sizeof key, sts.data, sts.len, sig);
 	explicit_wipe(key, sizeof key);
-	sigv4_hex(sig, sizeof sig, out->signature);
+	hex_encode(sig, sizeof sig, out->signature);
 
 	buf_addf(&auth, "%s Credential=%s/%s/%s/%s/%s, SignedHeaders=%s, "
 	    "Signature=%s", SIGV4_ALGORITHM, creds->access_key_id, date,

@@ -100,7 +100,6 @@ void		 sigv4_encode_key(struct buf *, const char *, size_t);
 
 /* SHA-256. */
 void		 sigv4_sha256_hex(const void *, size_t, char [SIGV4_HEX_SIZE]);
-void		 sigv4_hex(const unsigned char *, size_t, char *);
 struct sigv4_sha256;
 struct sigv4_sha256 *sigv4_sha256_new(void);
 void		 sigv4_sha256_update(struct sigv4_sha256 *, const void *,

@@ -83,7 +83,7 @@ test_parse_reply(void)
 	    "{\"JobId\":\"x\"}}", 3, &r), 0);
 	CHECK_INT(r.ok, 1);
 	CHECK_INT(r.kind, CLIENT_REPLY_FINAL);
-	CHECK_STR(cli_json_str(r.result, "JobId"), "x");
+	CHECK_STR(json_path_string(r.result, "JobId"), "x");
 	client_reply_free(&r);
 
 	CHECK_INT(reply("{\"v\":1,\"id\":3,\"ok\":false,\"error\":"
@@ -361,7 +361,7 @@ test_create_job(void)
 	    "--manifest-file", path, NULL), 0);
 	CHECK(json_object_object_get_ex(req.args, "ManifestStream", &v));
 	CHECK(json_object_get_boolean(v));
-	CHECK_STR(cli_json_str(req.args, "RoleArn"), "arn:aws:iam::1:role/r");
+	CHECK_STR(json_path_string(req.args, "RoleArn"), "arn:aws:iam::1:role/r");
 	cli_req_free(&req);
 	unlink(path);
 	CHECK_INT(parse("create-job", &req, &cause, "--cli-input-json", file,
@@ -600,9 +600,9 @@ test_upload(void)
 	CHECK_INT(early, 0);
 	CHECK_INT(client_read_reply(&c, &r, &cause), 0);
 	CHECK_INT(r.ok, 1);
-	CHECK_INT(cli_json_int(r.result, "Bytes", &n), 0);
+	CHECK_INT(json_path_int64(r.result, "Bytes", &n), 0);
 	CHECK_INT(n, size);
-	CHECK_INT(cli_json_int(r.result, "Frames", &n), 0);
+	CHECK_INT(json_path_int64(r.result, "Frames", &n), 0);
 	CHECK_INT(n, 4);
 	client_reply_free(&r);
 	client_close(&c);

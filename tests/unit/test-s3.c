@@ -181,7 +181,6 @@ test_tables(void)
 		{ "NoCredentials",		0,   0 },
 		{ "InvalidResponse",		200, 0 },
 	};
-	uint64_t	 ms = 0;
 	size_t		 i;
 
 	for (i = 0; i < nitems(t); i++) {
@@ -200,15 +199,6 @@ test_tables(void)
 	CHECK_STR(s3_status_code(503), "ServiceUnavailable");
 	CHECK(s3_status_code(418) == NULL);
 	CHECK(s3_status_code(200) == NULL);
-
-	CHECK_INT(s3_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", &ms), 0);
-	CHECK_INT(ms, 784111777000ULL);
-	CHECK_INT(s3_parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT", &ms), 0);
-	CHECK_INT(ms, 0);
-	CHECK_INT(s3_parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT", &ms), -1);
-	CHECK_INT(s3_parse_http_date("Sun, 06 Nov 1994 08:49:37", &ms), -1);
-	CHECK_INT(s3_parse_http_date("1994-11-06T08:49:37Z", &ms), -1);
-	CHECK_INT(s3_parse_http_date(NULL, &ms), -1);
 }
 
 /* ---- whole calls against a scripted server */

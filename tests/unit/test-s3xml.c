@@ -1117,7 +1117,7 @@ test_time(void)
 			CHECK(cause != NULL);
 		free(cause);
 	}
-	s3xml_format_time(1255369830123ULL, out, sizeof out);
+	time_format_utc(1255369830123ULL, out, sizeof out);
 	CHECK_STR(out, "2009-10-12T17:50:30.123Z");
 }
 
