@@ -306,20 +306,21 @@ def fault_proxy(rgw):
 @pytest.fixture
 def proxied(rgw):
     """start(daemon_conf="", rules=(), seed=1, endpoint_extra="",
-    extra_conf="") -> (Daemon, FaultProxy): a FaultProxy in front of the
-    RGW and a started s3batchd whose [endpoint default] (user tester) is
-    the proxy. All are stopped at the end of the test."""
+    extra_conf="", max_connections=32) -> (Daemon, FaultProxy): a
+    FaultProxy in front of the RGW and a started s3batchd whose [endpoint
+    default] (user tester) is the proxy. All are stopped at the end of the
+    test."""
     from faults import FaultProxy
     made = []
 
     def start(daemon_conf="", rules=(), seed=1, endpoint_extra="",
-              extra_conf=""):
+              extra_conf="", max_connections=32):
         p = FaultProxy(rgw.endpoint, rules=rules, seed=seed).start()
         made.append(p)
         d = Daemon(daemon_conf=daemon_conf,
-                   extra_conf=endpoint_conf(p.endpoint,
-                                            extra=endpoint_extra) +
-                   extra_conf)
+                   extra_conf=endpoint_conf(
+                       p.endpoint, extra=endpoint_extra,
+                       max_connections=max_connections) + extra_conf)
         os.chmod(d.conf, 0o600)
         made.append(d)
         d.start()

@@ -233,9 +233,10 @@ def owner_id(client):
 
 
 def endpoint_conf(endpoint, name="default", user="tester", extra="",
-                  max_connections=32):
-    """An [endpoint NAME] section for one of start-rgw.sh's users."""
-    ak, sk = USERS[user]
+                  max_connections=32, keys=None):
+    """An [endpoint NAME] section for one of start-rgw.sh's users, or with
+    keys=(access key, secret key) of another."""
+    ak, sk = keys or USERS[user]
     return ("[endpoint %s]\nurl = %s\nregion = %s\naccess_key_id = %s\n"
             "secret_access_key = %s\nmax_connections = %d\n%s\n" %
             (name, endpoint, REGION, ak, sk, max_connections, extra))

@@ -259,3 +259,35 @@ def test_bad_parameter_fails_create(s3batchd, tmp_path, bucket):
               str(m))
     assert r.rc != 0
     assert "Operation.S3DeleteObject.Unknown" in (r.err + r.out), r
+
+
+@pytest.mark.timeout(900)
+def test_dry_run_keeps_endpoint_limits(proxied, s3, bucket, tmp_path):
+    """The dry run's 2,000 HEADs go through the shared engine: the
+    endpoint's max_connections and max_requests_per_second hold, as the
+    proxy in front of RGW counts them (upper bounds only: a busy machine
+    only makes the daemon slower)."""
+    keys = ["dry/%04d" % i for i in range(2000)]
+    put_objects(s3, bucket, keys, workers=32)
+    conns, rps = 2, 100
+    d, proxy = proxied(max_connections=conns,
+                       endpoint_extra="max_requests_per_second = %d" % rps)
+    proxy.reset_stats()
+    job_id = create(d, tmp_path, delete_spec(),
+                    manifest_csv(tmp_path / "m.csv", bucket, keys))
+    job = d.wait_status(job_id, ("Suspended", "Failed"), timeout=600)
+    assert job["Status"] == "Suspended", job
+    assert job["SuspendedCause"].startswith(
+        "Delete job: 2,000 objects in 1 bucket would be deleted"), job
+    st = proxy.stats()
+    # Every object was looked at through the proxy, and nothing deleted.
+    assert st["requests"] >= len(keys), st
+    assert st["responses_by_status"].get("204", 0) == 0, st
+    assert len(list_keys(s3, bucket)) == len(keys)
+    # max_connections: never more requests at once, nor connections open.
+    assert st["max_in_flight"] <= conns, st
+    assert st["max_open_connections"] <= conns, st
+    # max_requests_per_second: the token bucket allows rps a second plus
+    # its burst (rps / 100, at least 1); 5 more for arrival jitter.
+    burst = max(1, rps // 100)
+    assert st["max_requests_per_1s"] <= rps + burst + 5, st
