@@ -27,8 +27,8 @@ jobcheck_create(struct json_object *req, int have_local_manifest,
 	/* jobspec_check made sure there is exactly one operation. */
 	name = jobspec_operation_name(req);
 	if ((op = op_find(name)) == NULL) {
-		xasprintf(cause, "Operation.%s: this s3batchd does not run that "
-		    "operation yet", name);
+		xasprintf(cause, "Operation.%s: this s3batchd does not run "
+		    "that operation yet", name);
 		return (-1);
 	}
 	if (json_object_object_get_ex(req, "Operation", &ops))

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "s3batchd.h"
+#include "json.h"
 #include "model.h"
 #include "manifest.h"
 #include "jobspec.h"
@@ -55,39 +56,6 @@ static const struct jobspec_field {
 	{ "Ignore", 0, INT_MAX },
 };
 
-/* A member by dotted path, or NULL if absent or not under objects. */
-static struct json_object *
-jobspec_get(struct json_object *v, const char *path)
-{
-	char		 name[64];
-	const char	*dot;
-	size_t		 len;
-
-	while (v != NULL && *path != '\0') {
-		if (!json_object_is_type(v, json_type_object))
-			return (NULL);
-		dot = strchr(path, '.');
-		len = dot != NULL ? (size_t)(dot - path) : strlen(path);
-		if (len >= sizeof name)
-			return (NULL);
-		memcpy(name, path, len);
-		name[len] = '\0';
-		if (!json_object_object_get_ex(v, name, &v))
-			return (NULL);
-		path += len + (dot != NULL);
-	}
-	return (v);
-}
-
-static const char *
-jobspec_get_string(struct json_object *v, const char *path)
-{
-	if ((v = jobspec_get(v, path)) == NULL ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
-
 /* The ARN at path must name a bucket (key NULL) or an object. */
 static int
 jobspec_check_arn(struct json_object *v, const char *path, int object,
@@ -96,7 +64,7 @@ jobspec_check_arn(struct json_object *v, const char *path, int object,
 	const char	*arn;
 	char		*bucket, *key, *msg;
 
-	if ((arn = jobspec_get_string(v, path)) == NULL)
+	if ((arn = json_path_string(v, path)) == NULL)
 		return (0);
 	if (jobspec_arn_bucket(arn, &bucket, object ? &key : NULL, &msg) != 0) {
 		xasprintf(cause, "%s: %s", path, msg);
@@ -192,7 +160,7 @@ jobspec_operation_name(struct json_object *req)
 	struct json_object		*op;
 	struct json_object_iterator	 it;
 
-	if ((op = jobspec_get(req, "Operation")) == NULL ||
+	if ((op = json_path(req, "Operation")) == NULL ||
 	    !json_object_is_type(op, json_type_object) ||
 	    json_object_object_length(op) != 1)
 		return (NULL);
@@ -253,8 +221,8 @@ jobspec_check_manifest(struct json_object *req, int local, char **cause)
 	struct json_object	*man, *gen, *fields;
 	const char		*format;
 
-	man = jobspec_get(req, "Manifest");
-	gen = jobspec_get(req, "ManifestGenerator");
+	man = json_path(req, "Manifest");
+	gen = json_path(req, "ManifestGenerator");
 	if (local) {
 		if (gen != NULL) {
 			xasprintf(cause, "ManifestGenerator: cannot be used "
@@ -278,11 +246,11 @@ jobspec_check_manifest(struct json_object *req, int local, char **cause)
 	if (man == NULL)
 		return (0);
 
-	if (jobspec_get(man, "Spec") == NULL) {
+	if (json_path(man, "Spec") == NULL) {
 		xasprintf(cause, "Manifest.Spec: required");
 		return (-1);
 	}
-	format = jobspec_get_string(man, "Spec.Format");
+	format = json_path_string(man, "Spec.Format");
 	/* The daemon parses a stream as CSV; an inventory names S3 files. */
 	if (local && format != NULL &&
 	    strcmp(format, MANIFEST_FORMAT_CSV_NAME) != 0) {
@@ -291,7 +259,7 @@ jobspec_check_manifest(struct json_object *req, int local, char **cause)
 		    "S3", MANIFEST_FORMAT_CSV_NAME);
 		return (-1);
 	}
-	if (jobspec_get(man, "Location") == NULL && !local) {
+	if (json_path(man, "Location") == NULL && !local) {
 		xasprintf(cause, "Manifest.Location: required");
 		return (-1);
 	}
@@ -299,7 +267,7 @@ jobspec_check_manifest(struct json_object *req, int local, char **cause)
 	    cause) != 0)
 		return (-1);
 
-	fields = jobspec_get(man, "Spec.Fields");
+	fields = json_path(man, "Spec.Fields");
 	if (format != NULL && strcmp(format, MANIFEST_FORMAT_CSV_NAME) == 0) {
 		if (fields == NULL ||
 		    !json_object_is_type(fields, json_type_array)) {
@@ -309,7 +277,8 @@ jobspec_check_manifest(struct json_object *req, int local, char **cause)
 		}
 		return (jobspec_check_fields(fields, cause));
 	}
-	if (format != NULL && strcmp(format, MANIFEST_FORMAT_INVENTORY_NAME) == 0 &&
+	if (format != NULL &&
+	    strcmp(format, MANIFEST_FORMAT_INVENTORY_NAME) == 0 &&
 	    fields != NULL) {
 		xasprintf(cause, "Manifest.Spec.Fields: must be absent for %s "
 		    "(the inventory's manifest.json gives the columns)",
@@ -322,18 +291,17 @@ jobspec_check_manifest(struct json_object *req, int local, char **cause)
 static int
 jobspec_check_generator(struct json_object *req, int local, char **cause)
 {
-	struct json_object	*gen, *out;
+	struct json_object	*gen;
 
-	gen = jobspec_get(req, "ManifestGenerator.S3JobManifestGenerator");
+	gen = json_path(req, "ManifestGenerator.S3JobManifestGenerator");
 	if (gen == NULL)
 		return (0);
 	if (jobspec_check_arn(req,
 	    "ManifestGenerator.S3JobManifestGenerator.SourceBucket", 0,
 	    cause) != 0)
 		return (-1);
-	out = jobspec_get(gen, "EnableManifestOutput");
-	if (out != NULL && json_object_get_boolean(out) &&
-	    jobspec_get(gen, "ManifestOutputLocation") == NULL) {
+	if (json_path_bool(gen, "EnableManifestOutput") == 1 &&
+	    json_path(gen, "ManifestOutputLocation") == NULL) {
 		xasprintf(cause, "ManifestGenerator.S3JobManifestGenerator."
 		    "ManifestOutputLocation: required when "
 		    "EnableManifestOutput is true");
@@ -347,17 +315,16 @@ static int
 jobspec_check_report(struct json_object *req, int local, char **cause)
 {
 	static const char *const need[] = { "Bucket", "Format", "ReportScope" };
-	struct json_object	*rep, *enabled;
+	struct json_object	*rep;
 	size_t			 i;
 
-	if ((rep = jobspec_get(req, "Report")) == NULL) {
+	if ((rep = json_path(req, "Report")) == NULL) {
 		xasprintf(cause, "Report: required");
 		return (-1);
 	}
-	enabled = jobspec_get(rep, "Enabled");
-	if (enabled != NULL && json_object_get_boolean(enabled)) {
+	if (json_path_bool(rep, "Enabled") == 1) {
 		for (i = 0; i < nitems(need); i++) {
-			if (jobspec_get(rep, need[i]) == NULL) {
+			if (json_path(rep, need[i]) == NULL) {
 				xasprintf(cause, "Report.%s: required when "
 				    "Report.Enabled is true", need[i]);
 				return (-1);
@@ -372,7 +339,7 @@ jobspec_check_tags(struct json_object *req, int local, char **cause)
 {
 	struct json_object	*tags;
 
-	if ((tags = jobspec_get(req, "Tags")) == NULL)
+	if ((tags = json_path(req, "Tags")) == NULL)
 		return (0);
 	return (jobspec_validate_tags(tags, cause));
 }
@@ -396,12 +363,12 @@ jobspec_validate_tags(struct json_object *tags, char **cause)
 	}
 	/* At most 50: comparing each pair costs nothing. */
 	for (i = 0; i < n; i++) {
-		key = jobspec_get_string(json_object_array_get_idx(tags, i),
+		key = json_path_string(json_object_array_get_idx(tags, i),
 		    "Key");
 		if (key == NULL)
 			continue;
 		for (j = 0; j < i; j++) {
-			other = jobspec_get_string(json_object_array_get_idx(
+			other = json_path_string(json_object_array_get_idx(
 			    tags, j), "Key");
 			if (other != NULL && strcmp(key, other) == 0) {
 				buf_init(&b);

@@ -36,7 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	for (local = 0; local <= 1; local++) {
 		/* A valid job has exactly one operation; else it says why. */
 		if (jobcheck_create(req, local, &cause) == 0) {
-			if (cause != NULL || jobspec_operation_name(req) == NULL)
+			if (cause != NULL ||
+			    jobspec_operation_name(req) == NULL)
 				abort();
 		} else if (cause == NULL)
 			abort();

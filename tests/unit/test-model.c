@@ -1161,8 +1161,8 @@ static const struct mutation jobcheck_filters[] = {
 	{ "MatchAnyStorageClass", "[ 'COLD' ]",
 	  "ManifestGenerator.S3JobManifestGenerator.Filter."
 	  "MatchAnyStorageClass[0]: \"COLD\" is not one of STANDARD, "
-	  "STANDARD_IA, ONEZONE_IA, GLACIER, INTELLIGENT_TIERING, DEEP_ARCHIVE, "
-	  "GLACIER_IR" },
+	  "STANDARD_IA, ONEZONE_IA, GLACIER, INTELLIGENT_TIERING, "
+	  "DEEP_ARCHIVE, GLACIER_IR" },
 	{ "KeyNameConstraint.MatchAnyPrefix", "[ '' ]",
 	  "ManifestGenerator.S3JobManifestGenerator.Filter.KeyNameConstraint."
 	  "MatchAnyPrefix[0]: length 0 is below the minimum of 1" },
@@ -1189,69 +1189,62 @@ static const struct mutation jobcheck_streamed[] = {
 	  "ManifestGenerator: cannot be used with a local manifest file" },
 };
 
-static void
-check_mutation(struct json_object *v, const struct mutation *m, int local,
-    const char *what, size_t i)
-{
-	char	*cause = NULL;
-	int	 r;
-
-	r = jobcheck_create(v, local, &cause);
-	if ((r == 0) != (m->cause == NULL))
-		fprintf(stderr, "%s case %zu: %s\n", what, i,
-		    cause != NULL ? cause : "passed");
-	if (m->cause == NULL)
-		CHECK_INT(r, 0);
-	else
-		CHECK_STR(cause, m->cause);
-	free(cause);
-}
+/* Each set of cases, and how a case is applied to the base job. */
+static const struct {
+	const char		*what;
+	const struct mutation	*cases;
+	size_t			 n;
+	int			 local;	/* a streamed manifest */
+	const char		*under;	/* prefix of paths, or NULL */
+} jobcheck_sets[] = {
+	{ "jobcheck", jobcheck_mutations, nitems(jobcheck_mutations), 0, NULL },
+	{ "jobcheck", jobcheck_mutations, nitems(jobcheck_mutations), 1, NULL },
+	{ "filter", jobcheck_filters, nitems(jobcheck_filters), 0,
+	  "ManifestGenerator.S3JobManifestGenerator.Filter." },
+	/* The jobspec half's cases reach the daemon through it unchanged. */
+	{ "jobspec", jobspec_mutations, nitems(jobspec_mutations), 0, NULL },
+	{ "streamed", jobcheck_streamed, nitems(jobcheck_streamed), 1, NULL },
+};
 
 static void
 test_jobcheck(void)
 {
+	const struct mutation	*m;
 	struct json_object	*v;
-	char			*path;
-	size_t			 i;
+	char			*path, *cause;
+	size_t			 i, j;
+	int			 r;
 
-	for (i = 0; i < nitems(jobcheck_mutations); i++) {
-		v = J(base_job);
-		set_path(v, jobcheck_mutations[i].path,
-		    jobcheck_mutations[i].value);
-		check_mutation(v, &jobcheck_mutations[i], 0, "jobcheck", i);
-		/* The same with a streamed manifest. */
-		check_mutation(v, &jobcheck_mutations[i], 1, "jobcheck", i);
-		json_object_put(v);
-	}
-	for (i = 0; i < nitems(jobcheck_filters); i++) {
-		v = J(base_job);
-		set_path(v, "Manifest", NULL);
-		set_path(v, "ManifestGenerator", "{ 'S3JobManifestGenerator': "
-		    "{ 'SourceBucket': 'arn:aws:s3:::source', "
-		    "'EnableManifestOutput': false, 'Filter': {} } }");
-		xasprintf(&path, "ManifestGenerator.S3JobManifestGenerator."
-		    "Filter.%s", jobcheck_filters[i].path);
-		set_path(v, path, jobcheck_filters[i].value);
-		free(path);
-		check_mutation(v, &jobcheck_filters[i], 0, "filter", i);
-		json_object_put(v);
-	}
-
-	/* The jobspec half's cases reach the daemon through it unchanged. */
-	for (i = 0; i < nitems(jobspec_mutations); i++) {
-		v = J(base_job);
-		set_path(v, jobspec_mutations[i].path,
-		    jobspec_mutations[i].value);
-		check_mutation(v, &jobspec_mutations[i], 0, "jobspec", i);
-		json_object_put(v);
-	}
-
-	for (i = 0; i < nitems(jobcheck_streamed); i++) {
-		v = J(base_job);
-		set_path(v, jobcheck_streamed[i].path,
-		    jobcheck_streamed[i].value);
-		check_mutation(v, &jobcheck_streamed[i], 1, "streamed", i);
-		json_object_put(v);
+	for (i = 0; i < nitems(jobcheck_sets); i++) {
+		for (j = 0; j < jobcheck_sets[i].n; j++) {
+			m = &jobcheck_sets[i].cases[j];
+			v = J(base_job);
+			if (jobcheck_sets[i].under != NULL) {
+				set_path(v, "Manifest", NULL);
+				set_path(v, "ManifestGenerator", "{ "
+				    "'S3JobManifestGenerator': { "
+				    "'SourceBucket': 'arn:aws:s3:::source', "
+				    "'EnableManifestOutput': false } }");
+			}
+			xasprintf(&path, "%s%s",
+			    jobcheck_sets[i].under != NULL ?
+			    jobcheck_sets[i].under : "", m->path);
+			set_path(v, path, m->value);
+			free(path);
+			cause = NULL;
+			r = jobcheck_create(v, jobcheck_sets[i].local, &cause);
+			if ((r == 0) != (m->cause == NULL))
+				fprintf(stderr, "%s case %zu (local %d): %s\n",
+				    jobcheck_sets[i].what, j,
+				    jobcheck_sets[i].local, cause != NULL ?
+				    cause : "passed");
+			if (m->cause == NULL)
+				CHECK_INT(r, 0);
+			else
+				CHECK_STR(cause, m->cause);
+			free(cause);
+			json_object_put(v);
+		}
 	}
 }
 
