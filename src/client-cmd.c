@@ -211,10 +211,10 @@ cli_ctx_init(struct cli_ctx *ctx)
 }
 
 /*
- * Options valid before the verb and after it. Returns 1 if name is one
- * (*used says whether value was taken), 0 if not, -1 on a bad value.
+ * Options valid before the verb and after it; *used says whether value
+ * was taken.
  */
-int
+enum cli_global
 cli_global_option(struct cli_ctx *ctx, const char *name, const char *value,
     int *used, char **cause)
 {
@@ -223,20 +223,20 @@ cli_global_option(struct cli_ctx *ctx, const char *name, const char *value,
 	*used = 0;
 	if (strcmp(name, "h") == 0 || strcmp(name, "help") == 0) {
 		ctx->help = 1;
-		return (1);
+		return (CLI_GLOBAL_YES);
 	}
 	if (strcmp(name, "version") == 0) {
 		ctx->version = 1;
-		return (1);
+		return (CLI_GLOBAL_YES);
 	}
 	if (strcmp(name, "s") != 0 && strcmp(name, "socket") != 0 &&
 	    strcmp(name, "output") != 0 && strcmp(name, "account-id") != 0 &&
 	    strcmp(name, "timeout") != 0)
-		return (0);
+		return (CLI_GLOBAL_NO);
 	if (value == NULL) {
 		xasprintf(cause, "%s%s needs a value", strlen(name) == 1 ?
 		    "-" : "--", name);
-		return (-1);
+		return (CLI_GLOBAL_BAD);
 	}
 	*used = 1;
 	if (strcmp(name, "s") == 0 || strcmp(name, "socket") == 0)
@@ -249,15 +249,15 @@ cli_global_option(struct cli_ctx *ctx, const char *name, const char *value,
 		else {
 			xasprintf(cause, "--output: \"%s\" is not one of "
 			    "json, text", value);
-			return (-1);
+			return (CLI_GLOBAL_BAD);
 		}
 	} else if (strcmp(name, "timeout") == 0) {
 		if (parse_duration(value, &ms, cause) != 0)
-			return (-1);
+			return (CLI_GLOBAL_BAD);
 		ctx->timeout_ms = ms;
 	}
 	/* --account-id: aws requires it; one daemon is one account. */
-	return (1);
+	return (CLI_GLOBAL_YES);
 }
 
 /* Far more than any request the daemon takes (PROTOCOL_MAX_LINE). */
@@ -575,7 +575,8 @@ cli_parse(const struct cli_cmd *cmd, struct cli_ctx *ctx, int argc,
 	json_object		*dst, *v;
 	char			*gname;
 	size_t			 len;
-	int			 i, negated, used, r, nvalues;
+	enum cli_global		 g;
+	int			 i, negated, used, nvalues;
 
 	memset(req, 0, sizeof *req);
 	req->cmd = cmd;
@@ -605,11 +606,11 @@ cli_parse(const struct cli_cmd *cmd, struct cli_ctx *ctx, int argc,
 			gname = xstrndup(name, len);
 			value = eq != NULL ? eq + 1 :
 			    (i + 1 < argc ? argv[i + 1] : NULL);
-			r = cli_global_option(ctx, gname, value, &used, cause);
+			g = cli_global_option(ctx, gname, value, &used, cause);
 			free(gname);
-			if (r == -1)
+			if (g == CLI_GLOBAL_BAD)
 				return (-1);
-			if (r == 0) {
+			if (g == CLI_GLOBAL_NO) {
 				xasprintf(cause, "unknown option %.*s",
 				    (int)(len + (size_t)(name - arg)), arg);
 				return (-1);

@@ -145,7 +145,13 @@ extern const char *const	cli_job_statuses[];
 
 const struct cli_cmd	*cli_find(const char *);
 void		 cli_ctx_init(struct cli_ctx *);
-int		 cli_global_option(struct cli_ctx *, const char *,
+/* What cli_global_option made of an option. */
+enum cli_global {
+	CLI_GLOBAL_BAD = -1,	/* a global option with a bad value; *cause */
+	CLI_GLOBAL_NO,		/* not a global option */
+	CLI_GLOBAL_YES,		/* a global option, applied to the context */
+};
+enum cli_global	 cli_global_option(struct cli_ctx *, const char *,
 		     const char *, int *, char **);
 int		 cli_parse(const struct cli_cmd *, struct cli_ctx *, int,
 		     char **, struct cli_req *, char **);

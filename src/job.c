@@ -190,15 +190,6 @@ job_clear(struct job *j)
 	memset(j, 0, sizeof *j);
 }
 
-void
-job_free(struct job *j)
-{
-	if (j == NULL)
-		return;
-	job_clear(j);
-	free(j);
-}
-
 static void
 job_add_string(struct json_object *o, const char *name, const char *v)
 {

@@ -91,7 +91,6 @@ enum job_timer	 job_timer_due(const struct job *, uint64_t, uint64_t,
 uint64_t	 job_timer_next(const struct job *, uint64_t, uint64_t);
 
 void		 job_clear(struct job *);
-void		 job_free(struct job *);
 
 /* {"Job":{...}} and one element of {"Jobs":[...]}, in Amazon's shapes. */
 struct json_object *job_descriptor(const struct job *, const char *);

@@ -59,7 +59,8 @@ main(int argc, char **argv)
 	const struct cli_cmd	*cmd;
 	const char		*arg, *name, *eq, *value;
 	char			*cause = NULL, *gname, *msg;
-	int			 i, r, used, rv;
+	enum cli_global		 g;
+	int			 i, used, rv;
 
 	cli_ctx_init(&ctx);
 	for (i = 1; i < argc; i++) {
@@ -72,14 +73,14 @@ main(int argc, char **argv)
 		    xstrdup(name);
 		value = eq != NULL ? eq + 1 : (i + 1 < argc ? argv[i + 1] :
 		    NULL);
-		r = cli_global_option(&ctx, gname, value, &used, &cause);
+		g = cli_global_option(&ctx, gname, value, &used, &cause);
 		free(gname);
-		if (r == -1) {
+		if (g == CLI_GLOBAL_BAD) {
 			rv = usage_error(NULL, cause);
 			free(cause);
 			return (rv);
 		}
-		if (r == 0) {
+		if (g == CLI_GLOBAL_NO) {
 			xasprintf(&msg, "unknown option %s", arg);
 			rv = usage_error(NULL, msg);
 			free(msg);

@@ -154,12 +154,6 @@ s3xml_parse_time(const char *s, size_t len, uint64_t *ms, char **cause)
 	return (0);
 }
 
-void
-s3xml_format_time(uint64_t ms, char *out, size_t len)
-{
-	time_format_utc(ms, out, len);
-}
-
 static int
 s3xml_parse_int(const char *s, size_t len, int64_t *v)
 {

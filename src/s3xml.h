@@ -371,8 +371,6 @@ void		 s3xml_result_free(enum s3xml_doc, void *);
  * before 1970, to ms. time_format_utc writes the same form.
  */
 int		 s3xml_parse_time(const char *, size_t, uint64_t *, char **);
-/* Kept until stage-generate.c calls time_format_utc itself. */
-void		 s3xml_format_time(uint64_t, char *, size_t);
 
 /*
  * Writers: append a request body (XML declaration, S3 namespace) to the
