@@ -213,7 +213,11 @@ lc_manifest_done_cb(const char *id, const struct stage_result *res,
 	lifecycle_advance(lc, id);
 }
 
-/* Preparing is over: Suspended (with the plan's text) or Ready. */
+/*
+ * Preparing is over: Suspended when a person must confirm first (the
+ * request asks for it, the operation is OP_CONFIRM, or a plan has something
+ * to show), with the plan's text as SuspendedCause; else Ready.
+ */
 static void
 lc_prepared(struct lifecycle *lc, const char *id, const char *text)
 {
@@ -227,7 +231,7 @@ lc_prepared(struct lifecycle *lc, const char *id, const char *text)
 		return;
 	}
 	op = op_find(j.operation);
-	confirm = j.confirmation_required || (op != NULL &&
+	confirm = text != NULL || j.confirmation_required || (op != NULL &&
 	    (op->flags & OP_CONFIRM));
 	job_clear(&j);
 	if (confirm)
