@@ -35,30 +35,30 @@ struct bulk {
 static void *
 bulk_main(void *arg)
 {
-	struct bulk		*w = arg;
+	struct bulk		*b = arg;
 	struct bulk_item	*it;
 
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(&b->lock);
 	for (;;) {
-		while (w->queue == NULL && !w->stop)
-			pthread_cond_wait(&w->cond, &w->lock);
-		if (w->stop)
+		while (b->queue == NULL && !b->stop)
+			pthread_cond_wait(&b->cond, &b->lock);
+		if (b->stop)
 			break;
-		it = w->queue;
-		w->queue = it->next;
-		if (w->queue == NULL)
-			w->tail = NULL;
-		pthread_mutex_unlock(&w->lock);
+		it = b->queue;
+		b->queue = it->next;
+		if (b->queue == NULL)
+			b->tail = NULL;
+		pthread_mutex_unlock(&b->lock);
 
-		it->fn(w->store, it->arg);
+		it->fn(b->store, it->arg);
 
-		pthread_mutex_lock(&w->lock);
-		it->next = w->done;
-		w->done = it;
-		w->pending--;
-		event_active(w->ev_done, EV_READ, 0);
+		pthread_mutex_lock(&b->lock);
+		it->next = b->done;
+		b->done = it;
+		b->pending--;
+		event_active(b->ev_done, EV_READ, 0);
 	}
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&b->lock);
 	return (NULL);
 }
 
@@ -66,13 +66,20 @@ bulk_main(void *arg)
 static void
 bulk_done_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct bulk		*w = arg;
-	struct bulk_item	*done, *it;
+	struct bulk		*b = arg;
+	struct bulk_item	*done, *it, *prev, *next;
 
-	pthread_mutex_lock(&w->lock);
-	done = w->done;
-	w->done = NULL;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_lock(&b->lock);
+	done = b->done;
+	b->done = NULL;
+	pthread_mutex_unlock(&b->lock);
+	/* The thread pushed them last first: end them in the order run. */
+	for (prev = NULL; done != NULL; done = next) {
+		next = done->next;
+		done->next = prev;
+		prev = done;
+	}
+	done = prev;
 	while ((it = done) != NULL) {
 		done = it->next;
 		it->fn_done(it->arg);
@@ -83,67 +90,67 @@ bulk_done_cb(evutil_socket_t fd, short events, void *arg)
 struct bulk *
 bulk_new(struct event_base *base, const char *state_dir, char **cause)
 {
-	struct bulk	*w;
+	struct bulk	*b;
 	int		 error;
 
-	w = xcalloc(1, sizeof *w);
-	if ((w->store = store_open(state_dir, 0, cause)) == NULL) {
-		free(w);
+	b = xcalloc(1, sizeof *b);
+	if ((b->store = store_open(state_dir, 0, cause)) == NULL) {
+		free(b);
 		return (NULL);
 	}
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
-	w->ev_done = event_new(base, -1, 0, bulk_done_cb, w);
-	if ((error = pthread_create(&w->thread, NULL, bulk_main, w)) != 0)
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->cond, NULL);
+	b->ev_done = event_new(base, -1, 0, bulk_done_cb, b);
+	if ((error = pthread_create(&b->thread, NULL, bulk_main, b)) != 0)
 		fatalx("bulk: pthread_create: %s", strerror(error));
-	return (w);
+	return (b);
 }
 
 void
-bulk_free(struct bulk *w)
+bulk_free(struct bulk *b)
 {
 	struct bulk_item	*it;
 
-	if (w == NULL)
+	if (b == NULL)
 		return;
-	pthread_mutex_lock(&w->lock);
-	__atomic_store_n(&w->stop, 1, __ATOMIC_RELAXED);
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	while ((it = w->done) != NULL) {
-		w->done = it->next;
+	pthread_mutex_lock(&b->lock);
+	__atomic_store_n(&b->stop, 1, __ATOMIC_RELAXED);
+	pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+	pthread_join(b->thread, NULL);
+	while ((it = b->done) != NULL) {
+		b->done = it->next;
 		it->fn_done(it->arg);
 		free(it);
 	}
-	while ((it = w->queue) != NULL) {
-		w->queue = it->next;
+	while ((it = b->queue) != NULL) {
+		b->queue = it->next;
 		it->fn_done(it->arg);
 		free(it);
 	}
-	event_free(w->ev_done);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->cond);
-	store_close(w->store);
-	free(w);
+	event_free(b->ev_done);
+	pthread_mutex_destroy(&b->lock);
+	pthread_cond_destroy(&b->cond);
+	store_close(b->store);
+	free(b);
 }
 
 static void
-bulk_enqueue(struct bulk *w, struct bulk_item *it)
+bulk_enqueue(struct bulk *b, struct bulk_item *it)
 {
-	pthread_mutex_lock(&w->lock);
-	if (w->tail != NULL)
-		w->tail->next = it;
+	pthread_mutex_lock(&b->lock);
+	if (b->tail != NULL)
+		b->tail->next = it;
 	else
-		w->queue = it;
-	w->tail = it;
-	w->pending++;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+		b->queue = it;
+	b->tail = it;
+	b->pending++;
+	pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
 }
 
 void
-bulk_run(struct bulk *w, void (*fn)(struct store *, void *),
+bulk_run(struct bulk *b, void (*fn)(struct store *, void *),
     void (*done)(void *), void *arg)
 {
 	struct bulk_item	*it;
@@ -152,22 +159,22 @@ bulk_run(struct bulk *w, void (*fn)(struct store *, void *),
 	it->fn = fn;
 	it->fn_done = done;
 	it->arg = arg;
-	bulk_enqueue(w, it);
+	bulk_enqueue(b, it);
 }
 
 int
-bulk_stopping(struct bulk *w)
+bulk_stopping(struct bulk *b)
 {
-	return (__atomic_load_n(&w->stop, __ATOMIC_RELAXED));
+	return (__atomic_load_n(&b->stop, __ATOMIC_RELAXED));
 }
 
 unsigned
-bulk_pending(struct bulk *w)
+bulk_pending(struct bulk *b)
 {
 	unsigned	n;
 
-	pthread_mutex_lock(&w->lock);
-	n = w->pending;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_lock(&b->lock);
+	n = b->pending;
+	pthread_mutex_unlock(&b->lock);
 	return (n);
 }
