@@ -520,22 +520,13 @@ client_send_stream(struct client *c, int fd, uint64_t *sent,
 	data = xmalloc(PROTOCOL_MAX_CHUNK);
 	client_arm(c);
 	for (;;) {
-		have = 0;
 		/* Fill whole chunks so that frames stay few and large. */
-		while (have < PROTOCOL_MAX_CHUNK) {
-			n = read(fd, data + have, PROTOCOL_MAX_CHUNK - have);
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == -1) {
-				xasprintf(cause, "manifest: read: %s",
-				    strerror(errno));
-				r = CLIENT_EPROTO;
-				goto out;
-			}
-			if (n == 0)
-				break;
-			have += (size_t)n;
+		if ((n = io_read_full(fd, data, PROTOCOL_MAX_CHUNK)) == -1) {
+			xasprintf(cause, "manifest: read: %s", strerror(errno));
+			r = CLIENT_EPROTO;
+			goto out;
 		}
+		have = (size_t)n;
 		if (client_peek_in(c)) {
 			readable = 1;
 			break;
