@@ -15,11 +15,17 @@ the proxy; those carry an "x-replproxy: 1" header.
     with ReplProxy("http://127.0.0.1:7480") as p:
         p.configs["bucket"] = "<ReplicationConfiguration>...</...>"
         ... p.endpoint ...
+
+default_config answers for every bucket without its own configuration;
+list_delay holds each listing (ListObjectsV2, ListObjectVersions) back for
+that many seconds and `lists` counts them, for tests that need a listing
+slow enough to act during it.
 """
 
 import http.client
 import http.server
 import threading
+import time
 import urllib.parse
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "expect",
@@ -53,10 +59,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
-        if self.command == "GET" and query == "replication":
+        params = query.split("&")
+        if self.command == "GET" and "replication" in params:
             bucket = urllib.parse.unquote(path.strip("/"))
             self.server.hits.append(bucket)
-            cfg = self.server.configs.get(bucket)
+            cfg = self.server.configs.get(bucket,
+                                          self.server.default_config)
             if cfg is None:
                 self._reply(404, (
                     '<?xml version="1.0" encoding="UTF-8"?><Error><Code>'
@@ -66,6 +74,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             else:
                 self._reply(200, cfg.encode())
             return
+        if self.command == "GET" and ("list-type=2" in params or
+                                      "versions" in params):
+            with self.server.lock:
+                self.server.lists += 1
+            time.sleep(self.server.list_delay)
         headers = [(k, v) for k, v in self.headers.items()
                    if k.lower() not in HOP]
         for attempt in (0, 1):
@@ -102,18 +115,35 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class ReplProxy:
-    def __init__(self, upstream):
+    def __init__(self, upstream, default_config=None, list_delay=0.0):
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
                                                       _Handler)
         self.server.daemon_threads = True
         self.server.upstream = upstream
         self.server.configs = {}
+        self.server.default_config = default_config
         self.server.hits = []
+        self.server.lock = threading.Lock()
+        self.server.lists = 0
+        self.server.list_delay = list_delay
         self.configs = self.server.configs
         self.hits = self.server.hits
         self.endpoint = "http://127.0.0.1:%d" % self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        daemon=True)
+
+    @property
+    def lists(self):
+        """Listing requests forwarded so far."""
+        return self.server.lists
+
+    @property
+    def list_delay(self):
+        return self.server.list_delay
+
+    @list_delay.setter
+    def list_delay(self, seconds):
+        self.server.list_delay = seconds
 
     def __enter__(self):
         self.thread.start()

@@ -9,8 +9,8 @@ ManifestOutputLocation is read and checked with boto3 too.
 
 RGW here has no replication (PutBucketReplication answers
 MethodNotAllowed without multisite), so the EligibleForReplication test
-puts ReplProxy, a TEST STAND-IN defined below, between the daemon and RGW:
-it answers GetBucketReplication with a fixed configuration and forwards
+puts replproxy.ReplProxy, a TEST STAND-IN, between the daemon and RGW: it
+answers GetBucketReplication with a fixed configuration and forwards
 every other request to RGW unchanged.
 """
 
@@ -18,18 +18,15 @@ import csv
 import datetime
 import gzip
 import hashlib
-import http.client
-import http.server
 import io
 import json
-import socketserver
-import threading
 import time
 import urllib.parse
 
 import botocore.exceptions
 import pytest
 
+from replproxy import ReplProxy
 from s3b import (ROLE, bucket_conf, create_job as create, endpoint_conf,
                  http_status, put_objects, remove_bucket, wait_until,
                  write_json)
@@ -382,77 +379,10 @@ def test_missing_bucket_fails_the_job(s3batchd, tmp_path):
     assert "NoSuchBucket" in reason and "s3b-no-such-bucket-x" in reason
 
 
-# ---------------------------------------------------------------------------
-# ReplProxy: a TEST STAND-IN for what this RGW lacks (bucket replication).
-# It answers GET /<bucket>?replication with a fixed configuration, can hold
-# listings back for a while, and forwards everything else to RGW byte for
-# byte (Host included, so SigV4 signatures made for the proxy verify).
-# ---------------------------------------------------------------------------
-class ReplProxy:
-    def __init__(self, upstream, replication_xml, list_delay=0.0):
-        self.upstream = urllib.parse.urlsplit(upstream)
-        self.xml = replication_xml.encode()
-        self.list_delay = list_delay
-        self.lists = 0
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def handle_one(self):
-                url = urllib.parse.urlsplit(self.path)
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                q = url.query.split("&")
-                if self.command == "GET" and "replication" in q:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(proxy.xml)))
-                    self.end_headers()
-                    self.wfile.write(proxy.xml)
-                    return
-                if self.command == "GET" and ("list-type=2" in q or
-                                              "versions" in q):
-                    proxy.lists += 1
-                    time.sleep(proxy.list_delay)
-                c = http.client.HTTPConnection(proxy.upstream.hostname,
-                                               proxy.upstream.port,
-                                               timeout=120)
-                hdrs = {k: v for k, v in self.headers.items()}
-                c.request(self.command, self.path, body=body, headers=hdrs)
-                r = c.getresponse()
-                data = r.read()
-                self.send_response(r.status, r.reason)
-                for k, v in r.getheaders():
-                    if k.lower() not in ("transfer-encoding", "connection",
-                                         "content-length"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length",
-                                 str(len(data)) if self.command != "HEAD"
-                                 else r.getheader("Content-Length", "0"))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-                c.close()
-
-            do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = handle_one
-
-        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-            daemon_threads = True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.endpoint = "http://127.0.0.1:%d" % self.server.server_port
-        threading.Thread(target=self.server.serve_forever,
-                         daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
+# The EligibleForReplication and slow-listing tests put replproxy.ReplProxy,
+# a TEST STAND-IN for what this RGW lacks (bucket replication), between the
+# daemon and RGW: it answers GET /<bucket>?replication with REPLICATION_XML,
+# can hold listings back, and forwards everything else to RGW unchanged.
 REPLICATION_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <ReplicationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
   <Role>arn:aws:iam::123456789012:role/repl</Role>
@@ -486,8 +416,7 @@ def test_eligible_for_replication(s3batchd, s3, rgw, make_bucket, tmp_path):
             {"Key": "team", "Value": "x"}, {"Key": "more", "Value": "y"}]})
     s3.put_object_tagging(Bucket=bucket, Key="b/other", Tagging={"TagSet": [
         {"Key": "team", "Value": "z"}]})
-    proxy = ReplProxy(rgw.endpoint, REPLICATION_XML)
-    try:
+    with ReplProxy(rgw.endpoint, REPLICATION_XML) as proxy:
         d = s3batchd(extra_conf=endpoint_conf(proxy.endpoint, name="repl") +
                      bucket_conf(bucket, "repl"))
         # boto3's rule over the same configuration: enabled rules, prefix,
@@ -507,8 +436,6 @@ def test_eligible_for_replication(s3batchd, s3, rgw, make_bucket, tmp_path):
                s3.get_object_tagging(Bucket=bucket, Key=k)["TagSet"]}.get(
                    "case") == "eligible"}
         assert got == want == {"a/1", "a/2", "b/tagged-1", "b/tagged-2"}
-    finally:
-        proxy.close()
 
 
 def test_new_generator_job_lists_again_after_restart(s3batchd, s3, rgw,
@@ -516,8 +443,7 @@ def test_new_generator_job_lists_again_after_restart(s3batchd, s3, rgw,
     bucket = make_bucket()
     keys = ["r/%04d" % i for i in range(2500)]
     put_objects(s3, bucket, keys, workers=32)
-    proxy = ReplProxy(rgw.endpoint, REPLICATION_XML, list_delay=1.0)
-    try:
+    with ReplProxy(rgw.endpoint, REPLICATION_XML, list_delay=1.0) as proxy:
         d = s3batchd(extra_conf=endpoint_conf(proxy.endpoint, name="slow") +
                      bucket_conf(bucket, "slow"))
         job_id = create(d, tmp_path, gen_spec(bucket, "restart"))
@@ -535,15 +461,12 @@ def test_new_generator_job_lists_again_after_restart(s3batchd, s3, rgw,
         ps = job["ProgressSummary"]
         assert ps["TotalNumberOfTasks"] == len(keys)
         assert ps["NumberOfTasksSucceeded"] == len(keys)
-    finally:
-        proxy.close()
 
 
 def test_cancel_while_listing(s3batchd, s3, rgw, make_bucket, tmp_path):
     bucket = make_bucket()
     put_objects(s3, bucket, ["k/%04d" % i for i in range(2100)], workers=32)
-    proxy = ReplProxy(rgw.endpoint, REPLICATION_XML, list_delay=0.5)
-    try:
+    with ReplProxy(rgw.endpoint, REPLICATION_XML, list_delay=0.5) as proxy:
         d = s3batchd(extra_conf=endpoint_conf(proxy.endpoint, name="slow") +
                      bucket_conf(bucket, "slow"))
         job_id = create(d, tmp_path, gen_spec(bucket, "cancel"))
@@ -561,5 +484,3 @@ def test_cancel_while_listing(s3batchd, s3, rgw, make_bucket, tmp_path):
         assert proxy.lists == lists     # the listing stopped
         assert d.describe(job_id)["Status"] == "Cancelled"
         assert job["ProgressSummary"]["TotalNumberOfTasks"] == 0
-    finally:
-        proxy.close()
