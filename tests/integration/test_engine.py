@@ -379,6 +379,8 @@ def test_priorities(s3batchd, s3, objects10k, tmp_path):
     assert gained <= inflight + margin, \
         "low job finished %d tasks while the high one had pending tasks " \
         "(%d polls)" % (gained, polls)
+    print("priorities: low job +%d tasks over %d polls of the high one" %
+          (gained, polls))
 
     # A third job below the low one waits; raised above it mid-run, it
     # takes the workers.
@@ -402,6 +404,8 @@ def test_priorities(s3batchd, s3, objects10k, tmp_path):
     assert gained <= inflight + margin, \
         "low job finished %d tasks while the raised job had pending tasks " \
         "(%d polls)" % (gained, polls)
+    print("priorities: low job +%d tasks over %d polls of the raised one" %
+          (gained, polls))
     job = d.wait_status(low, "Complete", timeout=300)
     assert done(job) == len(low_keys)
     want = {"p": "high"}
