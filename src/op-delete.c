@@ -1,10 +1,11 @@
 /*
  * S3DeleteObject (an extension): delete the listed objects, safely.
  *
- * A delete job is always created Suspended (control-job.c). Before that, while
- * the job is still Preparing, the store worker runs this file's dry run:
- * a HEAD of every task's object that records the ETag it sees as the
- * task's ETag and counts what would be deleted, for SuspendedCause. So
+ * A delete job is always confirmed by a person (OP_CONFIRM). Before that,
+ * while the job is still Preparing, the scheduler runs this file's dry run
+ * (the plan hooks): a HEAD of every task's object that records the ETag it
+ * sees as the task's ETag and counts what would be deleted, for
+ * SuspendedCause. So
  * the delete acts only on the object the user was shown, whatever happens
  * to it while the job waits for confirmation.
  *
@@ -38,20 +39,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include <event2/event.h>
 #include <json-c/json.h>
 
 #include "s3batchd.h"
-#include "cfg.h"
-#include "job.h"
 #include "model.h"
 #include "op.h"
 #include "op-delete.h"
 #include "s3.h"
-#include "store.h"
 
-#define OP_DELETE_PAGE		1000	/* dry run: tasks per batch */
-#define OP_DELETE_PARALLEL	32	/* dry run: HEADs in flight */
 #define OP_DELETE_SHOWN		5	/* buckets named in the text */
 
 struct op_delete {
@@ -70,7 +65,7 @@ op_delete_compile(struct json_object *params, struct json_object *spec,
 	    "BypassGovernanceRetention", &v)) {
 		if (!json_object_is_type(v, json_type_boolean)) {
 			xasprintf(cause, "Operation.%s.BypassGovernance"
-			    "Retention: expected true or false", OP_DELETE_NAME);
+			    "Retention: expected true or false", op_delete.name);
 			free(ctx);
 			return (-1);
 		}
@@ -84,12 +79,6 @@ static void
 op_delete_free(void *arg)
 {
 	free(arg);
-}
-
-int
-op_delete_is(const char *operation)
-{
-	return (operation != NULL && strcmp(operation, OP_DELETE_NAME) == 0);
 }
 
 /* A HEAD answer for an object that is not there (AWS: 405 for a marker). */
@@ -246,43 +235,57 @@ op_delete_cancel(struct op_run *run)
 {
 }
 
-const struct op_def op_delete = {
-	.name = OP_DELETE_NAME,
-	.flags = OP_CONFIRM,
-	.compile = op_delete_compile,
-	.free = op_delete_free,
-	.start = op_delete_start,
-	.cancel = op_delete_cancel,
-};
-
 /*
- * The dry run. It runs on the store worker's thread with an event loop and
- * S3 client of its own, a page of tasks at a time.
+ * The dry run: op_delete's plan hooks. The scheduler runs plan_task on
+ * every task of the Preparing job, under max_inflight and the endpoints'
+ * limits, with the shared S3 client; every task's HEAD is counted into
+ * the one survey of the job (the callbacks run on the event loop's thread
+ * only, so the survey needs no lock). The ETag a HEAD records (op_account)
+ * becomes the task's ETag, so the delete later acts only on that object.
  */
-struct op_delete_probe {
-	struct op_run		 run;		/* first: callbacks get it */
-	struct op_delete_walk	*walk;
-	int64_t			 seq;
-	char			*bucket;
-	char			*key;
-	size_t			 key_len;
-	char			*version_id;
-	char			*etag;		/* pinned by the manifest */
+struct op_delete_bucket {
+	char		*name;
+	uint64_t	 tasks;
+	uint64_t	 deletable;
 };
 
-struct op_delete_walk {
-	struct event_base	*base;
-	struct s3		*s3;
-	struct op_delete	 ctx;
-	const char		*role_arn;
-	struct op_delete_survey	*survey;
-	const int		*stop;
-	struct op_delete_probe	*probes;
-	size_t			 nprobes;
-	size_t			 next;
-	size_t			 inflight;
-	int64_t			 after;
+struct op_delete_survey {
+	int			 bypass;	/* BypassGovernanceRetention */
+	uint64_t		 tasks;
+	uint64_t		 deletable;	/* exist, match, not locked */
+	uint64_t		 markers;	/* ... of which by delete marker */
+	uint64_t		 changed;	/* 412 on the pinned ETag */
+	uint64_t		 missing;	/* 404 */
+	uint64_t		 locked;	/* retention or legal hold */
+	uint64_t		 unchecked;	/* another error */
+	char			*unchecked_code;	/* the first one's */
+	struct op_delete_bucket	 buckets[OP_DELETE_BUCKETS];
+	size_t			 nbuckets;
+	int			 more_buckets;	/* over OP_DELETE_BUCKETS */
 };
+
+static void *
+op_delete_plan_new(void *arg)
+{
+	struct op_delete	*ctx = arg;
+	struct op_delete_survey	*sv;
+
+	sv = xcalloc(1, sizeof *sv);
+	sv->bypass = ctx->bypass;
+	return (sv);
+}
+
+static void
+op_delete_plan_free(void *arg)
+{
+	struct op_delete_survey	*sv = arg;
+	size_t			 i;
+
+	for (i = 0; i < sv->nbuckets; i++)
+		free(sv->buckets[i].name);
+	free(sv->unchecked_code);
+	free(sv);
+}
 
 static struct op_delete_bucket *
 op_delete_bucket(struct op_delete_survey *sv, const char *name)
@@ -301,210 +304,91 @@ op_delete_bucket(struct op_delete_survey *sv, const char *name)
 	return (&sv->buckets[sv->nbuckets++]);
 }
 
-static void	op_delete_walk_next(struct op_delete_walk *);
-
-static void
-op_delete_probe_cb(const struct s3_result *r, void *arg)
+void
+op_delete_plan_count(void *plan, const char *bucket, enum op_delete_seen seen,
+    const char *code)
 {
-	struct op_delete_probe	*p = arg;
-	struct op_delete_walk	*w = p->walk;
-	struct op_delete_survey	*sv = w->survey;
+	struct op_delete_survey	*sv = plan;
 	struct op_delete_bucket	*b;
-	const char		*vid;
-	char			 why[256];
 
-	op_account(&p->run, r);
-	w->inflight--;
-	b = op_delete_bucket(sv, p->bucket);
+	sv->tasks++;
+	b = op_delete_bucket(sv, bucket);
 	if (b != NULL)
 		b->tasks++;
-	if (r->status == 412)
-		sv->changed++;
-	else if (op_delete_absent(r))
-		sv->missing++;
-	else if (r->error_code != NULL) {
-		sv->unchecked++;
-		if (sv->unchecked_code == NULL)
-			xasprintf(&sv->unchecked_code, "%d %s", r->status,
-			    r->error_code);
-	} else if (p->version_id != NULL && op_delete_locked(r,
-	    w->ctx.bypass, why, sizeof why))
-		sv->locked++;
-	else {
+	switch (seen) {
+	case OP_DELETE_MARKER:
+		sv->markers++;
+		/* FALLTHROUGH */
+	case OP_DELETE_DELETABLE:
 		sv->deletable++;
 		if (b != NULL)
 			b->deletable++;
-		vid = r->version_id;
-		if (p->version_id == NULL && vid != NULL &&
-		    strcmp(vid, "null") != 0)
-			sv->markers++;
+		break;
+	case OP_DELETE_CHANGED:
+		sv->changed++;
+		break;
+	case OP_DELETE_MISSING:
+		sv->missing++;
+		break;
+	case OP_DELETE_LOCKED:
+		sv->locked++;
+		break;
+	case OP_DELETE_UNCHECKED:
+		sv->unchecked++;
+		if (sv->unchecked_code == NULL && code != NULL)
+			sv->unchecked_code = xstrdup(code);
+		break;
 	}
-	op_delete_walk_next(w);
 }
 
-/* Start HEADs up to the cap; break the loop when the page is done. */
-static void
-op_delete_walk_next(struct op_delete_walk *w)
+/* What a task's HEAD says the delete would do. */
+static enum op_delete_seen
+op_delete_seen(const struct op_run *run, const struct s3_result *r,
+    int bypass)
 {
-	struct op_delete_probe	*p;
+	char	why[256];
 
-	while (w->inflight < OP_DELETE_PARALLEL && w->next < w->nprobes &&
-	    !__atomic_load_n(w->stop, __ATOMIC_RELAXED)) {
-		p = &w->probes[w->next++];
-		memset(&p->run, 0, sizeof p->run);
-		p->run.bucket = p->bucket;
-		p->run.key = p->key;
-		p->run.key_len = p->key_len;
-		p->run.version_id = p->version_id;
-		p->run.etag = p->etag;
-		p->run.role_arn = w->role_arn;
-		p->run.s3 = w->s3;
-		w->inflight++;
-		op_head(&p->run, op_delete_probe_cb);
-	}
-	if (w->inflight == 0)
-		event_base_loopbreak(w->base);
-}
-
-static int
-op_delete_page_cb(const struct store_task *t, void *arg)
-{
-	struct op_delete_walk	*w = arg;
-	struct op_delete_probe	*p = &w->probes[w->nprobes++];
-
-	memset(p, 0, sizeof *p);
-	p->walk = w;
-	p->seq = t->seq;
-	p->bucket = xstrdup(t->bucket);
-	p->key = xmalloc(t->key_len + 1);
-	memcpy(p->key, t->key, t->key_len);
-	p->key[t->key_len] = '\0';
-	p->key_len = t->key_len;
-	if (t->version_id != NULL)
-		p->version_id = xstrdup(t->version_id);
-	if (t->etag != NULL)
-		p->etag = xstrdup(t->etag);
-	w->after = t->seq;
-	return (0);
+	if (r->status == 412)
+		return (OP_DELETE_CHANGED);
+	if (op_delete_absent(r))
+		return (OP_DELETE_MISSING);
+	if (r->error_code != NULL)
+		return (OP_DELETE_UNCHECKED);
+	if (run->version_id != NULL &&
+	    op_delete_locked(r, bypass, why, sizeof why))
+		return (OP_DELETE_LOCKED);
+	/* A key in a versioned bucket is deleted by a delete marker. */
+	if (run->version_id == NULL && r->version_id != NULL &&
+	    strcmp(r->version_id, "null") != 0)
+		return (OP_DELETE_MARKER);
+	return (OP_DELETE_DELETABLE);
 }
 
 static void
-op_delete_page_free(struct op_delete_walk *w)
+op_delete_plan_head_cb(const struct s3_result *r, void *arg)
 {
-	struct op_delete_probe	*p;
-	size_t			 i;
+	struct op_run		*run = arg;
+	struct op_delete_survey	*sv = run->plan;
+	enum op_delete_seen	 seen;
+	char			*code = NULL;
 
-	for (i = 0; i < w->nprobes; i++) {
-		p = &w->probes[i];
-		free(p->bucket);
-		free(p->key);
-		free(p->version_id);
-		free(p->etag);
-		free(p->run.recorded_etag);
-	}
-	w->nprobes = w->next = 0;
+	op_account(run, r);
+	seen = op_delete_seen(run, r, sv->bypass);
+	if (seen == OP_DELETE_UNCHECKED)
+		xasprintf(&code, "%d %s", r->status, r->error_code);
+	op_delete_plan_count(sv, run->bucket, seen, code);
+	free(code);
+	/* The scheduler keeps only the recorded ETag, not this result. */
+	if (r->error_code != NULL)
+		op_fail_result(run, r);
+	else
+		op_succeed(run, r->status, NULL);
 }
 
-/* Record the ETags this page saw on tasks that had none. */
-static int
-op_delete_page_store(struct store *st, const struct job *j,
-    struct op_delete_walk *w, char **cause)
+static void
+op_delete_plan_task(struct op_run *run)
 {
-	struct op_delete_probe	*p;
-	struct store_task	 t;
-	size_t			 i;
-
-	for (i = 0; i < w->nprobes; i++) {
-		p = &w->probes[i];
-		if (p->etag != NULL || p->run.recorded_etag == NULL)
-			continue;
-		memset(&t, 0, sizeof t);
-		t.seq = p->seq;
-		t.state = TASK_PENDING;
-		t.etag = p->run.recorded_etag;
-		if (store_task_result(st, j->rowid, &t, cause) != 0)
-			return (-1);
-	}
-	return (0);
-}
-
-int
-op_delete_survey(struct store *st, const char *cfg_path, const struct job *j,
-    const int *stop, int (*still)(void *), void *arg,
-    struct op_delete_survey *sv, char **cause)
-{
-	struct op_delete_walk	 w;
-	struct json_object	*spec = NULL, *ops, *params, *v;
-	struct cfg		*cfg = NULL;
-	char			*c = NULL;
-	int			 r = -1;
-
-	memset(&w, 0, sizeof w);
-	w.survey = sv;
-	w.stop = stop;
-	if ((spec = json_tokener_parse(j->spec)) != NULL) {
-		if (json_object_object_get_ex(spec, "RoleArn", &v))
-			w.role_arn = json_object_get_string(v);
-		if (json_object_object_get_ex(spec, "Operation", &ops) &&
-		    json_object_object_get_ex(ops, OP_DELETE_NAME, &params) &&
-		    json_object_object_get_ex(params,
-		    "BypassGovernanceRetention", &v))
-			w.ctx.bypass = json_object_get_boolean(v);
-	}
-	if (cfg_path == NULL)
-		c = xstrdup("no configuration file to read endpoints from");
-	else if ((cfg = cfg_load(cfg_path, &c)) != NULL) {
-		w.base = event_base_new();
-		if (w.base == NULL)
-			c = xstrdup("cannot make an event loop");
-		else
-			w.s3 = s3_new(w.base, cfg, &c);
-	}
-	if (w.s3 == NULL) {
-		sv->failed = c;
-		r = 0;
-		goto out;
-	}
-	w.probes = xcalloc(OP_DELETE_PAGE, sizeof *w.probes);
-	for (;;) {
-		if (store_task_list(st, j->rowid, w.after, OP_DELETE_PAGE, 0,
-		    op_delete_page_cb, &w, cause) != 0)
-			goto out;
-		if (w.nprobes == 0)
-			break;
-		sv->tasks += w.nprobes;
-		op_delete_walk_next(&w);
-		if (w.inflight != 0)
-			event_base_dispatch(w.base);
-		if (store_begin(st, cause) != 0)
-			goto out;
-		if (op_delete_page_store(st, j, &w, cause) != 0) {
-			store_rollback(st);
-			goto out;
-		}
-		if (store_commit(st, cause) != 0)
-			goto out;
-		if (__atomic_load_n(stop, __ATOMIC_RELAXED) || !still(arg)) {
-			r = 1;
-			goto out;
-		}
-		if (w.nprobes < OP_DELETE_PAGE)
-			break;
-		op_delete_page_free(&w);
-	}
-	r = 0;
-out:
-	if (w.probes != NULL) {
-		op_delete_page_free(&w);
-		free(w.probes);
-	}
-	s3_free(w.s3);
-	if (w.base != NULL)
-		event_base_free(w.base);
-	if (cfg != NULL)
-		cfg_free(cfg);
-	json_object_put(spec);
-	return (r);
+	op_head(run, op_delete_plan_head_cb);
 }
 
 /* 1234567 as "1,234,567". */
@@ -523,9 +407,10 @@ op_delete_count(struct buf *b, uint64_t n)
 	}
 }
 
-char *
-op_delete_survey_text(const struct op_delete_survey *sv)
+static char *
+op_delete_plan_text(void *plan)
 {
+	const struct op_delete_survey	*sv = plan;
 	struct buf	 b;
 	size_t		 i;
 	uint64_t	 not = sv->changed + sv->missing + sv->locked;
@@ -533,15 +418,6 @@ op_delete_survey_text(const struct op_delete_survey *sv)
 
 	buf_init(&b);
 	buf_adds(&b, "Delete job: ");
-	if (sv->failed != NULL) {
-		buf_adds(&b, "the dry run could not run (");
-		buf_add(&b, sv->failed, strnlen(sv->failed, 200));
-		buf_adds(&b, "): ");
-		op_delete_count(&b, sv->tasks);
-		buf_adds(&b, " tasks were not checked and would delete what "
-		    "they find when they run");
-		goto confirm;
-	}
 	op_delete_count(&b, sv->deletable);
 	buf_adds(&b, sv->deletable == 1 ? " object" : " objects");
 	buf_adds(&b, " in ");
@@ -593,20 +469,20 @@ op_delete_survey_text(const struct op_delete_survey *sv)
 			buf_addf(&b, " not checked (%.64s)", sv->unchecked_code);
 		}
 	}
-confirm:
 	buf_adds(&b, ". Confirm with update-job-status --requested-job-status "
 	    "Ready");
 	return (buf_detach(&b));
 }
 
-void
-op_delete_survey_free(struct op_delete_survey *sv)
-{
-	size_t	i;
-
-	for (i = 0; i < sv->nbuckets; i++)
-		free(sv->buckets[i].name);
-	free(sv->unchecked_code);
-	free(sv->failed);
-	memset(sv, 0, sizeof *sv);
-}
+const struct op_def op_delete = {
+	.name = "S3DeleteObject",
+	.flags = OP_CONFIRM,
+	.compile = op_delete_compile,
+	.free = op_delete_free,
+	.start = op_delete_start,
+	.cancel = op_delete_cancel,
+	.plan_new = op_delete_plan_new,
+	.plan_task = op_delete_plan_task,
+	.plan_text = op_delete_plan_text,
+	.plan_free = op_delete_plan_free,
+};
