@@ -18,12 +18,11 @@
 #include <openssl/evp.h>
 
 #include "s3batchd.h"
-#include "http.h"
 #include "job.h"
 #include "jobspec.h"
 #include "report.h"
 #include "s3.h"
-#include "s3xml.h"
+#include "s3-mpu.h"
 #include "store.h"
 
 #define REPORT_FORMAT		"Report_CSV_20180820"
@@ -33,8 +32,6 @@
 #define REPORT_WINDOW		1000		/* tasks per store read */
 #define REPORT_SINGLE_PUT_MAX	(64ULL * 1024 * 1024)
 #define REPORT_PART_SIZE	(16ULL * 1024 * 1024)
-#define REPORT_MAX_PARTS	10000
-#define REPORT_MiB		(1024ULL * 1024)
 
 /* The Report member of a job spec. */
 struct report_spec {
@@ -538,16 +535,14 @@ report_files_free(struct report_files *rf)
 }
 
 /*
- * Upload. One call at a time: each result file by a single PUT streamed
- * from the file, or by a multipart upload when it is large, then
- * manifest.json. A failed multipart upload is aborted before done_cb.
+ * Upload. One file at a time: each result file by a single PUT streamed
+ * from the file, or by a multipart upload (s3-mpu.h) when it is large,
+ * then manifest.json. The parts go one at a time, read from the file as
+ * they are sent. A failed multipart upload is aborted before done_cb.
  */
 enum report_step {
 	REPORT_PUT,
-	REPORT_INITIATE,
-	REPORT_PART,
-	REPORT_COMPLETE,
-	REPORT_ABORT,
+	REPORT_MULTIPART,
 	REPORT_MANIFEST
 };
 
@@ -571,10 +566,10 @@ struct report_upload {
 
 	int				 cur;	/* files[cur]; nfiles: manifest */
 	enum report_step		 step;
-	struct s3_call			*call;
+	struct s3_call			*call;	/* a single PUT */
+	struct s3_mpu			*mpu;	/* a multipart upload */
 	struct s3_header		 headers[3];
 	size_t				 nheaders;
-	char				*query;
 	struct buf			 body;
 
 	/* The body being streamed: [start, start + len) of files[cur]. */
@@ -583,14 +578,6 @@ struct report_upload {
 	uint64_t			 len;
 	uint64_t			 pos;
 	char				*io_cause;
-
-	/* Multipart upload of files[cur]. */
-	char				*upload_id;
-	uint64_t			 part_size;
-	int				 part;		/* 1-based */
-	int				 nparts;
-	char				**etags;
-	char				*fail_cause;	/* kept while aborting */
 };
 
 static void	report_upload_next(struct report_upload *);
@@ -644,18 +631,9 @@ report_upload_rewind_cb(void *arg)
 static void
 report_upload_close_file(struct report_upload *u)
 {
-	int	i;
-
 	if (u->fd != -1)
 		close(u->fd);
 	u->fd = -1;
-	free(u->upload_id);
-	u->upload_id = NULL;
-	for (i = 0; i < u->nparts; i++)
-		free(u->etags[i]);
-	free(u->etags);
-	u->etags = NULL;
-	u->nparts = u->part = 0;
 }
 
 static void
@@ -673,9 +651,7 @@ report_upload_free(struct report_upload *u)
 	free(u->owner);
 	free(u->manifest_key);
 	free(u->manifest);
-	free(u->query);
 	free(u->io_cause);
-	free(u->fail_cause);
 	buf_free(&u->body);
 	free(u);
 }
@@ -684,17 +660,15 @@ static void
 report_upload_finish(struct report_upload *u, const char *cause)
 {
 	u->call = NULL;
+	u->mpu = NULL;
 	u->done_cb(cause, u->arg);
 	report_upload_free(u);
 }
 
-/* Start one call for the current step; the strings stay in u until done. */
+/* The headers of every call: Content-Type (if any), the bucket's owner. */
 static void
-report_upload_call(struct report_upload *u, const char *method,
-    const char *key, const char *content_type, int flags)
+report_upload_headers(struct report_upload *u, const char *content_type)
 {
-	struct s3_request	 req;
-
 	u->nheaders = 0;
 	if (content_type != NULL) {
 		u->headers[u->nheaders].name = "Content-Type";
@@ -704,242 +678,170 @@ report_upload_call(struct report_upload *u, const char *method,
 		u->headers[u->nheaders].name = "x-amz-expected-bucket-owner";
 		u->headers[u->nheaders++].value = u->owner;
 	}
+}
 
+/* The streamed body: [start, start + len) of files[cur]. */
+static void
+report_upload_stream(struct report_upload *u, struct s3_request *req,
+    uint64_t start, uint64_t len)
+{
+	u->start = start;
+	u->len = len;
+	u->pos = 0;
+	req->stream_len = len;
+	req->stream_read = report_upload_read_cb;
+	req->stream_rewind = report_upload_rewind_cb;
+	req->stream_arg = u;
+	req->flags |= S3_UNSIGNED_PAYLOAD;
+}
+
+/* A PUT of a whole file (stream) or of manifest.json (body). */
+static void
+report_upload_put(struct report_upload *u, const char *key,
+    const char *content_type)
+{
+	struct s3_request	 req;
+
+	report_upload_headers(u, content_type);
 	memset(&req, 0, sizeof req);
-	req.method = method;
+	req.method = "PUT";
 	req.bucket = u->bucket;
 	req.key = key;
-	req.query = u->query;
 	req.headers = u->headers;
 	req.nheaders = u->nheaders;
 	req.role_arn = u->role_arn;
-	req.flags = flags;
-	if (u->step == REPORT_PUT || u->step == REPORT_PART) {
-		req.stream_len = u->len;
-		req.stream_read = report_upload_read_cb;
-		req.stream_rewind = report_upload_rewind_cb;
-		req.stream_arg = u;
-		req.flags |= S3_UNSIGNED_PAYLOAD;
-	} else {
-		req.body = u->body.len != 0 ? u->body.data : NULL;
+	if (u->step == REPORT_PUT)
+		report_upload_stream(u, &req, 0, u->files[u->cur].size);
+	else {
+		req.body = u->body.data;
 		req.body_len = u->body.len;
+		req.flags = S3_CONTENT_MD5;
 	}
 	u->call = s3_call(u->s3, &req, report_upload_done_cb, u);
 }
 
+/* Stop at a failure: "<what> s3://bucket/key: <why>". */
 static void
-report_upload_set_query(struct report_upload *u, int part)
+report_upload_fail(struct report_upload *u, const char *what, int status,
+    const char *code, const char *message)
 {
-	struct buf	q;
-
-	buf_init(&q);
-	if (part != 0)
-		buf_addf(&q, "partNumber=%d&", part);
-	buf_adds(&q, "uploadId=");
-	url_encode(&q, u->upload_id, strlen(u->upload_id), 0);
-	free(u->query);
-	u->query = buf_detach(&q);
-}
-
-static void
-report_upload_part(struct report_upload *u)
-{
-	struct report_upload_file	*f = &u->files[u->cur];
-
-	u->step = REPORT_PART;
-	u->start = (uint64_t)(u->part - 1) * u->part_size;
-	u->len = f->size - u->start;
-	if (u->len > u->part_size)
-		u->len = u->part_size;
-	u->pos = 0;
-	report_upload_set_query(u, u->part);
-	report_upload_call(u, "PUT", f->key, NULL, 0);
-}
-
-/* Stop at a failure: abort an open multipart upload first. */
-static void
-report_upload_fail(struct report_upload *u, const struct s3_result *r,
-    const char *what, const char *why)
-{
-	const char	*key, *msg;
-	char		*cause, status[32];
+	const char	*key;
+	char		*cause, s[32];
 
 	key = u->cur < u->nfiles ? u->files[u->cur].key : u->manifest_key;
 	if (u->io_cause != NULL)
 		xasprintf(&cause, "%s s3://%s/%s: %s", what, u->bucket,
 		    key, u->io_cause);
-	else if (why != NULL)
-		xasprintf(&cause, "%s s3://%s/%s: %s", what, u->bucket,
-		    key, why);
 	else {
 		/* The S3 layer says "HTTP 404" when S3 gave no message. */
-		snprintf(status, sizeof status, "HTTP %d", r->status);
-		msg = r->error_message;
-		if (msg != NULL && strcmp(msg, status) == 0)
-			msg = NULL;
+		snprintf(s, sizeof s, "HTTP %d", status);
+		if (message != NULL && (*message == '\0' ||
+		    strcmp(message, s) == 0))
+			message = NULL;
 		xasprintf(&cause, "%s s3://%s/%s: %s (%s)%s%s", what,
-		    u->bucket, key, r->error_code != NULL ? r->error_code :
-		    "error", r->status != 0 ? status : "no HTTP answer",
-		    msg != NULL ? ": " : "", msg != NULL ? msg : "");
-	}
-	if (u->upload_id != NULL && u->step != REPORT_ABORT) {
-		u->fail_cause = cause;
-		u->step = REPORT_ABORT;
-		buf_reset(&u->body);
-		report_upload_set_query(u, 0);
-		report_upload_call(u, "DELETE", key, NULL, 0);
-		return;
+		    u->bucket, key, code != NULL ? code : "error",
+		    status != 0 ? s : "no HTTP answer",
+		    message != NULL ? ": " : "", message != NULL ? message :
+		    "");
 	}
 	report_upload_finish(u, cause);
 	free(cause);
 }
 
 static void
-report_upload_initiated(struct report_upload *u, const struct s3_result *r)
-{
-	struct report_upload_file	*f = &u->files[u->cur];
-	struct s3xml_initiate		 init;
-	char				*why = NULL;
-	uint64_t			 n;
-
-	memset(&init, 0, sizeof init);
-	if (r->http == NULL || s3xml_parse_initiate(r->http->body.data,
-	    r->http->body.len, &init, &why) != 0 || init.upload_id.len == 0) {
-		if (why == NULL)
-			why = xstrdup("no UploadId in the answer");
-		s3xml_initiate_free(&init);
-		report_upload_fail(u, r, "starting the multipart upload of",
-		    why);
-		free(why);
-		return;
-	}
-	u->upload_id = xstrdup(init.upload_id.data);
-	s3xml_initiate_free(&init);
-
-	/* Parts of REPORT_PART_SIZE, larger if 10,000 would not do. */
-	u->part_size = REPORT_PART_SIZE;
-	n = (f->size + REPORT_MAX_PARTS - 1) / REPORT_MAX_PARTS;
-	if (n > u->part_size)
-		u->part_size = (n + REPORT_MiB - 1) / REPORT_MiB * REPORT_MiB;
-	u->nparts = (int)((f->size + u->part_size - 1) / u->part_size);
-	u->etags = xcalloc((size_t)u->nparts, sizeof *u->etags);
-	u->part = 1;
-	report_upload_part(u);
-}
-
-static void
-report_upload_complete(struct report_upload *u)
-{
-	struct s3xml_part	*parts;
-	char			*why = NULL;
-	int			 i;
-
-	parts = xcalloc((size_t)u->nparts, sizeof *parts);
-	for (i = 0; i < u->nparts; i++) {
-		parts[i].number = i + 1;
-		parts[i].etag = u->etags[i];
-	}
-	buf_reset(&u->body);
-	if (s3xml_write_complete(&u->body, parts, (size_t)u->nparts,
-	    &why) != 0) {
-		free(parts);
-		report_upload_fail(u, NULL, "completing", why);
-		free(why);
-		return;
-	}
-	free(parts);
-	u->step = REPORT_COMPLETE;
-	report_upload_set_query(u, 0);
-	report_upload_call(u, "POST", u->files[u->cur].key,
-	    "application/xml", S3_ERROR_IN_200);
-}
-
-static void
 report_upload_done_cb(const struct s3_result *r, void *arg)
 {
 	struct report_upload	*u = arg;
-	char			*cause;
-	static const char *const what[] = {
-		[REPORT_PUT] = "uploading",
-		[REPORT_INITIATE] = "starting the multipart upload of",
-		[REPORT_PART] = "uploading a part of",
-		[REPORT_COMPLETE] = "completing the multipart upload of",
-		[REPORT_ABORT] = "aborting the multipart upload of",
-		[REPORT_MANIFEST] = "uploading",
-	};
 
 	u->call = NULL;
-	if (u->step == REPORT_ABORT) {
-		if (r->error_code != NULL)
-			log_warnx("report: aborting the multipart upload of "
-			    "s3://%s/%s: %s", u->bucket,
-			    u->files[u->cur].key, r->error_code);
-		cause = u->fail_cause;
-		u->fail_cause = NULL;
-		report_upload_finish(u, cause);
-		free(cause);
-		return;
-	}
 	if (r->error_code != NULL || r->status < 200 || r->status > 299) {
-		report_upload_fail(u, r, what[u->step], NULL);
+		report_upload_fail(u, "uploading", r->status, r->error_code,
+		    r->error_message);
 		return;
 	}
-
-	switch (u->step) {
-	case REPORT_INITIATE:
-		report_upload_initiated(u, r);
-		return;
-	case REPORT_PART:
-		if (r->etag == NULL || *r->etag == '\0') {
-			report_upload_fail(u, r, what[u->step],
-			    "no ETag in the answer");
-			return;
-		}
-		xasprintf(&u->etags[u->part - 1], "\"%s\"", r->etag);
-		if (u->part < u->nparts) {
-			u->part++;
-			report_upload_part(u);
-		} else
-			report_upload_complete(u);
-		return;
-	case REPORT_MANIFEST:
+	if (u->step == REPORT_MANIFEST) {
 		report_upload_finish(u, NULL);
 		return;
-	default:
-		/* A whole file is in place. */
-		report_upload_close_file(u);
-		u->cur++;
-		report_upload_next(u);
+	}
+	report_upload_close_file(u);
+	u->cur++;
+	report_upload_next(u);
+}
+
+/* The multipart upload's next part: one at a time, from the file. */
+static void
+report_upload_part_cb(struct s3_mpu *mpu, int index, uint64_t first,
+    uint64_t len, void *arg)
+{
+	struct report_upload	*u = arg;
+	struct s3_request	 req;
+
+	memset(&req, 0, sizeof req);
+	report_upload_stream(u, &req, first, len);
+	s3_mpu_part_body(mpu, index, &req);
+}
+
+static void
+report_upload_mpu_done_cb(const struct s3_mpu_end *end, void *arg)
+{
+	struct report_upload	*u = arg;
+	static const char *const what[] = {
+		[S3_MPU_CREATE] = "starting the multipart upload of",
+		[S3_MPU_PART] = "uploading a part of",
+		[S3_MPU_COMPLETE] = "completing the multipart upload of",
+	};
+
+	u->mpu = NULL;
+	if (end->code != NULL) {
+		report_upload_fail(u, what[end->step], end->status, end->code,
+		    end->message);
 		return;
 	}
+	report_upload_close_file(u);
+	u->cur++;
+	report_upload_next(u);
+}
+
+static void
+report_upload_multipart(struct report_upload *u)
+{
+	struct s3_mpu_params	 p;
+
+	report_upload_headers(u, "text/csv");
+	memset(&p, 0, sizeof p);
+	p.bucket = u->bucket;
+	p.key = u->files[u->cur].key;
+	p.role_arn = u->role_arn;
+	p.owner = u->owner;
+	/* The owner goes on every call; Content-Type on the start only. */
+	p.headers = u->headers;
+	p.nheaders = 1;
+	p.size = u->files[u->cur].size;
+	p.part_size = REPORT_PART_SIZE;
+	p.parallel = 1;
+	p.part_cb = report_upload_part_cb;
+	p.done_cb = report_upload_mpu_done_cb;
+	p.arg = u;
+	u->mpu = s3_mpu_start(u->s3, &p);
 }
 
 static void
 report_upload_next(struct report_upload *u)
 {
-	struct report_upload_file	*f;
-
-	free(u->query);
-	u->query = NULL;
 	buf_reset(&u->body);
 	if (u->cur == u->nfiles) {
 		u->step = REPORT_MANIFEST;
 		buf_adds(&u->body, u->manifest);
-		report_upload_call(u, "PUT", u->manifest_key,
-		    "application/json", S3_CONTENT_MD5);
+		report_upload_put(u, u->manifest_key, "application/json");
 		return;
 	}
-	f = &u->files[u->cur];
-	if (f->size <= REPORT_SINGLE_PUT_MAX) {
+	if (u->files[u->cur].size <= REPORT_SINGLE_PUT_MAX) {
 		u->step = REPORT_PUT;
-		u->start = u->pos = 0;
-		u->len = f->size;
-		report_upload_call(u, "PUT", f->key, "text/csv", 0);
+		report_upload_put(u, u->files[u->cur].key, "text/csv");
 		return;
 	}
-	u->step = REPORT_INITIATE;
-	u->query = xstrdup("uploads");
-	report_upload_call(u, "POST", f->key, "text/csv", 0);
+	u->step = REPORT_MULTIPART;
+	report_upload_multipart(u);
 }
 
 struct report_upload *
@@ -980,55 +882,14 @@ report_upload(struct s3 *s3, const struct job *j,
 	return (u);
 }
 
-/* Loose end of a cancelled multipart upload: abort it, log, forget. */
-struct report_abort {
-	char	*bucket;
-	char	*key;
-	char	*query;
-	char	*role_arn;
-};
-
-static void
-report_abort_done_cb(const struct s3_result *r, void *arg)
-{
-	struct report_abort	*a = arg;
-
-	if (r->error_code != NULL)
-		log_warnx("report: aborting the multipart upload of "
-		    "s3://%s/%s: %s", a->bucket, a->key, r->error_code);
-	free(a->bucket);
-	free(a->key);
-	free(a->query);
-	free(a->role_arn);
-	free(a);
-}
-
 void
 report_upload_cancel(struct report_upload *u)
 {
-	struct report_abort	*a;
-	struct s3_request	 req;
-
 	if (u == NULL)
 		return;
 	if (u->call != NULL)
 		s3_call_cancel(u->call);
-	u->call = NULL;
-	if (u->upload_id != NULL) {
-		a = xcalloc(1, sizeof *a);
-		a->bucket = xstrdup(u->bucket);
-		a->key = xstrdup(u->files[u->cur].key);
-		report_upload_set_query(u, 0);
-		a->query = xstrdup(u->query);
-		if (u->role_arn != NULL)
-			a->role_arn = xstrdup(u->role_arn);
-		memset(&req, 0, sizeof req);
-		req.method = "DELETE";
-		req.bucket = a->bucket;
-		req.key = a->key;
-		req.query = a->query;
-		req.role_arn = a->role_arn;
-		s3_call(u->s3, &req, report_abort_done_cb, a);
-	}
+	/* Aborts an open multipart upload in the background. */
+	s3_mpu_cancel(u->mpu);
 	report_upload_free(u);
 }
