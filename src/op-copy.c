@@ -10,9 +10,9 @@
  * after its ETag was known fails the task with 412 and is not copied.
  *
  * Multipart copies carry the source's metadata and tags themselves
- * (UploadPartCopy copies bytes only), copy their parts a few at a time,
- * each retried on its own by the HTTP layer, and abort the upload on
- * failure. NewObjectTagging is also applied with PutObjectTagging after
+ * (UploadPartCopy copies bytes only), copy their parts a few at a time
+ * through s3-mpu.h, each retried on its own by the HTTP layer, and abort
+ * the upload on failure or cancel. NewObjectTagging is also applied with PutObjectTagging after
  * the copy, because some servers (Ceph RGW) keep the source's tags despite
  * x-amz-tagging-directive: REPLACE.
  *
@@ -42,11 +42,11 @@
 #include "model.h"
 #include "op.h"
 #include "s3.h"
+#include "s3-mpu.h"
 #include "s3xml.h"
 
 #define OP_COPY_MAX_HEADERS	48
 #define OP_COPY_PARTS_PARALLEL	4
-#define OP_COPY_MAX_PARTS	10000
 #define OP_COPY_MIB		(1024ULL * 1024)
 /* Bytes buffered by cross-endpoint copies, all tasks together. */
 #define OP_COPY_X_BUDGET	(1024 * OP_COPY_MIB)
@@ -88,29 +88,16 @@ struct op_copy_task {
 	size_t			 nmeta;
 	struct buf		 post_tags;	/* Tagging to PUT after */
 	int			 have_post_tags;
-	char			*upload_id;
-	uint64_t		 part_size;
+	struct s3_mpu		*mpu;
 	int			 nparts;
-	int			 next_part;
-	int			 parts_done;
-	int			 parts_inflight;
-	char			**part_etags;
-	struct s3_call		*part_calls[OP_COPY_PARTS_PARALLEL];
-	struct op_copy_part	*part_args[OP_COPY_PARTS_PARALLEL];
-	int			 failed;	/* a part failed */
-	int			 status;	/* of the first failure */
-	char			*code;
-	char			*message;
 	char			*new_version;
 	/* Cross-endpoint: the bytes go through us. */
 	int			 cross;
 	struct op_copy_xpart	*xparts[OP_COPY_PARTS_PARALLEL];
-	unsigned char		(*digests)[OP_COPY_MD5_LEN];
+	unsigned char		(*digests)[OP_COPY_MD5_LEN];	/* parts' */
 	char			*checksum_name;	/* the source's, single PUT */
 	char			*checksum_value;
 };
-
-struct op_copy_part;
 
 /* A part of a cross-endpoint copy (the whole object for a single PUT). */
 struct op_copy_xpart {
@@ -127,6 +114,7 @@ struct op_copy_xpart {
 	unsigned char		 digest[OP_COPY_MD5_LEN];
 	struct s3_call		*call;
 	int			 waiting;	/* for budget */
+	int			 sent_part;	/* given to the upload */
 	TAILQ_ENTRY(op_copy_xpart) entry;
 };
 TAILQ_HEAD(op_copy_xparts, op_copy_xpart);
@@ -518,12 +506,8 @@ op_copy_task_free(struct op_copy_task *ct)
 	free(ct->etag);
 	op_copy_headers_free(ct->meta, ct->nmeta);
 	buf_free(&ct->post_tags);
-	free(ct->upload_id);
-	for (i = 0; ct->part_etags != NULL && i < ct->nparts; i++)
-		free(ct->part_etags[i]);
-	free(ct->part_etags);
-	free(ct->code);
-	free(ct->message);
+	/* A cancelled task's upload is aborted in the background. */
+	s3_mpu_cancel(ct->mpu);
 	free(ct->new_version);
 	for (i = 0; i < OP_COPY_PARTS_PARALLEL; i++) {
 		if (ct->xparts[i] != NULL)
@@ -716,254 +700,67 @@ op_copy_single(struct op_run *run)
 	run->call = s3_call(run->s3, &req, op_copy_single_cb, run);
 }
 
-/* --- multipart */
+/* --- multipart (s3-mpu.h) */
 
-static void	op_copy_parts(struct op_run *);
-static void	op_copy_x_parts(struct op_run *);
+static void	op_copy_x_part(struct op_run *, int, uint64_t, uint64_t);
+static void	op_copy_x_part_done_cb(struct s3_mpu *, int,
+		    const struct s3_result *, void *);
 static void	op_copy_x_done(struct op_run *);
 static int	op_copy_x_verify_complete(struct op_copy_task *,
 		    const struct s3_result *, char **);
 
+/* A part of a server-side copy: UploadPartCopy on the source's ETag. */
 static void
-op_copy_abort_cb(const struct s3_result *r, void *arg)
+op_copy_part_cb(struct s3_mpu *mpu, int index, uint64_t first, uint64_t len,
+    void *arg)
 {
 	struct op_run		*run = arg;
 	struct op_copy_task	*ct = run->state;
-	char			*code, *message;
-	int			 status;
+	struct s3_header	 h[2];
+	char			 quoted[256];
 
-	run->attempts += r->attempts;
-	run->call = NULL;
-	if (r->error_code != NULL)
-		log_warnx("copy: aborting upload %s of %s: %s", ct->upload_id,
-		    ct->target_key, r->error_code);
-	code = ct->code;
-	message = ct->message;
-	status = ct->status;
-	ct->code = ct->message = NULL;
-	op_copy_end(run, TASK_FAILED, status, code, message);
-	free(code);
-	free(message);
+	snprintf(quoted, sizeof quoted, "\"%s\"", ct->etag);
+	h[0].name = "x-amz-copy-source-if-match";
+	h[0].value = quoted;
+	h[1].name = "x-amz-copy-if-match";
+	h[1].value = quoted;
+	s3_mpu_part_copy(mpu, index, ct->copy_source, h, nitems(h));
 }
 
-/* A multipart step failed: remember why, abort the upload, then fail. */
+/* A part of a cross-endpoint copy: GET into a buffer, then UploadPart. */
 static void
-op_copy_abort(struct op_run *run, int status, const char *code,
-    const char *message)
+op_copy_x_part_cb(struct s3_mpu *mpu, int index, uint64_t first,
+    uint64_t len, void *arg)
 {
-	struct op_copy_task	*ct = run->state;
-	struct buf		 q;
-	struct s3_request	 req;
-
-	if (ct->code == NULL) {
-		ct->status = status;
-		ct->code = xstrdup(code != NULL ? code : "UnknownError");
-		ct->message = xstrdup(message != NULL ? message : "");
-	}
-	ct->failed = 1;
-	if (ct->parts_inflight != 0)
-		return;		/* the last part to end aborts */
-	buf_init(&q);
-	buf_adds(&q, "uploadId=");
-	url_encode(&q, ct->upload_id, strlen(ct->upload_id), 0);
-	op_copy_request(run, &req, "DELETE", q.data);
-	run->call = s3_call(run->s3, &req, op_copy_abort_cb, run);
-	buf_free(&q);
+	op_copy_x_part(arg, index, first, len);
 }
 
 static void
-op_copy_complete_cb(const struct s3_result *r, void *arg)
+op_copy_mpu_done_cb(const struct s3_mpu_end *end, void *arg)
 {
 	struct op_run		*run = arg;
 	struct op_copy_task	*ct = run->state;
+	const struct s3_result	*r = end->result;
 	char			*cause = NULL;
 
-	run->attempts += r->attempts;
-	run->call = NULL;
-	if (r->error_code != NULL) {
-		op_copy_abort(run, r->status, r->error_code, r->error_message);
+	ct->mpu = NULL;
+	run->attempts += end->attempts;
+	if (end->code != NULL) {
+		op_copy_end(run, TASK_FAILED, end->status, end->code,
+		    end->message);
 		return;
 	}
 	if (ct->cross && op_copy_x_verify_complete(ct, r, &cause) != 0) {
-		/* The upload is complete: nothing left to abort. */
-		free(ct->upload_id);
-		ct->upload_id = NULL;
 		op_copy_end(run, TASK_FAILED, r->status, "BadDigest", cause);
 		free(cause);
 		return;
 	}
 	if (r->version_id != NULL)
 		ct->new_version = xstrdup(r->version_id);
-	free(ct->upload_id);
-	ct->upload_id = NULL;
 	if (ct->cross)
 		op_copy_x_done(run);
 	else
 		op_copy_finish_tags(run);
-}
-
-static void
-op_copy_complete(struct op_run *run)
-{
-	struct op_copy_task	*ct = run->state;
-	struct s3xml_part	*parts;
-	struct s3_request	 req;
-	struct buf		 q, body;
-	char			*cause = NULL;
-	int			 i;
-
-	parts = xcalloc((size_t)ct->nparts, sizeof *parts);
-	for (i = 0; i < ct->nparts; i++) {
-		parts[i].number = i + 1;
-		parts[i].etag = ct->part_etags[i];
-	}
-	buf_init(&body);
-	if (s3xml_write_complete(&body, parts, (size_t)ct->nparts,
-	    &cause) != 0) {
-		free(parts);
-		buf_free(&body);
-		op_copy_abort(run, 0, "InternalError", cause);
-		free(cause);
-		return;
-	}
-	free(parts);
-	buf_init(&q);
-	buf_adds(&q, "uploadId=");
-	url_encode(&q, ct->upload_id, strlen(ct->upload_id), 0);
-	op_copy_request(run, &req, "POST", q.data);
-	req.body = body.data;
-	req.body_len = body.len;
-	req.flags = S3_ERROR_IN_200;
-	run->call = s3_call(run->s3, &req, op_copy_complete_cb, run);
-	buf_free(&q);
-	buf_free(&body);
-}
-
-struct op_copy_part {
-	struct op_run	*run;
-	int		 index;
-	int		 slot;
-};
-
-static void
-op_copy_part_cb(const struct s3_result *r, void *arg)
-{
-	struct op_copy_part	*p = arg;
-	struct op_run		*run = p->run;
-	struct op_copy_task	*ct = run->state;
-	struct s3xml_copy	 copy;
-	char			*cause = NULL;
-	const struct http_response *h = r->http;
-
-	ct->part_calls[p->slot] = NULL;
-	ct->part_args[p->slot] = NULL;
-	ct->parts_inflight--;
-	run->attempts += r->attempts;
-	if (r->error_code != NULL) {
-		op_copy_abort(run, r->status, r->error_code, r->error_message);
-		free(p);
-		return;
-	}
-	memset(&copy, 0, sizeof copy);
-	if (h == NULL || s3xml_parse_copy(h->body.data, h->body.len, &copy,
-	    &cause) != 0 || copy.etag.len == 0) {
-		op_copy_abort(run, r->status, "InvalidResponse", cause != NULL ?
-		    cause : "UploadPartCopy returned no ETag");
-		free(cause);
-		s3xml_copy_free(&copy);
-		free(p);
-		return;
-	}
-	ct->part_etags[p->index] = xstrdup(copy.etag.data);
-	s3xml_copy_free(&copy);
-	ct->parts_done++;
-	free(p);
-	if (ct->failed) {
-		op_copy_abort(run, 0, NULL, NULL);
-		return;
-	}
-	if (ct->parts_done == ct->nparts)
-		op_copy_complete(run);
-	else
-		op_copy_parts(run);
-}
-
-static void
-op_copy_parts(struct op_run *run)
-{
-	struct op_copy_task	*ct = run->state;
-	struct op_copy_part	*p;
-	struct op_copy_hv	 hv;
-	struct s3_request	 req;
-	struct buf		 q;
-	char			 range[64], quoted[256];
-	uint64_t		 first, last;
-	int			 slot;
-
-	while (!ct->failed && ct->next_part < ct->nparts &&
-	    ct->parts_inflight < OP_COPY_PARTS_PARALLEL) {
-		for (slot = 0; ct->part_calls[slot] != NULL; slot++)
-			;
-		p = xcalloc(1, sizeof *p);
-		p->run = run;
-		p->index = ct->next_part++;
-		p->slot = slot;
-		first = (uint64_t)p->index * ct->part_size;
-		last = first + ct->part_size - 1;
-		if (last >= ct->size)
-			last = ct->size - 1;
-		snprintf(range, sizeof range, "bytes=%llu-%llu",
-		    (unsigned long long)first, (unsigned long long)last);
-		snprintf(quoted, sizeof quoted, "\"%s\"", ct->etag);
-		hv.n = 0;
-		op_copy_hv_add(&hv, "x-amz-copy-source", ct->copy_source);
-		op_copy_hv_add(&hv, "x-amz-copy-source-range", range);
-		op_copy_hv_add(&hv, "x-amz-copy-source-if-match", quoted);
-		op_copy_hv_add(&hv, "x-amz-copy-if-match", quoted);
-		buf_init(&q);
-		buf_addf(&q, "partNumber=%d&uploadId=", p->index + 1);
-		url_encode(&q, ct->upload_id, strlen(ct->upload_id), 0);
-		op_copy_request(run, &req, "PUT", q.data);
-		req.headers = hv.h;
-		req.nheaders = hv.n;
-		req.flags = S3_ERROR_IN_200;
-		ct->parts_inflight++;
-		ct->part_args[slot] = p;
-		ct->part_calls[slot] = s3_call(run->s3, &req, op_copy_part_cb,
-		    p);
-		buf_free(&q);
-	}
-}
-
-static void
-op_copy_initiate_cb(const struct s3_result *r, void *arg)
-{
-	struct op_run		*run = arg;
-	struct op_copy_task	*ct = run->state;
-	struct s3xml_initiate	 init;
-	char			*cause = NULL;
-
-	run->attempts += r->attempts;
-	run->call = NULL;
-	if (r->error_code != NULL) {
-		op_copy_end_result(run, r);
-		return;
-	}
-	memset(&init, 0, sizeof init);
-	if (s3xml_parse_initiate(r->http->body.data, r->http->body.len, &init,
-	    &cause) != 0 || init.upload_id.len == 0) {
-		op_copy_end(run, TASK_FAILED, r->status, "InvalidResponse",
-		    cause != NULL ? cause : "no UploadId");
-		free(cause);
-		s3xml_initiate_free(&init);
-		return;
-	}
-	ct->upload_id = xstrdup(init.upload_id.data);
-	s3xml_initiate_free(&init);
-	if (ct->cross)
-		op_copy_x_parts(run);
-	else
-		op_copy_parts(run);
 }
 
 static void
@@ -972,25 +769,34 @@ op_copy_initiate(struct op_run *run)
 	struct op_copy		*ctx = run->ctx;
 	struct op_copy_task	*ct = run->state;
 	struct op_copy_hv	 hv;
-	struct s3_request	 req;
-	uint64_t		 min;
+	struct s3_mpu_params	 p;
 
-	/* Parts: the configured size, larger if 10,000 would not do. */
-	ct->part_size = run->cfg->multipart_part_size;
-	min = (ct->size + OP_COPY_MAX_PARTS - 1) / OP_COPY_MAX_PARTS;
-	if (ct->part_size < min)
-		ct->part_size = (min + OP_COPY_MIB - 1) / OP_COPY_MIB *
-		    OP_COPY_MIB;
-	ct->nparts = (int)((ct->size + ct->part_size - 1) / ct->part_size);
-	ct->part_etags = xcalloc((size_t)ct->nparts, sizeof *ct->part_etags);
 	hv.n = 0;
 	if (!ctx->replace_metadata)
 		op_copy_hv_addv(&hv, ct->meta, ct->nmeta);
 	op_copy_hv_common(&hv, ctx, ct);
-	op_copy_request(run, &req, "POST", "uploads");
-	req.headers = hv.h;
-	req.nheaders = hv.n;
-	run->call = s3_call(run->s3, &req, op_copy_initiate_cb, run);
+	memset(&p, 0, sizeof p);
+	p.bucket = op_copy_target_bucket(run);
+	p.key = ct->target_key;
+	p.key_len = ct->target_key_len;
+	p.role_arn = run->role_arn;
+	p.headers = hv.h;
+	p.nheaders = hv.n;
+	p.size = ct->size;
+	p.part_size = run->cfg->multipart_part_size;
+	p.parallel = OP_COPY_PARTS_PARALLEL;
+	p.done_cb = op_copy_mpu_done_cb;
+	p.arg = run;
+	if (ct->cross) {
+		/* The part digests, for the completed upload's ETag. */
+		ct->nparts = s3_mpu_nparts(ct->size,
+		    s3_mpu_part_size(ct->size, p.part_size));
+		ct->digests = xcalloc((size_t)ct->nparts, sizeof *ct->digests);
+		p.part_cb = op_copy_x_part_cb;
+		p.part_done_cb = op_copy_x_part_done_cb;
+	} else
+		p.part_cb = op_copy_part_cb;
+	ct->mpu = s3_mpu_start(run->s3, &p);
 }
 
 static void
@@ -1137,7 +943,6 @@ op_copy_xpart_free(struct op_copy_xpart *xp)
 		s3_call_cancel(xp->call);
 	EVP_MD_CTX_free(xp->md5);
 	ct->xparts[xp->slot] = NULL;
-	ct->parts_inflight--;
 	len = xp->data != NULL ? xp->len : 0;
 	free(xp->data);
 	free(xp);
@@ -1145,25 +950,38 @@ op_copy_xpart_free(struct op_copy_xpart *xp)
 		op_copy_x_release(len);
 }
 
-/* A part failed: drop the parts still waiting, then abort or fail. */
+/*
+ * A part failed. A single PUT fails the task. In a multipart upload the
+ * failure goes to the upload (which aborts and ends the task once every
+ * part is back); the parts still waiting for the budget end with it.
+ */
 static void
 op_copy_x_fail(struct op_copy_xpart *xp, int status, const char *code,
     const char *message)
 {
 	struct op_run		*run = xp->run;
 	struct op_copy_task	*ct = run->state;
-	int			 i;
+	struct op_copy_xpart	*w;
+	struct s3_mpu		*mpu = ct->mpu;
+	int			 i, index;
 
+	if (mpu == NULL) {
+		op_copy_xpart_free(xp);
+		op_copy_end(run, TASK_FAILED, status, code, message);
+		return;
+	}
+	/* A part sent to the upload has ended there already. */
+	s3_mpu_fail(mpu, xp->sent_part ? -1 : xp->index, status, code,
+	    message);
 	/* The waiting ones first, so that freeing xp does not wake them. */
 	for (i = 0; i < OP_COPY_PARTS_PARALLEL; i++) {
-		if (ct->xparts[i] != NULL && ct->xparts[i]->waiting)
-			op_copy_xpart_free(ct->xparts[i]);
+		if ((w = ct->xparts[i]) != NULL && w != xp && w->waiting) {
+			index = w->index;
+			op_copy_xpart_free(w);
+			s3_mpu_fail(mpu, index, status, code, message);
+		}
 	}
 	op_copy_xpart_free(xp);
-	if (ct->upload_id != NULL)
-		op_copy_abort(run, status, code, message);
-	else
-		op_copy_end(run, TASK_FAILED, status, code, message);
 }
 
 static void
@@ -1183,19 +1001,6 @@ op_copy_x_fail_result(struct op_copy_xpart *xp, const struct s3_result *r,
 	op_copy_x_fail(xp, r->status, r->error_code != NULL ? r->error_code :
 	    "UnknownError", m);
 	free(m);
-}
-
-static void
-op_copy_x_hex(const unsigned char *md, size_t len, char *out)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	size_t			 i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[2 * len] = '\0';
 }
 
 /* An ETag that is not an MD5 of the bytes: SSE-KMS and SSE-C objects. */
@@ -1241,7 +1046,7 @@ op_copy_x_verify_complete(struct op_copy_task *ct, const struct s3_result *r,
 	if (EVP_Digest(ct->digests, (size_t)ct->nparts * OP_COPY_MD5_LEN, md,
 	    &mdlen, EVP_md5(), NULL) != 1)
 		fatalx("op-copy: MD5 is not available from libcrypto");
-	op_copy_x_hex(md, OP_COPY_MD5_LEN, hex);
+	hex_encode(md, OP_COPY_MD5_LEN, hex);
 	snprintf(hex + 2 * OP_COPY_MD5_LEN, sizeof hex - 2 * OP_COPY_MD5_LEN,
 	    "-%d", ct->nparts);
 	memset(&done, 0, sizeof done);
@@ -1322,44 +1127,70 @@ op_copy_x_done(struct op_run *run)
 	op_copy_get_source_tags(run);
 }
 
+/* The target's ETag must be the MD5 of the bytes read from the source. */
+static int
+op_copy_x_put_ok(const struct op_copy_xpart *xp, const struct s3_result *r)
+{
+	char	hex[2 * OP_COPY_MD5_LEN + 1];
+
+	hex_encode(xp->digest, OP_COPY_MD5_LEN, hex);
+	return (op_copy_x_etag_opaque(r) || op_copy_x_etag_equal(r->etag,
+	    hex));
+}
+
+/* The single PUT of an object under the threshold. */
 static void
 op_copy_x_put_cb(const struct s3_result *r, void *arg)
 {
 	struct op_copy_xpart	*xp = arg;
 	struct op_run		*run = xp->run;
 	struct op_copy_task	*ct = run->state;
-	char			 hex[2 * OP_COPY_MD5_LEN + 1];
 
 	xp->call = NULL;
 	run->attempts += r->attempts;
 	if (r->error_code != NULL) {
-		op_copy_x_fail_result(xp, r, ct->upload_id != NULL ?
-		    "UploadPart" : "PutObject");
+		op_copy_x_fail_result(xp, r, "PutObject");
 		return;
 	}
-	op_copy_x_hex(xp->digest, OP_COPY_MD5_LEN, hex);
-	if (!op_copy_x_etag_opaque(r) && !op_copy_x_etag_equal(r->etag, hex)) {
+	if (!op_copy_x_put_ok(xp, r)) {
 		op_copy_x_fail(xp, r->status, "BadDigest", "the target's ETag "
 		    "is not the MD5 of the bytes read from the source");
 		return;
 	}
-	if (ct->upload_id == NULL) {
-		if (r->version_id != NULL)
-			ct->new_version = xstrdup(r->version_id);
-		op_copy_xpart_free(xp);
-		op_copy_x_done(run);
+	if (r->version_id != NULL)
+		ct->new_version = xstrdup(r->version_id);
+	op_copy_xpart_free(xp);
+	op_copy_x_done(run);
+}
+
+/* A part's UploadPart has ended (the upload counts it and its ETag). */
+static void
+op_copy_x_part_done_cb(struct s3_mpu *mpu, int index, const struct s3_result *r,
+    void *arg)
+{
+	struct op_run		*run = arg;
+	struct op_copy_task	*ct = run->state;
+	struct op_copy_xpart	*xp = NULL;
+	int			 i;
+
+	for (i = 0; i < OP_COPY_PARTS_PARALLEL; i++) {
+		if (ct->xparts[i] != NULL && ct->xparts[i]->index == index)
+			xp = ct->xparts[i];
+	}
+	if (xp == NULL)
+		fatalx("op-copy: part %d ended with no buffer", index);
+	xp->call = NULL;
+	if (r->error_code != NULL) {
+		op_copy_x_fail_result(xp, r, "UploadPart");
 		return;
 	}
-	xasprintf(&ct->part_etags[xp->index], "\"%s\"", hex);
-	memcpy(ct->digests[xp->index], xp->digest, OP_COPY_MD5_LEN);
-	ct->parts_done++;
+	if (!op_copy_x_put_ok(xp, r)) {
+		op_copy_x_fail(xp, r->status, "BadDigest", "the target's ETag "
+		    "is not the MD5 of the bytes read from the source");
+		return;
+	}
+	memcpy(ct->digests[index], xp->digest, OP_COPY_MD5_LEN);
 	op_copy_xpart_free(xp);
-	if (ct->failed)
-		op_copy_abort(run, 0, NULL, NULL);
-	else if (ct->parts_done == ct->nparts)
-		op_copy_complete(run);
-	else
-		op_copy_x_parts(run);
 }
 
 static void
@@ -1370,25 +1201,9 @@ op_copy_x_put(struct op_copy_xpart *xp)
 	struct op_copy_task	*ct = run->state;
 	struct op_copy_hv	 hv;
 	struct s3_request	 req;
-	struct buf		 q;
 
 	hv.n = 0;
-	buf_init(&q);
-	if (ct->upload_id == NULL) {
-		if (!ctx->replace_metadata)
-			op_copy_hv_addv(&hv, ct->meta, ct->nmeta);
-		op_copy_hv_common(&hv, ctx, ct);
-		if (ct->checksum_name != NULL)
-			op_copy_hv_add(&hv, ct->checksum_name,
-			    ct->checksum_value);
-		op_copy_request(run, &req, "PUT", NULL);
-	} else {
-		buf_addf(&q, "partNumber=%d&uploadId=", xp->index + 1);
-		url_encode(&q, ct->upload_id, strlen(ct->upload_id), 0);
-		op_copy_request(run, &req, "PUT", q.data);
-	}
-	req.headers = hv.h;
-	req.nheaders = hv.n;
+	memset(&req, 0, sizeof req);
 	req.flags = S3_UNSIGNED_PAYLOAD;
 	if (xp->len != 0) {
 		req.stream_len = xp->len;
@@ -1397,8 +1212,26 @@ op_copy_x_put(struct op_copy_xpart *xp)
 		req.stream_arg = xp;
 	}
 	xp->sent = 0;
+	if (ct->mpu != NULL) {
+		xp->sent_part = 1;
+		/* The upload, failed meanwhile, has ended the part. */
+		if (s3_mpu_part_body(ct->mpu, xp->index, &req) != 0)
+			op_copy_xpart_free(xp);
+		return;
+	}
+	if (!ctx->replace_metadata)
+		op_copy_hv_addv(&hv, ct->meta, ct->nmeta);
+	op_copy_hv_common(&hv, ctx, ct);
+	if (ct->checksum_name != NULL)
+		op_copy_hv_add(&hv, ct->checksum_name, ct->checksum_value);
+	req.method = "PUT";
+	req.bucket = op_copy_target_bucket(run);
+	req.key = ct->target_key;
+	req.key_len = ct->target_key_len;
+	req.role_arn = run->role_arn;
+	req.headers = hv.h;
+	req.nheaders = hv.n;
 	xp->call = s3_call(run->s3, &req, op_copy_x_put_cb, xp);
-	buf_free(&q);
 }
 
 static void
@@ -1415,7 +1248,7 @@ op_copy_x_get_cb(const struct s3_result *r, void *arg)
 		op_copy_x_fail_result(xp, r, "GetObject");
 		return;
 	}
-	if (ct->failed) {
+	if (ct->mpu != NULL && s3_mpu_failed(ct->mpu)) {
 		op_copy_x_fail(xp, 0, NULL, NULL);
 		return;
 	}
@@ -1472,39 +1305,32 @@ op_copy_x_get(struct op_copy_xpart *xp)
 	xp->call = s3_call(run->s3, &req, op_copy_x_get_cb, xp);
 }
 
+/* A buffer for bytes [first, first + len): read now, or when it fits. */
 static void
-op_copy_x_parts(struct op_run *run)
+op_copy_x_part(struct op_run *run, int index, uint64_t first, uint64_t len)
 {
 	struct op_copy_task	*ct = run->state;
 	struct op_copy_xpart	*xp;
 	int			 slot;
 
-	if (ct->digests == NULL)
-		ct->digests = xcalloc((size_t)ct->nparts, sizeof *ct->digests);
-	while (!ct->failed && ct->next_part < ct->nparts &&
-	    ct->parts_inflight < OP_COPY_PARTS_PARALLEL) {
-		for (slot = 0; ct->xparts[slot] != NULL; slot++)
-			;
-		xp = xcalloc(1, sizeof *xp);
-		xp->run = run;
-		xp->ct = ct;
-		xp->index = ct->next_part++;
-		xp->slot = slot;
-		xp->first = (uint64_t)xp->index * ct->part_size;
-		xp->len = ct->size - xp->first;
-		if (xp->len > ct->part_size)
-			xp->len = ct->part_size;
-		ct->xparts[slot] = xp;
-		ct->parts_inflight++;
-		if (!TAILQ_EMPTY(&op_copy_x_waiting) || (op_copy_x_used != 0 &&
-		    op_copy_x_used + xp->len > OP_COPY_X_BUDGET)) {
-			/* Over budget, or others wait: in turn. */
-			xp->waiting = 1;
-			TAILQ_INSERT_TAIL(&op_copy_x_waiting, xp, entry);
-			break;
-		}
-		op_copy_x_get(xp);
+	for (slot = 0; ct->xparts[slot] != NULL; slot++)
+		;
+	xp = xcalloc(1, sizeof *xp);
+	xp->run = run;
+	xp->ct = ct;
+	xp->index = index;
+	xp->slot = slot;
+	xp->first = first;
+	xp->len = len;
+	ct->xparts[slot] = xp;
+	if (!TAILQ_EMPTY(&op_copy_x_waiting) || (op_copy_x_used != 0 &&
+	    op_copy_x_used + xp->len > OP_COPY_X_BUDGET)) {
+		/* Over budget, or others wait: in turn. */
+		xp->waiting = 1;
+		TAILQ_INSERT_TAIL(&op_copy_x_waiting, xp, entry);
+		return;
 	}
+	op_copy_x_get(xp);
 }
 
 /* The source's HEAD is in: single PUT or multipart, headers to carry. */
@@ -1532,9 +1358,7 @@ op_copy_x_begin(struct op_run *run, const struct s3_result *r)
 				break;
 			}
 		}
-		ct->nparts = 1;
-		ct->part_size = ct->size;
-		op_copy_x_parts(run);
+		op_copy_x_part(run, 0, 0, ct->size);
 		return;
 	}
 	op_copy_initiate(run);
@@ -1666,19 +1490,9 @@ static void
 op_copy_cancel(struct op_run *run)
 {
 	struct op_copy_task	*ct = run->state;
-	int			 i;
 
 	if (ct == NULL)
 		return;
-	for (i = 0; i < OP_COPY_PARTS_PARALLEL; i++) {
-		if (ct->part_calls[i] != NULL)
-			s3_call_cancel(ct->part_calls[i]);
-		free(ct->part_args[i]);
-	}
-	/*
-	 * An upload left open is found and aborted by the bucket's
-	 * lifecycle rule, or by the task running again.
-	 */
 	run->state = NULL;
 	op_copy_task_free(ct);
 }
