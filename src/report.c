@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -19,6 +18,7 @@
 
 #include "s3batchd.h"
 #include "job.h"
+#include "json.h"
 #include "jobspec.h"
 #include "report.h"
 #include "s3.h"
@@ -56,17 +56,6 @@ report_spec_free(struct report_spec *rs)
 	memset(rs, 0, sizeof *rs);
 }
 
-static const char *
-report_json_str(struct json_object *o, const char *name)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
-
 /*
  * Read the Report settings of a job. With enabled false nothing else is
  * filled in. The spec already passed jobspec_check when the job was
@@ -75,7 +64,7 @@ report_json_str(struct json_object *o, const char *name)
 static int
 report_spec_parse(const struct job *j, struct report_spec *rs, char **cause)
 {
-	struct json_object	*spec, *report, *v;
+	struct json_object	*spec, *report;
 	const char		*s, *prefix;
 	size_t			 len;
 	char			*msg = NULL;
@@ -85,22 +74,20 @@ report_spec_parse(const struct job *j, struct report_spec *rs, char **cause)
 		xasprintf(cause, "job %s has no readable spec", j->id);
 		return (-1);
 	}
-	if (!json_object_object_get_ex(spec, "Report", &report) ||
-	    !json_object_is_type(report, json_type_object) ||
-	    !json_object_object_get_ex(report, "Enabled", &v) ||
-	    !json_object_get_boolean(v)) {
+	report = json_path(spec, "Report");
+	if (json_path_bool(report, "Enabled") != 1) {
 		json_object_put(spec);
 		return (0);
 	}
 	rs->enabled = 1;
 
-	if ((s = report_json_str(report, "Format")) != NULL &&
+	if ((s = json_path_string(report, "Format")) != NULL &&
 	    strcmp(s, REPORT_FORMAT) != 0) {
 		xasprintf(cause, "Report.Format: %s is not supported, only "
 		    REPORT_FORMAT, s);
 		goto fail;
 	}
-	s = report_json_str(report, "ReportScope");
+	s = json_path_string(report, "ReportScope");
 	if (s == NULL || strcmp(s, "AllTasks") == 0)
 		rs->scope = REPORT_ALL_TASKS;
 	else if (strcmp(s, "FailedTasksOnly") == 0)
@@ -110,7 +97,7 @@ report_spec_parse(const struct job *j, struct report_spec *rs, char **cause)
 		    "FailedTasksOnly", s);
 		goto fail;
 	}
-	if ((s = report_json_str(report, "Bucket")) == NULL) {
+	if ((s = json_path_string(report, "Bucket")) == NULL) {
 		xasprintf(cause, "Report.Bucket is required when "
 		    "Report.Enabled is true");
 		goto fail;
@@ -122,7 +109,7 @@ report_spec_parse(const struct job *j, struct report_spec *rs, char **cause)
 	}
 
 	/* A trailing '/' would give "prefix//job-...": drop it. */
-	prefix = report_json_str(report, "Prefix");
+	prefix = json_path_string(report, "Prefix");
 	len = prefix != NULL ? strlen(prefix) : 0;
 	while (len > 0 && prefix[len - 1] == '/')
 		len--;
@@ -131,9 +118,9 @@ report_spec_parse(const struct job *j, struct report_spec *rs, char **cause)
 	else
 		xasprintf(&rs->prefix, "%.*s/job-%s", (int)len, prefix, j->id);
 
-	if ((s = report_json_str(report, "ExpectedBucketOwner")) != NULL)
+	if ((s = json_path_string(report, "ExpectedBucketOwner")) != NULL)
 		rs->owner = xstrdup(s);
-	if ((s = report_json_str(spec, "RoleArn")) != NULL)
+	if ((s = json_path_string(spec, "RoleArn")) != NULL)
 		rs->role_arn = xstrdup(s);
 	json_object_put(spec);
 	return (0);
@@ -274,19 +261,6 @@ report_row_jsonl(struct buf *b, const struct store_task *t)
 	buf_free(&key);
 }
 
-/* "2019-04-05T17:48:39.725Z", as in Amazon's report manifests. */
-static void
-report_format_time(uint64_t ms, char *out, size_t len)
-{
-	struct tm	tm;
-	time_t		t = (time_t)(ms / 1000);
-	size_t		n;
-
-	gmtime_r(&t, &tm);
-	n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, len - n, ".%03uZ", (unsigned)(ms % 1000));
-}
-
 char *
 report_manifest_json(const struct report_files *rf)
 {
@@ -295,7 +269,7 @@ report_manifest_json(const struct report_files *rf)
 	char				 when[32], *s;
 	int				 i;
 
-	report_format_time(rf->created_ms, when, sizeof when);
+	time_format_utc(rf->created_ms, when, sizeof when);
 	o = json_object_new_object();
 	json_object_object_add(o, "Format",
 	    json_object_new_string(REPORT_FORMAT));
@@ -324,19 +298,6 @@ report_manifest_json(const struct report_files *rf)
 	return (s);
 }
 
-static void
-report_hex(const unsigned char *in, size_t len, char *out)
-{
-	static const char	hex[] = "0123456789abcdef";
-	size_t			i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
-
 /*
  * Result object names look like Amazon's (40 hex digits) and are derived
  * from the job and the status, so that a report written again after a
@@ -354,7 +315,7 @@ report_object_name(const char *id, const char *status, char out[41])
 	    mdlen != 20)
 		fatalx("report: SHA-1 failed");
 	free(in);
-	report_hex(md, 20, out);
+	hex_encode(md, 20, out);
 }
 
 /* State of report_write while it streams the tasks. */
@@ -447,7 +408,7 @@ report_writer_close(struct report_writer *w)
 			if (EVP_DigestFinal_ex(w->md[i], md, &mdlen) != 1 ||
 			    mdlen != 16)
 				fatalx("report: MD5 final failed");
-			report_hex(md, 16, w->file[i].md5);
+			hex_encode(md, 16, w->file[i].md5);
 			EVP_MD_CTX_free(w->md[i]);
 			w->md[i] = NULL;
 		}
