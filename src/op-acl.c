@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "s3batchd.h"
+#include "json.h"
 #include "model.h"
 #include "op.h"
 #include "s3xml.h"
@@ -34,17 +35,6 @@ static const struct {
 	  offsetof(struct s3xml_grant, email) },
 	{ "uri", "Group", offsetof(struct s3xml_grant, uri) },
 };
-
-static const char *
-op_acl_string(struct json_object *o, const char *name)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
 
 static int
 op_acl_one_of(const char *s, const char *shape)
@@ -73,7 +63,7 @@ op_acl_grant(struct json_object *g, size_t i, struct s3xml_grant *out,
 		    "Grantee: required", i);
 		return (-1);
 	}
-	type = op_acl_string(grantee, "TypeIdentifier");
+	type = json_path_string(grantee, "TypeIdentifier");
 	for (j = 0; type != NULL && j < nitems(op_acl_grantees); j++) {
 		if (strcmp(op_acl_grantees[j].type_identifier, type) == 0)
 			break;
@@ -84,13 +74,13 @@ op_acl_grant(struct json_object *g, size_t i, struct s3xml_grant *out,
 		    "emailAddress, uri", i);
 		return (-1);
 	}
-	if ((id = op_acl_string(grantee, "Identifier")) == NULL ||
+	if ((id = json_path_string(grantee, "Identifier")) == NULL ||
 	    *id == '\0') {
 		xasprintf(cause, OP_ACL_PATH ".AccessControlList.Grants[%zu]."
 		    "Grantee.Identifier: required", i);
 		return (-1);
 	}
-	perm = op_acl_string(g, "Permission");
+	perm = json_path_string(g, "Permission");
 	if (!op_acl_one_of(perm, "S3Permission")) {
 		xasprintf(cause, OP_ACL_PATH ".AccessControlList.Grants[%zu]."
 		    "Permission: required, one of FULL_CONTROL, READ, WRITE, "
@@ -101,7 +91,7 @@ op_acl_grant(struct json_object *g, size_t i, struct s3xml_grant *out,
 	field = (struct buf *)(void *)((char *)out + op_acl_grantees[j].off);
 	buf_adds(field, id);
 	/* S3 shows a DisplayName for canonical users only. */
-	if ((name = op_acl_string(grantee, "DisplayName")) != NULL)
+	if ((name = json_path_string(grantee, "DisplayName")) != NULL)
 		buf_adds(&out->display_name, name);
 	buf_adds(&out->permission, perm);
 	return (0);
@@ -120,13 +110,13 @@ op_acl_compile_list(struct json_object *list, struct buf *body,
 
 	acl = xcalloc(1, sizeof *acl);
 	if (!json_object_object_get_ex(list, "Owner", &owner) ||
-	    (s = op_acl_string(owner, "ID")) == NULL || *s == '\0') {
+	    (s = json_path_string(owner, "ID")) == NULL || *s == '\0') {
 		xasprintf(cause, OP_ACL_PATH ".AccessControlList.Owner.ID: "
 		    "required (the object owner's canonical user ID)");
 		goto out;
 	}
 	buf_adds(&acl->owner_id, s);
-	if ((s = op_acl_string(owner, "DisplayName")) != NULL)
+	if ((s = json_path_string(owner, "DisplayName")) != NULL)
 		buf_adds(&acl->owner_name, s);
 	if (json_object_object_get_ex(list, "Grants", &grants)) {
 		if (!json_object_is_type(grants, json_type_array)) {

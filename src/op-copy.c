@@ -39,6 +39,7 @@
 #include "cfg.h"
 #include "http.h"
 #include "jobspec.h"
+#include "json.h"
 #include "model.h"
 #include "op.h"
 #include "s3.h"
@@ -165,17 +166,6 @@ op_copy_free(void *arg)
 	free(ctx);
 }
 
-static const char *
-op_copy_string(struct json_object *o, const char *name)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
-
 /* Times for HTTP date headers (RFC 7231) and ISO 8601 ones. */
 static int
 op_copy_time(struct json_object *params, const char *name, int http,
@@ -196,12 +186,13 @@ op_copy_time(struct json_object *params, const char *name, int http,
 	}
 	if (msp != NULL)
 		*msp = ms;
+	if (!http) {
+		time_format_utc((uint64_t)ms, out, len);
+		return (1);
+	}
 	t = (time_t)(ms / 1000);
 	gmtime_r(&t, &tm);
-	if (http)
-		strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	else
-		strftime(out, len, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	return (1);
 }
 
@@ -279,8 +270,8 @@ op_copy_compile_grants(struct op_copy *ctx, struct json_object *params,
 			    "are required", i);
 			goto out;
 		}
-		type = op_copy_string(grantee, "TypeIdentifier");
-		id = op_copy_string(grantee, "Identifier");
+		type = json_path_string(grantee, "TypeIdentifier");
+		id = json_path_string(grantee, "Identifier");
 		for (j = 0; type != NULL && j < nitems(op_copy_grantees); j++) {
 			if (strcmp(op_copy_grantees[j].type, type) == 0)
 				break;
@@ -384,7 +375,7 @@ op_copy_compile(struct json_object *params, struct json_object *spec,
 	int				 r;
 
 	ctx = xcalloc(1, sizeof *ctx);
-	if ((s = op_copy_string(params, "TargetResource")) != NULL) {
+	if ((s = json_path_string(params, "TargetResource")) != NULL) {
 		if (jobspec_arn_bucket(s, &bucket, NULL, cause) != 0) {
 			free(*cause);
 			xasprintf(cause, "Operation.S3PutObjectCopy."
@@ -394,17 +385,17 @@ op_copy_compile(struct json_object *params, struct json_object *spec,
 		}
 		ctx->target_bucket = bucket;
 	}
-	if ((s = op_copy_string(params, "TargetKeyPrefix")) != NULL)
+	if ((s = json_path_string(params, "TargetKeyPrefix")) != NULL)
 		ctx->prefix = xstrdup(s);
 	json_object_object_get_ex(params, "NewObjectMetadata", &meta);
-	directive = op_copy_string(params, "MetadataDirective");
+	directive = json_path_string(params, "MetadataDirective");
 	/* New metadata means REPLACE unless the job says otherwise. */
 	ctx->replace_metadata = directive != NULL ?
 	    strcmp(directive, "REPLACE") == 0 : 0;
 	if (directive == NULL && meta != NULL) {
 		for (i = 0; i < nitems(op_copy_fields); i++) {
 			if ((op_copy_fields[i].flags & OP_COPY_F_METADATA) &&
-			    op_copy_string(meta, op_copy_fields[i].member))
+			    json_path_string(meta, op_copy_fields[i].member))
 				ctx->replace_metadata = 1;
 		}
 		if (json_object_object_get_ex(meta, "UserMetadata", NULL) ||
@@ -417,7 +408,7 @@ op_copy_compile(struct json_object *params, struct json_object *spec,
 	for (i = 0; i < nitems(op_copy_fields); i++) {
 		f = &op_copy_fields[i];
 		obj = f->object == NULL ? params : meta;
-		if ((s = op_copy_string(obj, f->member)) == NULL)
+		if ((s = json_path_string(obj, f->member)) == NULL)
 			continue;
 		if ((f->flags & OP_COPY_F_METADATA) && !ctx->replace_metadata)
 			continue;
@@ -443,7 +434,7 @@ op_copy_compile(struct json_object *params, struct json_object *spec,
 			}
 		}
 	}
-	if (meta != NULL && (s = op_copy_string(meta, "SSEAlgorithm")) != NULL)
+	if (meta != NULL && (s = json_path_string(meta, "SSEAlgorithm")) != NULL)
 		op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
 		    "x-amz-server-side-encryption", strcmp(s, "KMS") == 0 ?
 		    "aws:kms" : s);
@@ -890,25 +881,24 @@ op_copy_keep_metadata(struct op_copy_task *ct, const struct s3_result *r,
 	}
 }
 
-/* Modified/UnModifiedSinceConstraint against the source's Last-Modified. */
+/*
+ * Whether Modified/UnModifiedSinceConstraint hold for the source's
+ * Last-Modified.
+ */
 static int
-op_copy_constraints(const struct op_copy *ctx, const char *last_modified)
+op_copy_constraints_hold(const struct op_copy *ctx, const char *last_modified)
 {
-	struct tm	 tm;
-	int64_t		 lm;
+	uint64_t	lm;
 
 	if (ctx->modified_since == 0 && ctx->unmodified_since == 0)
+		return (1);
+	if (last_modified == NULL || time_parse_http(last_modified, &lm) != 0)
+		return (1);	/* the server's own check decides */
+	if (ctx->unmodified_since != 0 && (int64_t)lm > ctx->unmodified_since)
 		return (0);
-	memset(&tm, 0, sizeof tm);
-	if (last_modified == NULL || strptime(last_modified,
-	    "%a, %d %b %Y %H:%M:%S GMT", &tm) == NULL)
-		return (0);	/* the server's own check decides */
-	lm = (int64_t)timegm(&tm) * 1000;
-	if (ctx->unmodified_since != 0 && lm > ctx->unmodified_since)
-		return (-1);
-	if (ctx->modified_since != 0 && lm <= ctx->modified_since)
-		return (-1);
-	return (0);
+	if (ctx->modified_since != 0 && (int64_t)lm <= ctx->modified_since)
+		return (0);
+	return (1);
 }
 
 /* --- cross-endpoint: GET into a bounded buffer, then PUT or UploadPart */
@@ -1423,8 +1413,8 @@ op_copy_head_cb(const struct s3_result *r, void *arg)
 		    "HEAD gave no ETag or Content-Length");
 		return;
 	}
-	if (op_copy_constraints(ctx, s3_result_header(r, "Last-Modified")) !=
-	    0) {
+	if (!op_copy_constraints_hold(ctx, s3_result_header(r,
+	    "Last-Modified"))) {
 		op_copy_end(run, TASK_FAILED, 412, "PreconditionFailed",
 		    "At least one of the pre-conditions you specified did not "
 		    "hold");

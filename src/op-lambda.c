@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "s3batchd.h"
+#include "json.h"
 #include "cfg.h"
 #include "http.h"
 #include "op.h"
@@ -313,18 +314,6 @@ lambda_json_parse(const char *data, size_t len)
 	return (o);
 }
 
-static const char *
-lambda_json_string(struct json_object *o, const char *name)
-{
-	struct json_object	*v;
-
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
-
 int
 lambda_parse_response(const char *data, size_t len, const char *task_id,
     enum lambda_result *result, char **result_string, char **cause)
@@ -366,10 +355,10 @@ lambda_parse_response(const char *data, size_t len, const char *task_id,
 	    json_object_array_length(results) : 0;
 	for (i = 0; i < n; i++) {
 		r = json_object_array_get_idx(results, i);
-		if ((s = lambda_json_string(r, "taskId")) == NULL ||
+		if ((s = json_path_string(r, "taskId")) == NULL ||
 		    strcmp(s, task_id) != 0)
 			continue;
-		if ((s = lambda_json_string(r, "resultCode")) == NULL ||
+		if ((s = json_path_string(r, "resultCode")) == NULL ||
 		    lambda_result_find(s, result) != 0) {
 			xasprintf(cause, "the function's answer has an invalid "
 			    "resultCode for task %s (not Succeeded, "
@@ -417,9 +406,9 @@ lambda_judge_status(const struct http_response *resp,
 	else
 		xasprintf(&v->code, "Http%d", resp->status);
 	o = lambda_json_parse(resp->body.data, resp->body.len);
-	if (o != NULL && (msg = lambda_json_string(o, "message")) == NULL &&
-	    (msg = lambda_json_string(o, "Message")) == NULL)
-		msg = lambda_json_string(o, "errorMessage");
+	if (o != NULL && (msg = json_path_string(o, "message")) == NULL &&
+	    (msg = json_path_string(o, "Message")) == NULL)
+		msg = json_path_string(o, "errorMessage");
 	if (msg != NULL && *msg != '\0')
 		v->message = lambda_message(msg);
 	else
@@ -439,8 +428,8 @@ lambda_judge_function_error(const struct http_response *resp,
 	v->retry = 1;
 	v->code = xstrdup("FunctionError");
 	if ((o = lambda_json_parse(resp->body.data, resp->body.len)) != NULL) {
-		type = lambda_json_string(o, "errorType");
-		msg = lambda_json_string(o, "errorMessage");
+		type = json_path_string(o, "errorType");
+		msg = json_path_string(o, "errorMessage");
 	}
 	xasprintf(&s, "the function failed (%.32s)%s%s%s%s", kind,
 	    type != NULL || msg != NULL ? ": " : "", type != NULL ? type : "",

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "s3batchd.h"
+#include "json.h"
 #include "model.h"
 #include "op.h"
 #include "s3.h"
@@ -153,17 +154,6 @@ op_subres_new(const char *query, const char *what, struct buf *body)
 	return (ctx);
 }
 
-static const char *
-op_lock_string(struct json_object *o, const char *name)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
-
 /*
  * Retention {Mode, RetainUntilDate}: both, or neither, which Amazon
  * documents as removing the retention (an empty <Retention/>).
@@ -189,7 +179,7 @@ op_lock_compile_retention(struct json_object *params,
 		    "required");
 		return (-1);
 	}
-	mode = op_lock_string(ret, "Mode");
+	mode = json_path_string(ret, "Mode");
 	have_until = json_object_object_get_ex(ret, "RetainUntilDate", &v);
 	if (have_until && model_timestamp(v, &until, &c) != 0) {
 		xasprintf(cause, "Operation.S3PutObjectRetention.Retention."
@@ -243,7 +233,7 @@ op_lock_compile_legal_hold(struct json_object *params,
 
 	if (params == NULL ||
 	    !json_object_object_get_ex(params, "LegalHold", &hold) ||
-	    (status = op_lock_string(hold, "Status")) == NULL) {
+	    (status = json_path_string(hold, "Status")) == NULL) {
 		xasprintf(cause, "Operation.S3PutObjectLegalHold.LegalHold."
 		    "Status: required (ON or OFF)");
 		return (-1);
