@@ -280,6 +280,10 @@ def test_dry_run_keeps_endpoint_limits(proxied, s3, bucket, tmp_path):
     assert job["SuspendedCause"].startswith(
         "Delete job: 2,000 objects in 1 bucket would be deleted"), job
     st = proxy.stats()
+    print("dry run: %d requests, at most %d at once on %d connections, "
+          "%d in the busiest second" % (st["requests"], st["max_in_flight"],
+                                        st["max_open_connections"],
+                                        st["max_requests_per_1s"]))
     # Every object was looked at through the proxy, and nothing deleted.
     assert st["requests"] >= len(keys), st
     assert st["responses_by_status"].get("204", 0) == 0, st
