@@ -96,26 +96,31 @@ class RawUpstream:
             except OSError:
                 return
             self.connections += 1
-            with conn:
-                data = b""
-                while True:
-                    # Each test request ends with the last chunk.
-                    while not data.endswith(b"0\r\n\r\n"):
-                        more = conn.recv(65536)
-                        if not more:
-                            break
-                        data += more
-                    if not data:
-                        break
-                    self.seen.append(data)
+            # A proxy that stops mid-request ends this thread, not the run.
+            conn.settimeout(30)
+            try:
+                with conn:
                     data = b""
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: "
-                                 b"chunked\r\n\r\n5\r\nhello\r\n"
-                                 b"6;ext=1\r\n world\r\n0\r\n"
-                                 b"X-Trailer: t\r\n\r\n")
-                    if self.close_after_reply:
-                        # Unannounced, as an idle timeout would.
-                        break
+                    while True:
+                        # Each test request ends with the last chunk.
+                        while not data.endswith(b"0\r\n\r\n"):
+                            more = conn.recv(65536)
+                            if not more:
+                                break
+                            data += more
+                        if not data:
+                            break
+                        self.seen.append(data)
+                        data = b""
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+                                     b"chunked\r\n\r\n5\r\nhello\r\n"
+                                     b"6;ext=1\r\n world\r\n0\r\n"
+                                     b"X-Trailer: t\r\n\r\n")
+                        if self.close_after_reply:
+                            # Unannounced, as an idle timeout would.
+                            break
+            except OSError:
+                pass
 
     def close(self):
         self.sock.close()

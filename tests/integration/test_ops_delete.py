@@ -74,6 +74,7 @@ def test_never_before_confirmation(s3batchd, s3, bucket, tmp_path):
     assert "update-job-status --requested-job-status Ready" in cause
     text = d.ctl("describe-job", "--job-id", job_id, output="text")
     assert text.rc == 0 and "3 objects in 1 bucket" in text.out, text
+    # Suspended means nothing happens: two seconds later, all still there.
     time.sleep(2)
     assert sorted(list_keys(s3, bucket)) == sorted(keys)
     assert d.describe(job_id)["Status"] == "Suspended"
