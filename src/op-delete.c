@@ -245,13 +245,11 @@ op_delete_cancel(struct op_run *run)
  */
 struct op_delete_bucket {
 	char		*name;
-	uint64_t	 tasks;
 	uint64_t	 deletable;
 };
 
 struct op_delete_survey {
 	int			 bypass;	/* BypassGovernanceRetention */
-	uint64_t		 tasks;
 	uint64_t		 deletable;	/* exist, match, not locked */
 	uint64_t		 markers;	/* ... of which by delete marker */
 	uint64_t		 changed;	/* 412 on the pinned ETag */
@@ -311,10 +309,7 @@ op_delete_plan_count(void *plan, const char *bucket, enum op_delete_seen seen,
 	struct op_delete_survey	*sv = plan;
 	struct op_delete_bucket	*b;
 
-	sv->tasks++;
 	b = op_delete_bucket(sv, bucket);
-	if (b != NULL)
-		b->tasks++;
 	switch (seen) {
 	case OP_DELETE_MARKER:
 		sv->markers++;
