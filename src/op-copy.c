@@ -12,9 +12,9 @@
  * Multipart copies carry the source's metadata and tags themselves
  * (UploadPartCopy copies bytes only), copy their parts a few at a time
  * through s3-mpu.h, each retried on its own by the HTTP layer, and abort
- * the upload on failure or cancel. NewObjectTagging is also applied with PutObjectTagging after
- * the copy, because some servers (Ceph RGW) keep the source's tags despite
- * x-amz-tagging-directive: REPLACE.
+ * the upload on failure or cancel. NewObjectTagging is also applied with
+ * PutObjectTagging after the copy, because some servers (Ceph RGW) keep
+ * the source's tags despite x-amz-tagging-directive: REPLACE.
  *
  * A target bucket on another endpoint than the source's cannot be reached
  * by a server-side copy: the bytes go through the daemon, GET into a
@@ -167,7 +167,13 @@ op_copy_free(void *arg)
 }
 
 /* Times for HTTP date headers (RFC 7231) and ISO 8601 ones. */
-static int
+enum op_copy_time {
+	OP_COPY_TIME_ABSENT,
+	OP_COPY_TIME_SET,	/* out (and *msp) filled in */
+	OP_COPY_TIME_BAD,	/* *cause says why */
+};
+
+static enum op_copy_time
 op_copy_time(struct json_object *params, const char *name, int http,
     char *out, size_t len, int64_t *msp, char **cause)
 {
@@ -178,22 +184,22 @@ op_copy_time(struct json_object *params, const char *name, int http,
 	char			*c = NULL;
 
 	if (!json_object_object_get_ex(params, name, &v))
-		return (0);
+		return (OP_COPY_TIME_ABSENT);
 	if (model_timestamp(v, &ms, &c) != 0) {
 		xasprintf(cause, "Operation.S3PutObjectCopy.%s: %s", name, c);
 		free(c);
-		return (-1);
+		return (OP_COPY_TIME_BAD);
 	}
 	if (msp != NULL)
 		*msp = ms;
 	if (!http) {
 		time_format_utc((uint64_t)ms, out, len);
-		return (1);
+		return (OP_COPY_TIME_SET);
 	}
 	t = (time_t)(ms / 1000);
 	gmtime_r(&t, &tm);
 	strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	return (1);
+	return (OP_COPY_TIME_SET);
 }
 
 /* Simple string fields: JSON member -> header. */
@@ -372,7 +378,7 @@ op_copy_compile(struct json_object *params, struct json_object *spec,
 	const char			*s, *directive;
 	char				*bucket = NULL, tbuf[64], *name;
 	size_t				 i;
-	int				 r;
+	enum op_copy_time		 r;
 
 	ctx = xcalloc(1, sizeof *ctx);
 	if ((s = json_path_string(params, "TargetResource")) != NULL) {
@@ -419,9 +425,9 @@ op_copy_compile(struct json_object *params, struct json_object *spec,
 	}
 	if (meta != NULL && ctx->replace_metadata) {
 		if ((r = op_copy_time(meta, "HttpExpiresDate", 1, tbuf,
-		    sizeof tbuf, NULL, cause)) == -1)
+		    sizeof tbuf, NULL, cause)) == OP_COPY_TIME_BAD)
 			goto fail;
-		if (r == 1)
+		if (r == OP_COPY_TIME_SET)
 			op_copy_add(ctx->common, &ctx->ncommon,
 			    OP_COPY_MAX_HEADERS, "Expires", tbuf);
 		if (json_object_object_get_ex(meta, "UserMetadata", &um)) {
@@ -447,16 +453,16 @@ op_copy_compile(struct json_object *params, struct json_object *spec,
 		op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
 		    "x-amz-request-payer", "requester");
 	if ((r = op_copy_time(params, "ObjectLockRetainUntilDate", 0, tbuf,
-	    sizeof tbuf, NULL, cause)) == -1)
+	    sizeof tbuf, NULL, cause)) == OP_COPY_TIME_BAD)
 		goto fail;
-	if (r == 1)
+	if (r == OP_COPY_TIME_SET)
 		op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
 		    "x-amz-object-lock-retain-until-date", tbuf);
 	/* The standard headers, RGW's own, and our check of the HEAD. */
 	if ((r = op_copy_time(params, "ModifiedSinceConstraint", 1, tbuf,
-	    sizeof tbuf, &ctx->modified_since, cause)) == -1)
+	    sizeof tbuf, &ctx->modified_since, cause)) == OP_COPY_TIME_BAD)
 		goto fail;
-	if (r == 1) {
+	if (r == OP_COPY_TIME_SET) {
 		op_copy_add(ctx->copy_only, &ctx->ncopy_only,
 		    nitems(ctx->copy_only),
 		    "x-amz-copy-source-if-modified-since", tbuf);
@@ -465,9 +471,9 @@ op_copy_compile(struct json_object *params, struct json_object *spec,
 		    tbuf);
 	}
 	if ((r = op_copy_time(params, "UnModifiedSinceConstraint", 1, tbuf,
-	    sizeof tbuf, &ctx->unmodified_since, cause)) == -1)
+	    sizeof tbuf, &ctx->unmodified_since, cause)) == OP_COPY_TIME_BAD)
 		goto fail;
-	if (r == 1) {
+	if (r == OP_COPY_TIME_SET) {
 		op_copy_add(ctx->copy_only, &ctx->ncopy_only,
 		    nitems(ctx->copy_only),
 		    "x-amz-copy-source-if-unmodified-since", tbuf);

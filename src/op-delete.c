@@ -65,7 +65,8 @@ op_delete_compile(struct json_object *params, struct json_object *spec,
 	    "BypassGovernanceRetention", &v)) {
 		if (!json_object_is_type(v, json_type_boolean)) {
 			xasprintf(cause, "Operation.%s.BypassGovernance"
-			    "Retention: expected true or false", op_delete.name);
+			    "Retention: expected true or false",
+			    op_delete.name);
 			free(ctx);
 			return (-1);
 		}

@@ -76,7 +76,7 @@ struct s3_mpu_params {
 	uint64_t		 size;		/* the whole object's */
 	uint64_t		 part_size;	/* wanted; may grow */
 	int			 parallel;	/* parts out at once, >= 1 */
-	/* Part index (0-based) of bytes [first, first + len) is the caller's. */
+	/* Part index (0-based), bytes [first, first + len): the caller's. */
 	void			 (*part_cb)(struct s3_mpu *, int, uint64_t,
 				     uint64_t, void *);
 	void			 (*part_done_cb)(struct s3_mpu *, int,

@@ -72,8 +72,10 @@ test_text(void)
 	plan = plan_new(1);
 	count(plan, "b", OP_DELETE_DELETABLE, 2);
 	count(plan, "b", OP_DELETE_LOCKED, 3);
-	op_delete_plan_count(plan, "b", OP_DELETE_UNCHECKED, "403 AccessDenied");
-	op_delete_plan_count(plan, "b", OP_DELETE_UNCHECKED, "500 InternalError");
+	op_delete_plan_count(plan, "b", OP_DELETE_UNCHECKED,
+	    "403 AccessDenied");
+	op_delete_plan_count(plan, "b", OP_DELETE_UNCHECKED,
+	    "500 InternalError");
 	t = op_delete.plan_text(plan);
 	CHECK_STR(t, "Delete job: 2 objects in 1 bucket would be deleted (b); "
 	    "not deleted: 3 locked (Object Lock), 2 not checked (403 "
