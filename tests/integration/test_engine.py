@@ -9,7 +9,7 @@ import urllib.parse
 
 import pytest
 
-from s3b import (AWKWARD, done, inventory_location, inventory_manifest,
+from s3b import (AWKWARD, by_key, done, inventory_location, inventory_manifest,
                  job_spec, list_keys, manifest_csv, owner_id, put_objects,
                  remove_bucket, report_csv_lines, report_rows, tagging,
                  wait_until)
@@ -477,9 +477,12 @@ def test_crash_kill9_mid_job(s3batchd, s3, objects10k, tmp_path):
     job = d.wait_status(job_id, ("Complete", "Failed"), timeout=300)
     assert job["Status"] == "Complete", job
     ps = job["ProgressSummary"]
-    assert ps["NumberOfTasksSucceeded"] == len(subset)
-    assert ps["NumberOfTasksFailed"] == 0
     rows = report_rows(d, job_id)
+    n = len(subset)
+    assert (ps["TotalNumberOfTasks"], ps["NumberOfTasksSucceeded"],
+            ps["NumberOfTasksFailed"]) == (n, n, 0), \
+        (ps, len(rows), [r for r in rows if r["TaskStatus"] != "succeeded"],
+         sorted(set(subset) - set(by_key(rows))))
     assert len(rows) == len(subset)
     assert sorted(urllib.parse.unquote(r["Key"]) for r in rows) == \
         sorted(subset)
