@@ -98,6 +98,7 @@ struct sched_plan {
 	char				*role_arn;
 	int64_t				 cursor;
 	int				 read_all;
+	int				 read_failed;	/* retry after a pause */
 	struct sched_tasks		 queue;
 	size_t				 nqueue;
 	struct sched_tasks		 running;
@@ -126,6 +127,7 @@ struct sched {
 	struct event			*ev_commit;
 	struct event			*ev_pump;
 	struct event			*ev_drain;
+	struct event			*ev_drain_poll;
 	struct event			*ev_refill;	/* read retry */
 	int				 draining;
 	void				 (*drained)(void *);
@@ -331,10 +333,29 @@ sched_refill_retry_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct sched		*s = arg;
 	struct sched_job	*sj;
+	struct sched_plan	*sp;
 
 	TAILQ_FOREACH(sj, &s->jobs, entry)
 		sj->read_failed = 0;
+	TAILQ_FOREACH(sp, &s->plans, entry)
+		sp->read_failed = 0;
 	sched_kick(s);
+}
+
+/* A window read failed: read again after a pause, not at once. */
+static void
+sched_refill_later(struct sched *s)
+{
+	struct timeval	 tv;
+
+	if (s->ev_refill == NULL)
+		s->ev_refill = evtimer_new(s->env.base, sched_refill_retry_cb,
+		    s);
+	if (!evtimer_pending(s->ev_refill, NULL)) {
+		tv.tv_sec = SCHED_REFILL_RETRY_MS / 1000;
+		tv.tv_usec = (SCHED_REFILL_RETRY_MS % 1000) * 1000;
+		evtimer_add(s->ev_refill, &tv);
+	}
 }
 
 /*
@@ -346,7 +367,6 @@ static int
 sched_refill(struct sched_job *sj)
 {
 	struct sched	*s = sj->s;
-	struct timeval	 tv;
 	size_t		 want, before = sj->nqueue;
 	char		*cause = NULL;
 
@@ -360,14 +380,7 @@ sched_refill(struct sched_job *sj)
 		    "%d ms): %s", SCHED_REFILL_RETRY_MS, cause);
 		free(cause);
 		sj->read_failed = 1;
-		if (s->ev_refill == NULL)
-			s->ev_refill = evtimer_new(s->env.base,
-			    sched_refill_retry_cb, s);
-		if (!evtimer_pending(s->ev_refill, NULL)) {
-			tv.tv_sec = SCHED_REFILL_RETRY_MS / 1000;
-			tv.tv_usec = (SCHED_REFILL_RETRY_MS % 1000) * 1000;
-			evtimer_add(s->ev_refill, &tv);
-		}
+		sched_refill_later(s);
 		return (-1);
 	}
 	if (sj->nqueue - before < want)
@@ -942,19 +955,25 @@ sched_plan_pump(struct sched *s)
 	TAILQ_FOREACH_SAFE(sp, &s->plans, entry, next) {
 		while (!s->draining && !sp->left && sp->cause == NULL &&
 		    s->inflight < max) {
-			if (sp->nqueue == 0 && !sp->read_all) {
+			if (sp->nqueue == 0 && !sp->read_all &&
+			    !sp->read_failed) {
 				/* A window's ETags go before the next one. */
 				if (sp->netags != 0)
 					sched_plan_commit(sp);
 				if (sp->left || sp->cause != NULL)
 					break;
+				/* As for runs, a failed read is retried. */
 				if (store_task_window(s->env.store,
 				    sp->job.rowid, sp->cursor, SCHED_WINDOW,
 				    sched_plan_window_cb, sp, &cause) != 0) {
-					xasprintf(&sp->cause, "reading tasks: "
-					    "%s", cause);
+					log_job(LOG_WARNING, sp->job.id,
+					    "plan: reading tasks (again in %d "
+					    "ms): %s", SCHED_REFILL_RETRY_MS,
+					    cause);
 					free(cause);
 					cause = NULL;
+					sp->read_failed = 1;
+					sched_refill_later(s);
 					break;
 				}
 				if (sp->nqueue < SCHED_WINDOW)
@@ -1101,8 +1120,11 @@ sched_drain_poll_cb(evutil_socket_t fd, short events, void *arg)
 		sched_drain_check(s);
 		return;
 	}
-	event_base_once(s->env.base, -1, EV_TIMEOUT, sched_drain_poll_cb, s,
-	    &tv);
+	/* Owned, so that sched_free cannot leave it pending on the base. */
+	if (s->ev_drain_poll == NULL)
+		s->ev_drain_poll = evtimer_new(s->env.base,
+		    sched_drain_poll_cb, s);
+	evtimer_add(s->ev_drain_poll, &tv);
 }
 
 void
@@ -1142,6 +1164,8 @@ sched_free(struct sched *s)
 	event_free(s->ev_pump);
 	if (s->ev_drain != NULL)
 		event_free(s->ev_drain);
+	if (s->ev_drain_poll != NULL)
+		event_free(s->ev_drain_poll);
 	if (s->ev_refill != NULL)
 		event_free(s->ev_refill);
 	free(s);
