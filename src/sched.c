@@ -303,14 +303,13 @@ fail:
 	return (-1);
 }
 
-static int
-sched_window_cb(const struct store_task *t, void *arg)
+/* A task read from the store, owning copies of its strings. */
+static struct sched_task *
+sched_task_new(const struct store_task *t)
 {
-	struct sched_job	*sj = arg;
 	struct sched_task	*st;
 
 	st = xcalloc(1, sizeof *st);
-	st->sj = sj;
 	st->seq = t->seq;
 	st->bucket = xstrdup(t->bucket);
 	st->key = xmalloc(t->key_len + 1);
@@ -322,6 +321,17 @@ sched_window_cb(const struct store_task *t, void *arg)
 	if (t->etag != NULL)
 		st->etag = xstrdup(t->etag);
 	st->attempts = t->attempts;
+	return (st);
+}
+
+static int
+sched_window_cb(const struct store_task *t, void *arg)
+{
+	struct sched_job	*sj = arg;
+	struct sched_task	*st;
+
+	st = sched_task_new(t);
+	st->sj = sj;
 	TAILQ_INSERT_TAIL(&sj->queue, st, entry);
 	sj->nqueue++;
 	sj->cursor = t->seq;
@@ -863,19 +873,8 @@ sched_plan_window_cb(const struct store_task *t, void *arg)
 	struct sched_plan	*sp = arg;
 	struct sched_task	*st;
 
-	st = xcalloc(1, sizeof *st);
+	st = sched_task_new(t);
 	st->sp = sp;
-	st->seq = t->seq;
-	st->bucket = xstrdup(t->bucket);
-	st->key = xmalloc(t->key_len + 1);
-	memcpy(st->key, t->key, t->key_len);
-	st->key[t->key_len] = '\0';
-	st->key_len = t->key_len;
-	if (t->version_id != NULL)
-		st->version_id = xstrdup(t->version_id);
-	if (t->etag != NULL)
-		st->etag = xstrdup(t->etag);
-	st->attempts = t->attempts;
 	TAILQ_INSERT_TAIL(&sp->queue, st, entry);
 	sp->nqueue++;
 	sp->cursor = t->seq;
