@@ -26,6 +26,7 @@
 #include "job.h"
 #include "jobcheck.h"
 #include "jobspec.h"
+#include "json.h"
 #include "model.h"
 #include "lifecycle.h"
 #include "op.h"
@@ -51,22 +52,11 @@ cmd_validate(struct ctl_req *req, const char *shape)
 	return (0);
 }
 
-static const char *
-cmd_string(struct json_object *o, const char *name)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
-
 /* Load the job a request names; replies NoSuchJob itself. */
 static int
 cmd_load_job(struct ctl_req *req, struct job *j)
 {
-	const char	*id = cmd_string(req->args, "JobId");
+	const char	*id = json_path_string(req->args, "JobId");
 	char		*cause = NULL;
 	int		 r;
 
@@ -99,6 +89,7 @@ cmd_job_init(struct job *j, struct json_object *spec, enum job_manifest kind)
 {
 	const struct op_def	*op;
 	struct json_object	*v;
+	const char		*s;
 	uint64_t		 now = time_now_ms();
 
 	memset(j, 0, sizeof *j);
@@ -109,8 +100,8 @@ cmd_job_init(struct job *j, struct json_object *spec, enum job_manifest kind)
 		j->priority = json_object_get_int64(v);
 	if (json_object_object_get_ex(spec, "ConfirmationRequired", &v))
 		j->confirmation_required = json_object_get_boolean(v);
-	if (cmd_string(spec, "Description") != NULL)
-		j->description = xstrdup(cmd_string(spec, "Description"));
+	if ((s = json_path_string(spec, "Description")) != NULL)
+		j->description = xstrdup(s);
 	j->operation = xstrdup(jobspec_operation_name(spec));
 	/*
 	 * Some operations (a delete) always wait for confirmation, whatever
@@ -119,9 +110,8 @@ cmd_job_init(struct job *j, struct json_object *spec, enum job_manifest kind)
 	 */
 	if ((op = op_find(j->operation)) != NULL && (op->flags & OP_CONFIRM))
 		j->confirmation_required = 1;
-	if (cmd_string(spec, "ClientRequestToken") != NULL)
-		j->client_token = xstrdup(cmd_string(spec,
-		    "ClientRequestToken"));
+	if ((s = json_path_string(spec, "ClientRequestToken")) != NULL)
+		j->client_token = xstrdup(s);
 	j->spec = xstrdup(cmd_spec_string(spec));
 	j->created_ms = j->status_ms = now;
 }
@@ -180,7 +170,7 @@ cmd_reply_job_id(struct ctl_req *req, const char *id)
 static int
 cmd_idempotent(struct ctl_req *req, struct json_object *spec)
 {
-	const char	*token = cmd_string(spec, "ClientRequestToken");
+	const char	*token = json_path_string(spec, "ClientRequestToken");
 	struct job	 old;
 	char		*cause = NULL;
 	int		 r;
@@ -422,7 +412,7 @@ cmd_list_jobs(struct ctl_req *req)
 	if (json_object_object_get_ex(req->args, "MaxResults", &v) &&
 	    json_object_get_int(v) > 0)
 		l.max = json_object_get_int(v);
-	if ((token = cmd_string(req->args, "NextToken")) != NULL) {
+	if ((token = json_path_string(req->args, "NextToken")) != NULL) {
 		errno = 0;
 		after = strtoll(token, &end, 10);
 		if (*token == '\0' || *end != '\0' || errno != 0 || after < 0) {
@@ -505,8 +495,8 @@ cmd_update_job_status(struct ctl_req *req)
 	 * Not through the model: RequestedJobStatus takes Paused here too,
 	 * an extension Amazon's enum does not list.
 	 */
-	requested = cmd_string(req->args, "RequestedJobStatus");
-	reason = cmd_string(req->args, "StatusUpdateReason");
+	requested = json_path_string(req->args, "RequestedJobStatus");
+	reason = json_path_string(req->args, "StatusUpdateReason");
 	if (requested == NULL) {
 		ctl_reply_error(req, ERR_BAD_REQUEST, "RequestedJobStatus: "
 		    "required");

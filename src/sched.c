@@ -1176,13 +1176,3 @@ sched_stats(struct sched *s, struct sched_stats *st)
 	*st = s->stats;
 	st->inflight = s->inflight;
 }
-
-int
-sched_job_inflight(struct sched *s, const char *id)
-{
-	struct sched_job	*sj;
-
-	if ((sj = sched_find(s, id)) == NULL)
-		return (0);
-	return ((int)sj->inflight);
-}

@@ -74,7 +74,5 @@ void		 sched_stats(struct sched *, struct sched_stats *);
 void		 sched_plan_start(struct sched *, const char *, stage_done_cb,
 		     void *);
 void		 sched_plan_stop(struct sched *, const char *);
-/* The in-memory counters of a job being run, if it is (for describe). */
-int		 sched_job_inflight(struct sched *, const char *);
 
 #endif /* SCHED_H */

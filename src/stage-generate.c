@@ -819,9 +819,8 @@ static int
 gen_file_close(struct generator *g, char **cause)
 {
 	struct gen_file	*f = &g->files[g->nfiles - 1];
-	static const char hex[] = "0123456789abcdef";
 	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen, i;
+	unsigned int	 mdlen;
 	char		*path;
 	int		 r = 0;
 
@@ -831,11 +830,7 @@ gen_file_close(struct generator *g, char **cause)
 	g->z_open = 0;
 	if (EVP_DigestFinal_ex(g->md5, md, &mdlen) != 1 || mdlen != 16)
 		fatalx("MD5 final failed");
-	for (i = 0; i < 16; i++) {
-		f->md5[i * 2] = hex[md[i] >> 4];
-		f->md5[i * 2 + 1] = hex[md[i] & 0xf];
-	}
-	f->md5[32] = '\0';
+	hex_encode(md, 16, f->md5);
 	path = spool_inventory_data_path((*g->core->cfg)->state_dir, g->id,
 	    g->nfiles - 1);
 	if (fsync(g->fd) == -1 || close(g->fd) == -1 ||
