@@ -997,7 +997,6 @@ sched_plan_start(struct sched *s, const char *id, stage_done_cb done_cb,
     void *arg)
 {
 	struct sched_plan	*sp;
-	struct stage_result	 res;
 	char			*cause = NULL;
 
 	sp = xcalloc(1, sizeof *sp);
@@ -1010,11 +1009,8 @@ sched_plan_start(struct sched *s, const char *id, stage_done_cb done_cb,
 	if (store_job_get(s->env.store, id, &sp->job, &cause) != 0 ||
 	    sched_compile(s, &sp->job, &sp->op, &sp->ctx, &sp->role_arn,
 	    &cause) != 0 || sp->op->plan_task == NULL) {
-		memset(&res, 0, sizeof res);
-		res.status = STAGE_FAILED;
-		res.code = "PlanFailed";
-		res.reason = cause != NULL ? cause : "the operation has no plan";
-		done_cb(id, &res, arg);
+		stage_fail(done_cb, id, arg, "PlanFailed", cause != NULL ?
+		    cause : "the operation has no plan");
 		free(cause);
 		if (sp->ctx != NULL)
 			sp->op->free(sp->ctx);

@@ -114,7 +114,6 @@ stage_report_start(struct core *core, const char *id, stage_done_cb done_cb,
     void *arg)
 {
 	struct stage_report	*rp;
-	struct stage_result	 res;
 	char			*cause = NULL;
 
 	rp = xcalloc(1, sizeof *rp);
@@ -122,11 +121,8 @@ stage_report_start(struct core *core, const char *id, stage_done_cb done_cb,
 	rp->done_cb = done_cb;
 	rp->arg = arg;
 	if (store_job_get(core->store, id, &rp->job, &cause) != 0) {
-		memset(&res, 0, sizeof res);
-		res.status = STAGE_FAILED;
-		res.code = "ReportFailed";
-		res.reason = cause != NULL ? cause : "the job is gone";
-		done_cb(id, &res, arg);
+		stage_fail(done_cb, id, arg, "ReportFailed", cause != NULL ?
+		    cause : "the job is gone");
 		free(cause);
 		free(rp);
 		return (NULL);

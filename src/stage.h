@@ -23,4 +23,14 @@ struct stage_result {
 typedef void	(*stage_done_cb)(const char *, const struct stage_result *,
 		    void *);
 
+/* Report a stage that failed before it began (no state of its own yet). */
+static inline void
+stage_fail(stage_done_cb done_cb, const char *id, void *arg, const char *code,
+    const char *reason)
+{
+	struct stage_result	res = { STAGE_FAILED, code, reason, NULL };
+
+	done_cb(id, &res, arg);
+}
+
 #endif /* STAGE_H */
