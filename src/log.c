@@ -156,6 +156,38 @@ log_job(int pri, const char *job_id, const char *fmt, ...)
 }
 
 void
+log_limited(struct log_limit *ll, int every, int pri, const char *job_id,
+    const char *fmt, ...)
+{
+	struct timespec	 ts;
+	va_list		 ap;
+	char		*msg;
+	unsigned long	 n;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ll->last != 0 && ts.tv_sec - ll->last < every) {
+		ll->suppressed++;
+		return;
+	}
+	ll->last = ts.tv_sec != 0 ? ts.tv_sec : 1;
+	n = ll->suppressed;
+	ll->suppressed = 0;
+	va_start(ap, fmt);
+	if (n == 0) {
+		log_vlog(pri, job_id, 0, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	if (vasprintf(&msg, fmt, ap) == -1) {
+		va_end(ap);
+		return;
+	}
+	va_end(ap);
+	log_job(pri, job_id, "%s (%lu similar lines suppressed)", msg, n);
+	free(msg);
+}
+
+void
 fatal(const char *fmt, ...)
 {
 	va_list	ap;

@@ -51,6 +51,18 @@ void		 log_info(const char *, ...) printflike(1, 2);
 void		 log_debug(const char *, ...) printflike(1, 2);
 /* Like log_info/log_warnx but tagged with JOB_ID= for journald. */
 void		 log_job(int, const char *, const char *, ...) printflike(3, 4);
+/*
+ * Rate-limited logging for conditions that can repeat in a loop (a full
+ * disk, a failing accept): at most one line per `every` seconds per
+ * limiter; the next line emitted says how many were suppressed since.
+ * A limiter is a zeroed struct log_limit owned by the caller.
+ */
+struct log_limit {
+	int64_t		 last;		/* CLOCK_MONOTONIC seconds; 0: never */
+	unsigned long	 suppressed;
+};
+void		 log_limited(struct log_limit *, int every, int pri,
+		    const char *job_id, const char *, ...) printflike(5, 6);
 __dead void	 fatal(const char *, ...) printflike(1, 2);
 __dead void	 fatalx(const char *, ...) printflike(1, 2);
 
