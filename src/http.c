@@ -15,6 +15,18 @@
  * A request moves NEW -> QUEUED -> PREPARE -> RUNNING -> (BACKOFF -> QUEUED
  * ...) -> DONE, and is in exactly one list at a time: its pool's queue, the
  * engine's running list or the engine's backoff list.
+ *
+ * Each pool has a circuit breaker (docs/OUTAGES.md). Attempts that find the
+ * endpoint unreachable (refused, reset, DNS, timeouts; not an HTTP answer,
+ * whatever its status) HTTP_BREAKER_FAILURES times in a row open it. While
+ * it is open the pool's queue is held: nothing is sent but one-shot
+ * requests, and an attempt that failed for the outage goes back to the
+ * queue without counting as an attempt (it is "parked"). A probe timer,
+ * with backoff, half-opens the breaker: the next queued request goes
+ * alone, as the probe. Any HTTP answer closes the breaker and the queue
+ * flows; another unreachable attempt opens it again. There is no limit on
+ * how long requests wait: an outage is not the requests' failure. Callers
+ * that stop waiting cancel their requests (a paused or cancelled job).
  */
 #include <sys/queue.h>
 #include <sys/random.h>
@@ -25,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +59,17 @@
 #define HTTP_MAX_HEADER_BYTES		(64 * 1024)
 /* A Retry-After is honoured up to this. */
 #define HTTP_RETRY_AFTER_MAX_MS		(300 * 1000)
+/*
+ * The breaker: unreachable attempts in a row, with no answer in between,
+ * that open it (a refused connection or two is what retries are for); the
+ * probe delay, doubled after each failed probe up to the cap, so that an
+ * endpoint that comes back is found within a few seconds; the interval of
+ * the warning while it stays open.
+ */
+#define HTTP_BREAKER_FAILURES		5
+#define HTTP_BREAKER_PROBE_MS		250
+#define HTTP_BREAKER_PROBE_MAX_MS	(5 * 1000)
+#define HTTP_BREAKER_LOG_S		60
 
 enum http_state {
 	HTTP_STATE_NEW,
@@ -108,6 +132,7 @@ struct http_request {
 
 	int			 in_cb;		/* inside a user callback */
 	int			 cancelled;
+	int			 probe;		/* its pool's breaker probe */
 };
 TAILQ_HEAD(http_requests, http_request);
 
@@ -126,6 +151,15 @@ struct http_pool {
 	struct http_requests	 queue;
 	struct http_pool_stats	 stats;
 	TAILQ_ENTRY(http_pool)	 entry;
+
+	/* The circuit breaker. */
+	enum http_breaker	 breaker;
+	int			 unreachable;	/* attempts in a row */
+	int			 probing;	/* a probe is running */
+	uint64_t		 probe_ms;	/* the next probe's delay */
+	uint64_t		 since_mono;	/* opened, for the logs */
+	struct event		*probe_ev;
+	struct log_limit	 breaker_log;
 };
 
 struct http_engine {
@@ -154,6 +188,10 @@ const double http_latency_bounds[HTTP_LATENCY_BUCKETS] = {
 
 static const char *http_method_names[HTTP_METHOD_COUNT] = {
 	"GET", "HEAD", "PUT", "POST", "DELETE", "OTHER"
+};
+
+static const char *http_breaker_names[HTTP_BREAKER_COUNT] = {
+	"closed", "open", "half-open"
 };
 
 static const char *http_class_names[HTTP_CLASS_COUNT] = {
@@ -230,6 +268,13 @@ http_class_name(int c)
 	if (c < 0 || c >= HTTP_CLASS_COUNT)
 		return ("none");
 	return (http_class_names[c]);
+}
+
+const char *
+http_breaker_name(enum http_breaker b)
+{
+	return ((unsigned)b < HTTP_BREAKER_COUNT ? http_breaker_names[b] :
+	    "unknown");
 }
 
 const char *
@@ -646,6 +691,9 @@ http_easy_put(struct http_engine *engine, CURL *c)
 static void
 http_request_free(struct http_request *req)
 {
+	/* A probe that ends any other way lets the next request probe. */
+	if (req->probe)
+		req->pool->probing = 0;
 	http_headers_free(&req->hdrs, &req->nhdrs);
 	http_headers_free(&req->resp.headers, &req->resp.nheaders);
 	buf_free(&req->resp.body);
@@ -928,6 +976,124 @@ http_retry_cb(evutil_socket_t fd, short what, void *arg)
 	http_kick(engine);
 }
 
+/* ---- the circuit breaker */
+
+/* Whether an attempt failed because the endpoint could not be reached. */
+static int
+http_error_unreachable(enum http_error e)
+{
+	switch (e) {
+	case HTTP_ERR_DNS:
+	case HTTP_ERR_CONNECT:
+	case HTTP_ERR_TIMEOUT:
+	case HTTP_ERR_NETWORK:
+		return (1);
+	default:
+		return (0);
+	}
+}
+
+static int
+http_request_attempts(const struct http_request *req)
+{
+	return (req->max_attempts != 0 ? req->max_attempts :
+	    req->engine->opts.max_attempts);
+}
+
+static void
+http_breaker_probe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_pool	*pool = arg;
+
+	pool->breaker = pool->stats.breaker = HTTP_BREAKER_HALF_OPEN;
+	http_kick(pool->engine);
+}
+
+static void
+http_breaker_open(struct http_pool *pool, const struct http_response *resp)
+{
+	struct timeval	 tv;
+
+	if (pool->breaker == HTTP_BREAKER_CLOSED) {
+		pool->since_mono = time_mono_ms();
+		pool->stats.breaker_since_ms = time_now_ms();
+		pool->stats.breaker_opens++;
+		pool->probe_ms = HTTP_BREAKER_PROBE_MS;
+	} else if ((pool->probe_ms *= 2) > HTTP_BREAKER_PROBE_MAX_MS)
+		pool->probe_ms = HTTP_BREAKER_PROBE_MAX_MS;
+	pool->breaker = pool->stats.breaker = HTTP_BREAKER_OPEN;
+	log_limited(&pool->breaker_log, HTTP_BREAKER_LOG_S, LOG_WARNING, NULL,
+	    "http: endpoint %s unreachable for %llu s (%s): %llu requests "
+	    "wait without spending attempts; probing", pool->name,
+	    (unsigned long long)((time_mono_ms() - pool->since_mono) / 1000),
+	    resp->error_text, (unsigned long long)(pool->stats.queued +
+	    pool->stats.backoff + pool->stats.inflight));
+	tv.tv_sec = (time_t)(pool->probe_ms / 1000);
+	tv.tv_usec = (suseconds_t)((pool->probe_ms % 1000) * 1000);
+	evtimer_add(pool->probe_ev, &tv);
+}
+
+static void
+http_breaker_close(struct http_pool *pool)
+{
+	pool->unreachable = 0;
+	if (pool->breaker == HTTP_BREAKER_CLOSED)
+		return;
+	evtimer_del(pool->probe_ev);
+	pool->breaker = pool->stats.breaker = HTTP_BREAKER_CLOSED;
+	pool->stats.breaker_since_ms = time_now_ms();
+	/* Not limited: at most one per opening, which is. */
+	log_info("http: endpoint %s answers again after %llu s; %llu waiting "
+	    "requests go", pool->name,
+	    (unsigned long long)((time_mono_ms() - pool->since_mono) / 1000),
+	    (unsigned long long)(pool->stats.queued + pool->stats.backoff));
+	http_kick(pool->engine);
+}
+
+/* What one attempt says of its endpoint. */
+static void
+http_breaker_note(struct http_request *req, const struct http_response *resp)
+{
+	struct http_pool	*pool = req->pool;
+
+	if (req->probe) {
+		req->probe = 0;
+		pool->probing = 0;
+	}
+	if (resp->status != 0) {
+		/* Any answer, even a 503: the endpoint is there. */
+		http_breaker_close(pool);
+		return;
+	}
+	if (!http_error_unreachable(resp->error))
+		return;
+	pool->unreachable++;
+	if (pool->breaker == HTTP_BREAKER_HALF_OPEN ||
+	    (pool->breaker == HTTP_BREAKER_CLOSED &&
+	    pool->unreachable >= HTTP_BREAKER_FAILURES))
+		http_breaker_open(pool, resp);
+}
+
+/*
+ * The request a pool may start next, or NULL: its queue's head while the
+ * breaker is closed, or the probe when it is half open; else only one-shot
+ * requests (check-endpoint), which report an outage instead of waiting.
+ */
+static struct http_request *
+http_breaker_pick(struct http_pool *pool)
+{
+	struct http_request	*req;
+
+	if (pool->breaker == HTTP_BREAKER_CLOSED ||
+	    (pool->breaker == HTTP_BREAKER_HALF_OPEN && !pool->probing))
+		return (TAILQ_FIRST(&pool->queue));
+	TAILQ_FOREACH(req, &pool->queue, entry) {
+		if (http_request_attempts(req) == 1)
+			return (req);
+	}
+	return (NULL);
+}
+
 /* Called with curl's verdict on one attempt. */
 static void
 http_attempt_end(struct http_request *req, CURLcode code)
@@ -938,7 +1104,7 @@ http_attempt_end(struct http_request *req, CURLcode code)
 	struct timeval		 tv;
 	uint64_t		 delay = 0, ra;
 	long			 status = 0;
-	int			 max_attempts, r;
+	int			 max_attempts, park, r;
 
 	if (req->cancelled) {
 		engine->ncancelled--;
@@ -971,21 +1137,42 @@ http_attempt_end(struct http_request *req, CURLcode code)
 	http_stats_attempt(req, req->curl);
 	http_running_detach(req);
 	req->state = HTTP_STATE_PREPARE;	/* between attempts */
+	http_breaker_note(req, resp);
 
 	req->in_cb++;
 	if (req->classify_cb != NULL)
 		verdict = req->classify_cb(req, resp, req->arg);
 	else
 		verdict = http_classify_default(resp);
-	max_attempts = req->max_attempts != 0 ? req->max_attempts :
-	    engine->opts.max_attempts;
-	if (verdict == HTTP_RETRY && resp->attempts >= max_attempts)
+	max_attempts = http_request_attempts(req);
+	/* An attempt lost to an outage waits for the endpoint, uncounted. */
+	park = verdict == HTTP_RETRY && max_attempts > 1 &&
+	    req->pool->breaker != HTTP_BREAKER_CLOSED &&
+	    http_error_unreachable(resp->error);
+	if (verdict == HTTP_RETRY && !park && resp->attempts >= max_attempts)
 		verdict = HTTP_FINAL;
 	if (verdict == HTTP_RETRY && !req->cancelled && req->has_body &&
 	    req->body_mem == NULL) {
 		r = req->rewind_cb != NULL ? req->rewind_cb(req->body_arg) : -1;
 		if (r != 0)
 			verdict = HTTP_FINAL;
+	}
+	if (verdict != HTTP_RETRY)
+		park = 0;
+	if (park) {
+		resp->attempts--;
+		req->in_cb--;
+		if (req->cancelled) {
+			http_request_free(req);
+			http_kick(engine);
+			return;
+		}
+		req->pool->stats.parked++;
+		req->state = HTTP_STATE_QUEUED;
+		TAILQ_INSERT_HEAD(&req->pool->queue, req, entry);
+		req->pool->stats.queued++;
+		http_kick(engine);
+		return;
 	}
 	if (verdict == HTTP_RETRY) {
 		delay = http_backoff_ms(engine->opts.retry_base_ms,
@@ -1135,14 +1322,18 @@ http_schedule(struct http_engine *engine)
 		TAILQ_FOREACH(pool, &engine->pools, entry) {
 			if (engine->inflight >= engine->opts.max_inflight)
 				return;
-			if (TAILQ_EMPTY(&pool->queue) ||
-			    pool->active >= pool->max_connections)
+			if (pool->active >= pool->max_connections ||
+			    (req = http_breaker_pick(pool)) == NULL)
 				continue;
 			if (!http_pool_token(pool))
 				continue;
-			req = TAILQ_FIRST(&pool->queue);
 			TAILQ_REMOVE(&pool->queue, req, entry);
 			pool->stats.queued--;
+			if (pool->breaker == HTTP_BREAKER_HALF_OPEN &&
+			    !pool->probing) {
+				req->probe = 1;
+				pool->probing = 1;
+			}
 			http_attempt_begin(req);
 			progress = 1;
 		}
@@ -1261,6 +1452,7 @@ http_engine_free(struct http_engine *engine)
 			http_request_free(req);
 		}
 		event_free(pool->rate_ev);
+		event_free(pool->probe_ev);
 		free(pool->name);
 		free(pool->ca_file);
 		free(pool);
@@ -1300,7 +1492,8 @@ http_pool_new(struct http_engine *engine, const char *name,
 	pool->ca_file = ca_file != NULL ? xstrdup(ca_file) : NULL;
 	TAILQ_INIT(&pool->queue);
 	if ((pool->rate_ev = evtimer_new(engine->base, http_rate_cb, pool)) ==
-	    NULL)
+	    NULL || (pool->probe_ev = evtimer_new(engine->base,
+	    http_breaker_probe_cb, pool)) == NULL)
 		fatalx("http: evtimer_new failed");
 	TAILQ_INSERT_TAIL(&engine->pools, pool, entry);
 	http_multi_limits(engine);
@@ -1337,9 +1530,13 @@ http_pool_next(struct http_engine *engine, struct http_pool *prev)
 }
 
 const struct http_pool_stats *
-http_pool_stats(const struct http_pool *pool)
+http_pool_stats(struct http_pool *pool)
 {
-	return (&pool->stats);
+	struct http_pool_stats	*st = &pool->stats;
+
+	st->waiting = pool->breaker == HTTP_BREAKER_CLOSED ? 0 :
+	    st->queued + st->backoff;
+	return (st);
 }
 
 /* Requests. */
@@ -1470,6 +1667,14 @@ const char *
 http_request_url(const struct http_request *req)
 {
 	return (req->url);
+}
+
+int
+http_request_waiting(const struct http_request *req)
+{
+	return (req->pool->breaker != HTTP_BREAKER_CLOSED &&
+	    (req->state == HTTP_STATE_QUEUED ||
+	    req->state == HTTP_STATE_BACKOFF));
 }
 
 const char *

@@ -168,6 +168,8 @@ void		 http_request_set_timeout(struct http_request *, uint64_t);
 void		 http_request_set_path_as_is(struct http_request *, int);
 const char	*http_request_url(const struct http_request *);
 const char	*http_request_method(const struct http_request *);
+/* Whether it is held by its pool's open (or half-open) breaker. */
+int		 http_request_waiting(const struct http_request *);
 void		 http_request_start(struct http_request *);
 /* Abort and free at any stage; done_cb is not called. */
 void		 http_request_cancel(struct http_request *);
@@ -194,6 +196,20 @@ enum http_method {
 	HTTP_METHOD_OTHER,
 	HTTP_METHOD_COUNT
 };
+/*
+ * A pool's circuit breaker (http.c, docs/OUTAGES.md): closed, the queue
+ * flows; open, the endpoint is unreachable and its requests wait, neither
+ * sent nor spending attempts (one-shot requests, max_attempts 1, still go);
+ * half-open, one waiting request goes as a probe. There is no time limit:
+ * a request waits until the endpoint answers or its caller cancels it.
+ */
+enum http_breaker {
+	HTTP_BREAKER_CLOSED,
+	HTTP_BREAKER_OPEN,
+	HTTP_BREAKER_HALF_OPEN,
+	HTTP_BREAKER_COUNT
+};
+
 /* 0 is "no response"; then 1xx to 5xx by the first digit. */
 #define HTTP_CLASS_COUNT	6
 /* Latency bucket upper bounds in seconds; one more bucket is +Inf. */
@@ -215,10 +231,18 @@ struct http_pool_stats {
 	uint64_t	 inflight;
 	uint64_t	 queued;		/* waiting for a connection or token */
 	uint64_t	 backoff;		/* sleeping before a retry */
+	/* The breaker. */
+	enum http_breaker breaker;		/* now */
+	uint64_t	 breaker_since_ms;	/* last change, epoch ms; 0: never */
+	uint64_t	 breaker_opens;		/* times it opened */
+	uint64_t	 parked;		/* attempts lost to an outage, uncounted */
+	uint64_t	 waiting;		/* requests held while not closed */
 };
-const struct http_pool_stats *http_pool_stats(const struct http_pool *);
+/* The pool's statistics, its gauges brought up to date. */
+const struct http_pool_stats *http_pool_stats(struct http_pool *);
 const char	*http_method_name(enum http_method);
 const char	*http_class_name(int);		/* "none", "1xx"... */
 const char	*http_error_name(enum http_error);
+const char	*http_breaker_name(enum http_breaker);	/* "half-open"... */
 
 #endif /* HTTP_H */

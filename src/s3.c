@@ -1449,6 +1449,38 @@ s3_endpoint_stats(struct s3 *s3, size_t i, const char **name)
 	return (NULL);
 }
 
+int
+s3_endpoint_state(struct s3 *s3, size_t i, struct s3_endpoint_state *es)
+{
+	const struct http_pool_stats	*st;
+	const char			*name;
+
+	if ((st = s3_endpoint_stats(s3, i, &name)) == NULL)
+		return (-1);
+	memset(es, 0, sizeof *es);
+	es->name = name;
+	es->breaker = http_breaker_name(st->breaker);
+	es->since_ms = st->breaker_since_ms;
+	es->waiting = st->waiting;
+	es->opens = st->breaker_opens;
+	es->parked = st->parked;
+	return (0);
+}
+
+int
+s3_call_waiting(const struct s3_call *call)
+{
+	return (call != NULL && call->req != NULL &&
+	    http_request_waiting(call->req));
+}
+
+int
+s3_error_unreachable(const char *code)
+{
+	return (code != NULL && (strcmp(code, "ConnectionError") == 0 ||
+	    strcmp(code, "Timeout") == 0));
+}
+
 const char *
 s3_result_header(const struct s3_result *r, const char *name)
 {

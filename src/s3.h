@@ -145,6 +145,31 @@ const struct http_pool_stats *s3_endpoint_stats(struct s3 *, size_t,
 		     const char **);
 
 /*
+ * For status and metrics: an endpoint's circuit breaker (docs/OUTAGES.md).
+ * While an endpoint is unreachable its calls wait, without spending
+ * attempts, until it answers or they are cancelled.
+ */
+struct s3_endpoint_state {
+	const char	*name;		/* the endpoint's; valid until reload */
+	const char	*breaker;	/* "closed", "open", "half-open" */
+	uint64_t	 since_ms;	/* its last change, epoch ms; 0: never */
+	uint64_t	 waiting;	/* calls held while it is not closed */
+	uint64_t	 opens;		/* times it opened */
+	uint64_t	 parked;	/* attempts lost to outages, uncounted */
+};
+/* The i-th endpoint's state: 0, or -1 past the last. */
+int		 s3_endpoint_state(struct s3 *, size_t,
+		     struct s3_endpoint_state *);
+/* Whether a call is waiting for its unreachable endpoint. */
+int		 s3_call_waiting(const struct s3_call *);
+/*
+ * Whether a result's error code says the endpoint could not be reached
+ * ("ConnectionError", "Timeout"): no answer from S3, so no verdict on the
+ * object. Callers that count failures leave these out.
+ */
+int		 s3_error_unreachable(const char *);
+
+/*
  * Helpers for callers: the value of a response header; "true"/"false"
  * style; S3's HTTP date and ISO 8601 forms.
  */
