@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian packages needed to build s3batchd and run its tests
-# (unit, fuzz, integration against a local Ceph RGW) on a fresh Debian 12.
+# (unit, fuzz, integration against a local Ceph RGW and a local OpenStack
+# Swift with its s3api middleware) on a fresh Debian 12.
 # Idempotent: does nothing when every package is already installed.
 # usage: tests/deps.sh [--check]   (--check: list what is missing, exit 1 if any)
 set -eu
@@ -11,6 +12,7 @@ libevent-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libjson-c-dev
 libexpat1-dev zlib1g-dev libsystemd-dev systemd
 python3 python3-pytest python3-pytest-timeout python3-boto3 awscli
 radosgw ceph-mon ceph-osd ceph-common uuid-runtime curl bc
+swift swift-proxy swift-account swift-container swift-object memcached
 clang sqlite3 stress-ng
 "
 
