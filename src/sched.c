@@ -34,6 +34,23 @@
 #define SCHED_WINDOW		512
 #define SCHED_REFILL_BELOW	(SCHED_WINDOW / 2)
 #define SCHED_REFILL_RETRY_MS	200
+/*
+ * A failed group commit (full disk, read-only store) is retried after a
+ * pause that doubles up to the cap; meanwhile no task starts, so the
+ * buffered results are bounded by what was in flight. Its warning is
+ * rate-limited to one line per SCHED_COMMIT_LOG_S.
+ */
+#define SCHED_COMMIT_RETRY_MS	100
+#define SCHED_COMMIT_RETRY_MAX_MS (5 * 1000)
+#define SCHED_COMMIT_LOG_S	10
+/*
+ * A task that ends because its endpoint could not be reached is no verdict
+ * on its object: it goes back to the job's queue, its attempts untouched,
+ * up to this many times in one run (an endpoint that flaps faster than its
+ * breaker opens); after that its failure is recorded like any other.
+ */
+#define SCHED_REQUEUE_MAX	5
+#define SCHED_REQUEUE_LOG_S	60
 
 struct sched_job;
 
@@ -49,6 +66,7 @@ struct sched_task {
 	char				*version_id;
 	char				*etag;
 	int				 attempts;	/* before this run */
+	int				 requeues;	/* unreachable, again */
 	struct op_run			 run;
 	TAILQ_ENTRY(sched_task)		 entry;
 };
@@ -75,6 +93,7 @@ struct sched_job {
 TAILQ_HEAD(sched_jobs, sched_job);
 
 struct sched_result {
+	/* Tracked, or retired until its results are committed. */
 	struct sched_job		*sj;
 	struct store_task		 t;	/* points at the strings below */
 	char				*code;
@@ -119,6 +138,8 @@ TAILQ_HEAD(sched_plans, sched_plan);
 struct sched {
 	struct sched_env		 env;
 	struct sched_jobs		 jobs;
+	/* Untracked, with results or counters the store has not taken yet. */
+	struct sched_jobs		 retired;
 	struct sched_plans		 plans;
 	size_t				 inflight;
 	struct sched_result		*results;
@@ -132,6 +153,11 @@ struct sched {
 	int				 draining;
 	void				 (*drained)(void *);
 	void				*drained_arg;
+	int				 commit_failing; /* retry pending */
+	uint64_t			 commit_retry_ms;
+	uint64_t			 commit_failures;
+	struct log_limit		 commit_log;
+	struct log_limit		 requeue_log;
 	struct sched_stats		 stats;
 };
 
@@ -139,6 +165,7 @@ static void	sched_pump(struct sched *);
 static void	sched_plan_pump(struct sched *);
 static void	sched_check(struct sched_job *);
 static void	sched_untrack(struct sched_job *);
+static void	sched_stop_waiting(struct sched_job *);
 
 static struct sched_job *
 sched_find(struct sched *s, const char *id)
@@ -179,50 +206,124 @@ sched_kick(struct sched *s)
 	event_active(s->ev_pump, EV_TIMEOUT, 0);
 }
 
-/* Commit buffered results and the counters of the jobs they touch. */
+static void
+sched_retired_free(struct sched_job *sj)
+{
+	TAILQ_REMOVE(&sj->s->retired, sj, entry);
+	job_clear(&sj->job);
+	free(sj);
+}
+
+static int
+sched_dirty(struct sched *s)
+{
+	struct sched_job	*sj;
+
+	TAILQ_FOREACH(sj, &s->jobs, entry) {
+		if (sj->dirty)
+			return (1);
+	}
+	return (!TAILQ_EMPTY(&s->retired));
+}
+
+/* Write the buffered results and counters; 0 when the store took them. */
+static int
+sched_commit_tx(struct sched *s, char **cause)
+{
+	struct store		*st = s->env.store;
+	struct sched_jobs	*lists[] = { &s->jobs, &s->retired };
+	struct sched_job	*sj;
+	size_t			 i, l;
+
+	if (store_begin(st, cause) != 0)
+		return (-1);
+	for (i = 0; i < s->nresults; i++) {
+		if (store_task_result(st, s->results[i].sj->job.rowid,
+		    &s->results[i].t, cause) != 0)
+			goto fail;
+	}
+	for (l = 0; l < nitems(lists); l++) {
+		TAILQ_FOREACH(sj, lists[l], entry) {
+			if (sj->dirty &&
+			    store_job_progress(st, &sj->job, cause) != 0)
+				goto fail;
+		}
+	}
+	if (store_commit(st, cause) != 0)
+		goto fail;
+	return (0);
+fail:
+	store_rollback(st);
+	return (-1);
+}
+
+static void
+sched_arm(struct event *ev, uint64_t ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+/*
+ * Commit buffered results and the counters of the jobs they touch. On a
+ * failure everything stays buffered, no task starts (sched_pump) and the
+ * commit timer retries with backoff; nothing is lost or reported twice.
+ */
 static int
 sched_commit(struct sched *s)
 {
-	struct store		*st = s->env.store;
 	struct sched_job	*sj;
 	char			*cause = NULL;
 	size_t			 i;
 
-	if (s->nresults == 0) {
-		TAILQ_FOREACH(sj, &s->jobs, entry) {
-			if (sj->dirty)
-				break;
-		}
-		if (sj == NULL)
-			return (0);
-	}
-	if (store_begin(st, &cause) != 0)
-		goto fail;
-	for (i = 0; i < s->nresults; i++) {
-		if (store_task_result(st, s->results[i].sj->job.rowid,
-		    &s->results[i].t, &cause) != 0)
-			goto fail_tx;
-	}
-	TAILQ_FOREACH(sj, &s->jobs, entry) {
-		if (sj->dirty && store_job_progress(st, &sj->job, &cause) != 0)
-			goto fail_tx;
-	}
-	if (store_commit(st, &cause) != 0)
+	if (s->nresults == 0 && !sched_dirty(s))
+		return (0);
+	if (sched_commit_tx(s, &cause) != 0)
 		goto fail;
 	for (i = 0; i < s->nresults; i++)
 		sched_result_clear(&s->results[i]);
 	s->nresults = 0;
 	TAILQ_FOREACH(sj, &s->jobs, entry)
 		sj->dirty = 0;
+	while (!TAILQ_EMPTY(&s->retired))
+		sched_retired_free(TAILQ_FIRST(&s->retired));
 	s->stats.commits++;
+	if (s->commit_failing) {
+		log_info("scheduler: results committed again after %llu "
+		    "failed attempts; tasks start again",
+		    (unsigned long long)s->commit_failures);
+		s->commit_failing = 0;
+		s->commit_failures = 0;
+		sched_kick(s);
+	}
 	return (0);
-fail_tx:
-	store_rollback(st);
 fail:
-	/* Results stay buffered; the next commit tries again. */
-	log_warnx("scheduler: committing results: %s", cause);
+	if (!s->commit_failing) {
+		s->commit_failing = 1;
+		s->commit_retry_ms = SCHED_COMMIT_RETRY_MS;
+	} else if ((s->commit_retry_ms *= 2) > SCHED_COMMIT_RETRY_MAX_MS)
+		s->commit_retry_ms = SCHED_COMMIT_RETRY_MAX_MS;
+	s->commit_failures++;
+	log_limited(&s->commit_log, SCHED_COMMIT_LOG_S, LOG_WARNING, NULL,
+	    "scheduler: committing %zu results: %s (again in %llu ms; no "
+	    "task starts meanwhile)", s->nresults, cause,
+	    (unsigned long long)s->commit_retry_ms);
 	free(cause);
+	evtimer_del(s->ev_commit);
+	sched_arm(s->ev_commit, s->commit_retry_ms);
 	return (-1);
+}
+
+/* A commit a decision waits for; while commits fail, the retry's turn. */
+static int
+sched_commit_now(struct sched *s)
+{
+	if (s->commit_failing)
+		return (-1);
+	return (sched_commit(s));
 }
 
 static void
@@ -231,24 +332,21 @@ sched_commit_cb(evutil_socket_t fd, short events, void *arg)
 	struct sched		*s = arg;
 	struct sched_job	*sj, *next;
 
-	sched_commit(s);
+	if (sched_commit(s) != 0)
+		return;
 	TAILQ_FOREACH_SAFE(sj, &s->jobs, entry, next)
 		sched_check(sj);
-	if (s->nresults != 0)
-		sched_kick(s);
+	sched_kick(s);
 }
 
 static void
 sched_arm_commit(struct sched *s)
 {
 	const struct cfg	*cfg = (*s->env.cfg);
-	struct timeval		 tv;
 
 	if (evtimer_pending(s->ev_commit, NULL))
 		return;
-	tv.tv_sec = (time_t)(cfg->commit_interval_ms / 1000);
-	tv.tv_usec = (suseconds_t)(cfg->commit_interval_ms % 1000) * 1000;
-	evtimer_add(s->ev_commit, &tv);
+	sched_arm(s->ev_commit, cfg->commit_interval_ms);
 }
 
 /*
@@ -398,6 +496,41 @@ sched_refill(struct sched_job *sj)
 	return (0);
 }
 
+/*
+ * The endpoint could not be reached: no verdict on the object. The task
+ * goes back to the head of its job's queue with its stored attempts, and
+ * the failure threshold never sees it.
+ */
+static void
+sched_task_requeue(struct sched_task *t, const char *code,
+    const char *message)
+{
+	struct sched_job	*sj = t->sj;
+	struct sched		*s = sj->s;
+
+	TAILQ_REMOVE(&sj->running, t, entry);
+	sj->inflight--;
+	s->inflight--;
+	cfg_free(t->run.cfg);
+	t->run.cfg = NULL;
+	/* Its first touch's ETag stays the one later requests check. */
+	if (t->etag == NULL && t->run.recorded_etag != NULL)
+		t->etag = t->run.recorded_etag;
+	else
+		free(t->run.recorded_etag);
+	t->run.recorded_etag = NULL;
+	t->requeues++;
+	TAILQ_INSERT_HEAD(&sj->queue, t, entry);
+	sj->nqueue++;
+	s->stats.tasks_requeued++;
+	log_limited(&s->requeue_log, SCHED_REQUEUE_LOG_S, LOG_WARNING,
+	    sj->job.id, "task %lld could not reach its endpoint (%s: %s): "
+	    "pending again, not counted as failed", (long long)t->seq, code,
+	    message != NULL ? message : "");
+	/* The pump starts it again, or settles a job that is stopping. */
+	sched_kick(s);
+}
+
 static void
 sched_task_done(struct op_run *run, enum task_state state, int status,
     const char *code, const char *message)
@@ -409,6 +542,11 @@ sched_task_done(struct op_run *run, enum task_state state, int status,
 	const struct cfg	*cfg = (*s->env.cfg);
 	uint64_t		 ran;
 
+	if (state != TASK_SUCCEEDED && status == 0 &&
+	    s3_error_unreachable(code) && t->requeues < SCHED_REQUEUE_MAX) {
+		sched_task_requeue(t, code, message);
+		return;
+	}
 	if (s->nresults == s->sresults) {
 		s->sresults = s->sresults == 0 ? 256 : s->sresults * 2;
 		s->results = xreallocarray(s->results, s->sresults,
@@ -453,7 +591,7 @@ sched_task_done(struct op_run *run, enum task_state state, int status,
 	if (!s->draining && sj->job.status == JOB_ACTIVE && !sj->failing)
 		sched_refill(sj);
 	if (s->nresults >= (size_t)cfg->commit_batch)
-		sched_commit(s);
+		sched_commit_now(s);
 	else
 		sched_arm_commit(s);
 	sched_kick(s);
@@ -520,7 +658,8 @@ sched_pump(struct sched *s)
 	struct sched_job	*sj;
 	size_t			 max = (size_t)(*s->env.cfg)->max_inflight;
 
-	while (!s->draining && s->inflight < max &&
+	/* While results cannot be committed, none are added. */
+	while (!s->draining && !s->commit_failing && s->inflight < max &&
 	    (sj = sched_pick(s)) != NULL) {
 		sched_refill(sj);
 		if (sj->nqueue == 0) {
@@ -566,6 +705,34 @@ sched_leave(struct sched_job *sj)
 }
 
 /*
+ * A pause or a cancel does not wait for an endpoint that is down: the
+ * tasks whose calls wait for it are stopped unrecorded and stay pending
+ * (a resumed job runs them).
+ */
+static void
+sched_stop_waiting(struct sched_job *sj)
+{
+	struct sched		*s = sj->s;
+	struct sched_task	*t, *next;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH_SAFE(t, &sj->running, entry, next) {
+		if (!s3_call_waiting(t->run.call))
+			continue;
+		s3_call_cancel(t->run.call);
+		sj->op->cancel(&t->run);
+		TAILQ_REMOVE(&sj->running, t, entry);
+		sj->inflight--;
+		s->inflight--;
+		sched_task_free(t);
+		n++;
+	}
+	if (n != 0)
+		log_job(LOG_INFO, sj->job.id, "%zu tasks waiting for an "
+		    "unreachable endpoint stopped; they stay pending", n);
+}
+
+/*
  * The decisions that wait for a job's tasks in flight to end: pause,
  * cancel, the threshold, completion. Results are committed first.
  */
@@ -574,12 +741,15 @@ sched_check(struct sched_job *sj)
 {
 	struct sched	*s = sj->s;
 
+	if ((sj->job.status == JOB_PAUSING ||
+	    sj->job.status == JOB_CANCELLING) && sj->inflight != 0)
+		sched_stop_waiting(sj);
 	if (sj->inflight != 0 || s->draining)
 		return;
 	switch (sj->job.status) {
 	case JOB_PAUSING:
 	case JOB_CANCELLING:
-		if (sched_commit(s) != 0)
+		if (sched_commit_now(s) != 0)
 			return;
 		sched_transition(sj, sj->job.status, sj->job.status ==
 		    JOB_PAUSING ? JOB_PAUSED : JOB_CANCELLED, NULL, NULL);
@@ -587,7 +757,7 @@ sched_check(struct sched_job *sj)
 		return;
 	case JOB_ACTIVE:
 		if (sj->failing) {
-			if (sched_commit(s) != 0)
+			if (sched_commit_now(s) != 0)
 				return;
 			if (sched_transition(sj, JOB_ACTIVE, JOB_FAILING, NULL,
 			    NULL) == 0)
@@ -596,7 +766,7 @@ sched_check(struct sched_job *sj)
 		}
 		if (sj->nqueue != 0 || !sj->read_all)
 			return;
-		if (sched_commit(s) != 0)
+		if (sched_commit_now(s) != 0)
 			return;
 		if (sched_transition(sj, JOB_ACTIVE, JOB_COMPLETING, NULL,
 		    NULL) == 0)
@@ -622,7 +792,7 @@ sched_untrack(struct sched_job *sj)
 	/* Results still buffered for it are committed now. */
 	for (i = 0; i < s->nresults; i++) {
 		if (s->results[i].sj == sj) {
-			sched_commit(s);
+			sched_commit_now(s);
 			break;
 		}
 	}
@@ -634,7 +804,23 @@ sched_untrack(struct sched_job *sj)
 	s->stats.jobs--;
 	if (sj->op != NULL)
 		sj->op->free(sj->ctx);
+	sj->op = NULL;
+	sj->ctx = NULL;
 	free(sj->role_arn);
+	sj->role_arn = NULL;
+	/*
+	 * Results or counters the store has not taken keep the job (its
+	 * rowid and counters) until a commit does: freeing it here left the
+	 * buffered results pointing at freed memory.
+	 */
+	for (i = 0; i < s->nresults; i++) {
+		if (s->results[i].sj == sj)
+			break;
+	}
+	if (i < s->nresults || sj->dirty) {
+		TAILQ_INSERT_TAIL(&s->retired, sj, entry);
+		return;
+	}
 	job_clear(&sj->job);
 	free(sj);
 }
@@ -1047,6 +1233,7 @@ sched_new(const struct sched_env *env)
 	s = xcalloc(1, sizeof *s);
 	s->env = *env;
 	TAILQ_INIT(&s->jobs);
+	TAILQ_INIT(&s->retired);
 	TAILQ_INIT(&s->plans);
 	s->ev_commit = evtimer_new(s->env.base, sched_commit_cb, s);
 	s->ev_pump = event_new(s->env.base, -1, 0, sched_pump_cb, s);
@@ -1152,6 +1339,9 @@ sched_free(struct sched *s)
 	sched_commit(s);
 	while ((sj = TAILQ_FIRST(&s->jobs)) != NULL)
 		sched_untrack(sj);
+	/* What the store would not take runs again at the next start. */
+	while (!TAILQ_EMPTY(&s->retired))
+		sched_retired_free(TAILQ_FIRST(&s->retired));
 	for (i = 0; i < s->nresults; i++)
 		sched_result_clear(&s->results[i]);
 	free(s->results);
@@ -1169,6 +1359,18 @@ sched_free(struct sched *s)
 void
 sched_stats(struct sched *s, struct sched_stats *st)
 {
+	struct sched_job	*sj;
+	struct sched_task	*t;
+
 	*st = s->stats;
 	st->inflight = s->inflight;
+	st->tasks_waiting = 0;
+	TAILQ_FOREACH(sj, &s->jobs, entry) {
+		TAILQ_FOREACH(t, &sj->running, entry) {
+			if (s3_call_waiting(t->run.call))
+				st->tasks_waiting++;
+		}
+	}
+	st->results_buffered = s->nresults;
+	st->commit_failing = s->commit_failing;
 }

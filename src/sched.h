@@ -50,6 +50,17 @@ struct sched_stats {
 	uint64_t	 tasks_succeeded;
 	uint64_t	 tasks_failed;
 	uint64_t	 commits;
+	/*
+	 * Outages (docs/OUTAGES.md). Waiting: tasks in flight whose call is
+	 * held by an endpoint's open breaker (s3_endpoint_state() has them
+	 * per endpoint). Requeued: tasks that ended unable to reach their
+	 * endpoint and went back to pending, uncounted (cumulative).
+	 */
+	uint64_t	 tasks_waiting;
+	uint64_t	 tasks_requeued;
+	/* Group commits failing (disk full): no task starts meanwhile. */
+	uint64_t	 results_buffered;
+	int		 commit_failing;
 };
 
 struct sched	*sched_new(const struct sched_env *);
