@@ -105,7 +105,8 @@ static const struct cli_opt put_tagging_opts[] = {
 static const struct cli_opt clone_job_opts[] = {
 	JOB_ID_OPT,
 	{ "failed-tasks-only", "FailedTasksOnly", CLI_T_BOOL, 0, NULL, NULL,
-	  0, 0, "only the tasks that failed in the original job" },
+	  0, 0, "only the tasks that did not succeed in the original job "
+	  "(failed, or never ran)" },
 	{ "priority", "Priority", CLI_T_INT, 0, "N", NULL, 0, INT32_MAX,
 	  "the new job's priority" },
 	{ "description", "Description", CLI_T_STRING, 0, "D", NULL, 0, 0,
@@ -176,6 +177,9 @@ const struct cli_cmd cli_cmds[] = {
 	  0, watch_opts, NULL, cli_watch_exec, NULL },
 	{ "report", "Write a job's task results to standard output.",
 	  0, report_opts, NULL, cli_report_exec, NULL },
+	{ "retry-report", "Write again a completion report that could not "
+	  "be written.", CLI_MUTATING, job_id_opts, NULL, NULL,
+	  cli_text_job_id },
 	{ "check-endpoint", "Check that the daemon can reach an endpoint.",
 	  0, check_endpoint_opts, NULL, NULL, NULL },
 	{ "status", "Show the daemon's version, uptime and job counts.",

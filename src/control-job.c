@@ -344,6 +344,29 @@ out:
 	json_object_put(spec);
 }
 
+/*
+ * A job waiting to start its stage again says why among its
+ * FailureReasons: the lifecycle keeps the reason in memory, since the
+ * cause (a full disk) may be that nothing can be written.
+ */
+static void
+cmd_add_waiting(struct ctl_req *req, const struct job *j,
+    struct json_object *o)
+{
+	struct json_object	*fr, *f;
+	const char		*code, *reason;
+
+	if ((reason = lifecycle_waiting(req->srv->lifecycle, j->id,
+	    &code)) == NULL || !json_object_object_get_ex(o, "FailureReasons",
+	    &fr))
+		return;
+	f = json_object_new_object();
+	json_object_object_add(f, "FailureCode", json_object_new_string(code));
+	json_object_object_add(f, "FailureReason",
+	    json_object_new_string(reason));
+	json_object_array_add(fr, f);
+}
+
 void
 cmd_describe_job(struct ctl_req *req)
 {
@@ -355,6 +378,7 @@ cmd_describe_job(struct ctl_req *req)
 		return;
 	r = json_object_new_object();
 	o = job_descriptor(&j, server_region(req->srv));
+	cmd_add_waiting(req, &j, o);
 	if (j.manifest == JOB_MANIFEST_GENERATOR && (gen =
 	    stage_generate_descriptor(req->srv->cfg->state_dir, j.id)) != NULL)
 		json_object_object_add(o, "GeneratedManifestDescriptor", gen);

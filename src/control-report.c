@@ -1,7 +1,8 @@
 /*
  * s3batchctl report: a job's task results, streamed to the client as CSV
  * (the rows of Amazon's completion report) or JSON lines, read from the
- * store a window at a time as the client takes them.
+ * store a window at a time as the client takes them. s3batchctl
+ * retry-report: write a completion report that could not be written.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,16 @@
 #include "control-cmd.h"
 #include "control.h"
 #include "job.h"
+#include "lifecycle.h"
 #include "protocol.h"
 #include "report.h"
 #include "server.h"
 #include "store.h"
 
 #define CMD_REPORT_WINDOW	1000
+
+/* A mutating command: control.c's table lists it (CTL_MUTATING). */
+void	cmd_retry_report(struct ctl_req *);
 
 struct cmd_report {
 	struct server	*srv;
@@ -122,4 +127,44 @@ cmd_report(struct ctl_req *req)
 		r->failed_only = json_object_get_boolean(v);
 	job_clear(&j);
 	ctl_stream_out(req, &cmd_report_ops, r);
+}
+
+/*
+ * The report of a job that failed with ReportFailed is written again (the
+ * job is Completing or Failing meanwhile); a report waiting for its next
+ * automatic attempt is tried now.
+ */
+void
+cmd_retry_report(struct ctl_req *req)
+{
+	struct json_object	*r, *v;
+	const char		*id = NULL;
+	char			*cause = NULL;
+
+	if (json_object_object_get_ex(req->args, "JobId", &v) &&
+	    json_object_is_type(v, json_type_string))
+		id = json_object_get_string(v);
+	if (id == NULL) {
+		ctl_reply_error(req, ERR_BAD_REQUEST, "JobId: required");
+		return;
+	}
+	switch (lifecycle_retry_report(req->srv->lifecycle, id, req->uid,
+	    &cause)) {
+	case 0:
+		r = json_object_new_object();
+		json_object_object_add(r, "JobId", json_object_new_string(id));
+		ctl_reply(req, r);
+		break;
+	case 1:
+		ctl_reply_error(req, ERR_NO_SUCH_JOB, "The specified job does "
+		    "not exist: %s", id);
+		break;
+	case 2:
+		ctl_reply_error(req, ERR_JOB_STATUS, "%s", cause);
+		break;
+	default:
+		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
+		break;
+	}
+	free(cause);
 }

@@ -10,6 +10,7 @@
 
 #include "s3batchd.h"
 #include "job.h"
+#include "json.h"
 
 static const char *const job_status_names[JOB_NSTATUS] = {
 	[JOB_NEW] = "New",
@@ -58,6 +59,9 @@ static const struct job_transition {
 	{ JOB_COMPLETING,	JOB_COMPLETE,	JOB_BY_DAEMON },
 	{ JOB_COMPLETING,	JOB_FAILED,	JOB_BY_DAEMON },
 	{ JOB_FAILING,		JOB_FAILED,	JOB_BY_DAEMON },
+	/* s3batchctl retry-report: a report that could not be written. */
+	{ JOB_FAILED,		JOB_COMPLETING,	JOB_BY_USER },
+	{ JOB_FAILED,		JOB_FAILING,	JOB_BY_USER },
 	{ JOB_CANCELLING,	JOB_CANCELLED,	JOB_BY_DAEMON },
 };
 
@@ -185,6 +189,7 @@ job_clear(struct job *j)
 	free(j->status_reason);
 	free(j->failure_code);
 	free(j->failure_reason);
+	free(j->failure_earlier);
 	free(j->suspended_cause);
 	free(j->source_job);
 	memset(j, 0, sizeof *j);
@@ -217,6 +222,130 @@ job_add_spec(struct json_object *o, struct json_object *spec,
 
 	if (spec != NULL && json_object_object_get_ex(spec, name, &v))
 		json_object_object_add(o, name, json_object_get(v));
+}
+
+static struct json_object *
+job_failure_new(const char *code, const char *reason)
+{
+	struct json_object	*f;
+
+	f = json_object_new_object();
+	job_add_string(f, "FailureCode", code);
+	job_add_string(f, "FailureReason", reason);
+	return (f);
+}
+
+struct json_object *
+job_failures(const struct job *j)
+{
+	struct json_object	*fr, *earlier;
+	size_t			 i, n;
+
+	fr = json_object_new_array();
+	if (j->failure_earlier != NULL &&
+	    (earlier = json_tokener_parse(j->failure_earlier)) != NULL) {
+		if (json_object_is_type(earlier, json_type_array)) {
+			n = json_object_array_length(earlier);
+			for (i = 0; i < n; i++)
+				json_object_array_add(fr, json_object_get(
+				    json_object_array_get_idx(earlier, i)));
+		}
+		json_object_put(earlier);
+	}
+	if (j->failure_code != NULL || j->failure_reason != NULL)
+		json_object_array_add(fr, job_failure_new(j->failure_code,
+		    j->failure_reason));
+	return (fr);
+}
+
+/* Store an array of reasons back: the last is the latest. */
+static void
+job_failures_set(struct job *j, struct json_object *fr)
+{
+	struct json_object	*last, *earlier;
+	size_t			 i, n;
+
+	free(j->failure_code);
+	free(j->failure_reason);
+	free(j->failure_earlier);
+	j->failure_code = j->failure_reason = j->failure_earlier = NULL;
+	if ((n = json_object_array_length(fr)) == 0)
+		return;
+	last = json_object_array_get_idx(fr, n - 1);
+	if (json_path_string(last, "FailureCode") != NULL)
+		j->failure_code = xstrdup(json_path_string(last,
+		    "FailureCode"));
+	if (json_path_string(last, "FailureReason") != NULL)
+		j->failure_reason = xstrdup(json_path_string(last,
+		    "FailureReason"));
+	if (n == 1)
+		return;
+	earlier = json_object_new_array();
+	for (i = 0; i + 1 < n; i++)
+		json_object_array_add(earlier, json_object_get(
+		    json_object_array_get_idx(fr, i)));
+	j->failure_earlier = xstrdup(json_object_to_json_string_ext(earlier,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(earlier);
+}
+
+/* The index of a code among the reasons, or -1. */
+static int
+job_failure_find(struct json_object *fr, const char *code)
+{
+	const char	*c;
+	size_t		 i, n;
+
+	n = json_object_array_length(fr);
+	for (i = 0; i < n; i++) {
+		c = json_path_string(json_object_array_get_idx(fr, i),
+		    "FailureCode");
+		if (c != NULL && code != NULL && strcmp(c, code) == 0)
+			return ((int)i);
+	}
+	return (-1);
+}
+
+void
+job_add_failure(struct job *j, const char *code, const char *reason)
+{
+	struct json_object	*fr;
+	int			 i;
+
+	fr = job_failures(j);
+	if ((i = job_failure_find(fr, code)) != -1)
+		json_object_array_put_idx(fr, (size_t)i,
+		    job_failure_new(code, reason));
+	else
+		json_object_array_add(fr, job_failure_new(code, reason));
+	job_failures_set(j, fr);
+	json_object_put(fr);
+}
+
+void
+job_drop_failure(struct job *j, const char *code)
+{
+	struct json_object	*fr;
+	int			 i;
+
+	fr = job_failures(j);
+	if ((i = job_failure_find(fr, code)) != -1) {
+		json_object_array_del_idx(fr, (size_t)i, 1);
+		job_failures_set(j, fr);
+	}
+	json_object_put(fr);
+}
+
+int
+job_has_failure(const struct job *j, const char *code)
+{
+	struct json_object	*fr;
+	int			 r;
+
+	fr = job_failures(j);
+	r = job_failure_find(fr, code) != -1;
+	json_object_put(fr);
+	return (r);
 }
 
 char *
@@ -263,7 +392,7 @@ job_progress(const struct job *j)
 struct json_object *
 job_descriptor(const struct job *j, const char *region)
 {
-	struct json_object	*o, *spec, *fr, *f;
+	struct json_object	*o, *spec;
 	char			*arn;
 
 	spec = json_tokener_parse(j->spec != NULL ? j->spec : "{}");
@@ -282,14 +411,7 @@ job_descriptor(const struct job *j, const char *region)
 	    json_object_new_int64(j->priority));
 	json_object_object_add(o, "ProgressSummary", job_progress(j));
 	job_add_string(o, "StatusUpdateReason", j->status_reason);
-	fr = json_object_new_array();
-	if (j->failure_code != NULL || j->failure_reason != NULL) {
-		f = json_object_new_object();
-		job_add_string(f, "FailureCode", j->failure_code);
-		job_add_string(f, "FailureReason", j->failure_reason);
-		json_object_array_add(fr, f);
-	}
-	json_object_object_add(o, "FailureReasons", fr);
+	json_object_object_add(o, "FailureReasons", job_failures(j));
 	job_add_spec(o, spec, "Report");
 	job_add_time(o, "CreationTime", j->created_ms);
 	if (job_status_terminal(j->status))

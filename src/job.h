@@ -52,8 +52,10 @@ struct job {
 	char		*spec;		/* the CreateJob request as accepted */
 	char		*client_token;
 	char		*status_reason;
-	char		*failure_code;
+	char		*failure_code;	/* the latest reason (job_add_failure) */
 	char		*failure_reason;
+	char		*failure_earlier; /* the reasons before it: a JSON array
+					   of {FailureCode, FailureReason} */
 	char		*suspended_cause;
 	char		*source_job;	/* clone-job: where the tasks came from */
 	int		 source_failed_only;
@@ -91,6 +93,19 @@ enum job_timer	 job_timer_due(const struct job *, uint64_t, uint64_t,
 uint64_t	 job_timer_next(const struct job *, uint64_t, uint64_t);
 
 void		 job_clear(struct job *);
+
+/*
+ * FailureReasons keep every reason, oldest first: a threshold failure
+ * followed by a report failure shows both. job_add_failure records a
+ * reason (a code already recorded gets the newer text, in its place);
+ * job_drop_failure forgets a code (a report written after all);
+ * job_has_failure says whether a code is recorded.
+ */
+void		 job_add_failure(struct job *, const char *, const char *);
+void		 job_drop_failure(struct job *, const char *);
+int		 job_has_failure(const struct job *, const char *);
+/* All the reasons as Amazon's FailureReasons array (a new reference). */
+struct json_object *job_failures(const struct job *);
 
 /* {"Job":{...}} and one element of {"Jobs":[...]}, in Amazon's shapes. */
 struct json_object *job_descriptor(const struct job *, const char *);

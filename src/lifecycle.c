@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include <event2/event.h>
+#include <json-c/json.h>
 
 #include "s3batchd.h"
 #include "bulk.h"
@@ -31,6 +32,23 @@
 
 #define LC_LIST_PAGE	1000
 #define LC_ANY		-1	/* any manifest kind */
+
+/*
+ * A stage that cannot proceed for a local cause (a full or read-only disk)
+ * or whose outcome could not be stored is started again after a backoff,
+ * doubling from LC_RETRY_MIN_MS to LC_RETRY_MAX_MS, for as long as the
+ * cause lasts: short enough that the job is back at full speed soon after
+ * space is freed. A report that could not be uploaded is tried
+ * LC_REPORT_ATTEMPTS times in all before the job fails with ReportFailed
+ * (s3batchctl retry-report starts it again). Lines about a waiting job are
+ * logged at most once per LC_RETRY_LOG_S seconds.
+ */
+#define LC_RETRY_MIN_MS		1000
+#define LC_RETRY_MAX_MS		15000
+#define LC_REPORT_ATTEMPTS	8
+#define LC_RETRY_LOG_S		30
+#define LC_CODE_REPORT		"ReportFailed"
+#define LC_CODE_THRESHOLD	"TaskFailureThresholdExceeded"
 
 enum lc_kind {
 	LC_NONE,
@@ -75,11 +93,30 @@ struct lc_stage {
 };
 TAILQ_HEAD(lc_stages, lc_stage);
 
+/*
+ * A job waiting to start its stage again. Memory only: after a restart the
+ * stage simply runs again, and nothing needs writing to a full disk to say
+ * why the job waits (describe-job adds the reason, lifecycle_waiting).
+ */
+struct lc_wait {
+	struct lifecycle	*lc;
+	char			 id[37];
+	unsigned		 attempts;	/* failures in a row */
+	int			 due;		/* the timer fired */
+	char			*code;
+	char			*reason;
+	struct event		*ev;
+	TAILQ_ENTRY(lc_wait)	 entry;
+};
+TAILQ_HEAD(lc_waits, lc_wait);
+
 struct lifecycle {
 	struct core		*core;
 	struct sched		*sched;
 	struct lc_stages	 stages;
+	struct lc_waits		 waits;
 	struct event		*ev_timer;
+	struct log_limit	 wait_ll;
 };
 
 static enum lc_kind
@@ -114,15 +151,139 @@ lc_state_dir(struct lifecycle *lc)
 	return ((*lc->core->cfg)->state_dir);
 }
 
+/* ---- waiting jobs */
+
+static struct lc_wait *
+lc_wait_find(struct lifecycle *lc, const char *id)
+{
+	struct lc_wait	*w;
+
+	TAILQ_FOREACH(w, &lc->waits, entry) {
+		if (strcmp(w->id, id) == 0)
+			return (w);
+	}
+	return (NULL);
+}
+
+static void
+lc_wait_free(struct lc_wait *w)
+{
+	TAILQ_REMOVE(&w->lc->waits, w, entry);
+	event_free(w->ev);
+	free(w->code);
+	free(w->reason);
+	free(w);
+}
+
+/* The stage ended well, or the job moved on: it no longer waits. */
+static void
+lc_wait_clear(struct lifecycle *lc, const char *id)
+{
+	struct lc_wait	*w;
+
+	if ((w = lc_wait_find(lc, id)) != NULL)
+		lc_wait_free(w);
+}
+
+static void
+lc_wait_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct lc_wait	*w = arg;
+
+	w->due = 1;
+	lifecycle_advance(w->lc, w->id);
+}
+
+/* How many times the job's stage has failed in a row (0: none). */
+static unsigned
+lc_wait_attempts(struct lifecycle *lc, const char *id)
+{
+	struct lc_wait	*w;
+
+	return ((w = lc_wait_find(lc, id)) != NULL ? w->attempts : 0);
+}
+
+/*
+ * The job's stage could not proceed (code and reason say why): start it
+ * again after the next backoff. The job stays in its state.
+ */
+static void
+lc_wait(struct lifecycle *lc, const char *id, const char *code,
+    const char *reason)
+{
+	struct lc_wait	*w;
+	struct timeval	 tv;
+	uint64_t	 ms = LC_RETRY_MIN_MS;
+	unsigned	 i;
+
+	if ((w = lc_wait_find(lc, id)) == NULL) {
+		w = xcalloc(1, sizeof *w);
+		w->lc = lc;
+		memcpy(w->id, id, sizeof w->id);
+		w->ev = evtimer_new(lc->core->base, lc_wait_cb, w);
+		TAILQ_INSERT_TAIL(&lc->waits, w, entry);
+	}
+	for (i = 0; i < w->attempts && ms < LC_RETRY_MAX_MS; i++)
+		ms *= 2;
+	if (ms > LC_RETRY_MAX_MS)
+		ms = LC_RETRY_MAX_MS;
+	w->attempts++;
+	w->due = 0;
+	free(w->code);
+	free(w->reason);
+	w->code = xstrdup(code);
+	xasprintf(&w->reason, "%s; trying again in %llu s (attempt %u)",
+	    reason, (unsigned long long)(ms / 1000), w->attempts);
+	log_limited(&lc->wait_ll, LC_RETRY_LOG_S, LOG_WARNING, id,
+	    "waiting: %s: %s", code, w->reason);
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(w->ev, &tv);
+}
+
+/* What a transition writes besides the status. */
+struct lc_change {
+	const char	*code;		/* a failure reason to add */
+	const char	*reason;
+	const char	*suspended_cause;
+	int		 report;	/* the report stage's end, see below */
+	int		 report_ok;
+};
+
+/*
+ * The end of a report: the threshold reason of a Failing job is kept
+ * (before ReportFailed when the report failed too); a report written after
+ * all forgets an earlier ReportFailed.
+ */
+static void
+lc_change_report(struct lifecycle *lc, struct job *j,
+    const struct lc_change *c)
+{
+	const struct cfg	*cfg = *lc->core->cfg;
+	char			*reason;
+
+	if (j->status == JOB_FAILING) {
+		xasprintf(&reason, "%llu of %llu tasks failed, more than %d%% "
+		    "of at least %llu run", (unsigned long long)j->failed,
+		    (unsigned long long)(j->succeeded + j->failed),
+		    cfg->failure_percent,
+		    (unsigned long long)cfg->failure_min_tasks);
+		job_add_failure(j, LC_CODE_THRESHOLD, reason);
+		free(reason);
+	}
+	if (c->report_ok)
+		job_drop_failure(j, LC_CODE_REPORT);
+}
+
 /*
  * Move a job from one of the states in the mask to another, re-reading it
  * in the transaction. 0 moved, 1 it is not in one of those states, -1 the
- * store failed (logged).
+ * store failed: logged, and the job waits and advances again (lc_wait), so
+ * that no job is left in a state with nothing to move it on.
  */
 static int
-lc_transition(struct lifecycle *lc, const char *id, uint32_t from,
-    enum job_status to, const char *code, const char *reason,
-    const char *suspended_cause)
+lc_change(struct lifecycle *lc, const char *id, uint32_t from,
+    enum job_status to, const struct lc_change *c)
 {
 	struct store	*st = lc->core->store;
 	struct job	 j;
@@ -142,18 +303,16 @@ lc_transition(struct lifecycle *lc, const char *id, uint32_t from,
 		job_clear(&j);
 		return (1);
 	}
-	if (code != NULL) {
-		free(j.failure_code);
-		free(j.failure_reason);
-		j.failure_code = xstrdup(code);
-		j.failure_reason = xstrdup(reason);
-	}
-	if (suspended_cause != NULL) {
+	if (c->report)
+		lc_change_report(lc, &j, c);
+	if (c->code != NULL)
+		job_add_failure(&j, c->code, c->reason);
+	if (c->suspended_cause != NULL) {
 		free(j.suspended_cause);
-		j.suspended_cause = xstrdup(suspended_cause);
+		j.suspended_cause = xstrdup(c->suspended_cause);
 	}
 	if (store_job_transition(st, &j, to, JOB_BY_DAEMON, STORE_UID_DAEMON,
-	    reason, &cause) != 0 || store_commit(st, &cause) != 0) {
+	    c->reason, &cause) != 0 || store_commit(st, &cause) != 0) {
 		store_rollback(st);
 		job_clear(&j);
 		goto fail;
@@ -162,9 +321,23 @@ lc_transition(struct lifecycle *lc, const char *id, uint32_t from,
 	job_clear(&j);
 	return (0);
 fail:
-	log_job(LOG_WARNING, id, "lifecycle: %s", cause);
+	lc_wait(lc, id, STAGE_CODE_LOCAL, cause);
 	free(cause);
 	return (-1);
+}
+
+static int
+lc_transition(struct lifecycle *lc, const char *id, uint32_t from,
+    enum job_status to, const char *code, const char *reason,
+    const char *suspended_cause)
+{
+	struct lc_change	c;
+
+	memset(&c, 0, sizeof c);
+	c.code = code;
+	c.reason = reason;
+	c.suspended_cause = suspended_cause;
+	return (lc_change(lc, id, from, to, &c));
 }
 
 /* A stage has ended: forget it (its starter frees it if still starting). */
@@ -202,13 +375,22 @@ lc_manifest_done_cb(const char *id, const struct stage_result *res,
 	char			*cause = NULL;
 
 	lc_stage_end(st);
+	if (res->status == STAGE_RETRY) {
+		/* Waits, unless cancelled meanwhile: a cancel wins. */
+		lc_wait(lc, id, res->code, res->reason);
+		lifecycle_advance(lc, id);
+		return;
+	}
 	if (res->status != STAGE_STOPPED) {
 		if (store_job_leave_new(lc->core->store, id,
 		    res->status == STAGE_FAILED ? res->code : NULL,
 		    res->reason, &cause) == -1) {
-			log_job(LOG_WARNING, id, "lifecycle: %s", cause);
+			/* Fetched or generated again after the backoff. */
+			lc_wait(lc, id, STAGE_CODE_LOCAL, cause);
 			free(cause);
+			return;
 		}
+		lc_wait_clear(lc, id);
 	}
 	lifecycle_advance(lc, id);
 }
@@ -227,6 +409,8 @@ lc_prepared(struct lifecycle *lc, const char *id, const char *text)
 	int			 confirm;
 
 	if (store_job_get(lc->core->store, id, &j, &cause) != 0) {
+		if (cause != NULL)
+			lc_wait(lc, id, STAGE_CODE_LOCAL, cause);
 		free(cause);
 		return;
 	}
@@ -259,6 +443,13 @@ lc_plan_done_cb(const char *id, const struct stage_result *res, void *arg)
 	struct lifecycle	*lc = st->lc;
 
 	lc_stage_end(st);
+	if (res->status == STAGE_RETRY) {
+		/* Waits, unless cancelled meanwhile: a cancel wins. */
+		lc_wait(lc, id, res->code, res->reason);
+		lifecycle_advance(lc, id);
+		return;
+	}
+	lc_wait_clear(lc, id);
 	if (res->status == STAGE_DONE)
 		lc_prepared(lc, id, res->text);
 	else if (res->status == STAGE_FAILED)
@@ -277,10 +468,19 @@ lc_prepare_done_cb(const char *id, const struct stage_result *res, void *arg)
 	char			*cause = NULL;
 
 	lc_stage_end(st);
+	if (res->status == STAGE_RETRY) {
+		/* Waits, unless cancelled meanwhile: a cancel wins. */
+		lc_wait(lc, id, res->code, res->reason);
+		lifecycle_advance(lc, id);
+		return;
+	}
+	lc_wait_clear(lc, id);
 	if (res->status == STAGE_FAILED)
 		lc_prepare_failed(lc, id, res);
 	else if (res->status == STAGE_DONE) {
 		if (store_job_get(lc->core->store, id, &j, &cause) != 0) {
+			if (cause != NULL)
+				lc_wait(lc, id, STAGE_CODE_LOCAL, cause);
 			free(cause);
 			return;
 		}
@@ -297,40 +497,54 @@ lc_prepare_done_cb(const char *id, const struct stage_result *res, void *arg)
 	lifecycle_advance(lc, id);
 }
 
-/* The report is up, or not: the job reaches its terminal state. */
+/*
+ * The report is up, or not. Written: the job reaches its terminal state
+ * (a Failing job keeps its threshold reason). Not written: tried again
+ * after a backoff, LC_REPORT_ATTEMPTS times in all (a local cause, without
+ * end); then the job fails with every reason it has (the threshold's, then
+ * ReportFailed) and s3batchctl retry-report can start the report again.
+ */
 static void
 lc_report_done_cb(const char *id, const struct stage_result *res, void *arg)
 {
 	struct lc_stage		*st = arg;
 	struct lifecycle	*lc = st->lc;
-	const struct cfg	*cfg = *lc->core->cfg;
+	struct lc_change	 c;
 	struct job		 j;
-	char			*cause = NULL, *reason = NULL;
+	char			*cause = NULL;
 
 	lc_stage_end(st);
-	if (res->status == STAGE_FAILED) {
-		lc_transition(lc, id, 1U << JOB_COMPLETING | 1U << JOB_FAILING,
-		    JOB_FAILED, res->code, res->reason, NULL);
-		return;
-	}
-	if (res->status != STAGE_DONE ||
-	    store_job_get(lc->core->store, id, &j, &cause) != 0) {
-		free(cause);
+	memset(&c, 0, sizeof c);
+	c.report = 1;
+	if (res->status == STAGE_RETRY || (res->status == STAGE_FAILED &&
+	    lc_wait_attempts(lc, id) + 1 < LC_REPORT_ATTEMPTS)) {
+		lc_wait(lc, id, res->code, res->reason);
 		lifecycle_advance(lc, id);
 		return;
 	}
-	if (j.status == JOB_FAILING) {
-		xasprintf(&reason, "%llu of %llu tasks failed, more than %d%% "
-		    "of at least %llu run", (unsigned long long)j.failed,
-		    (unsigned long long)(j.succeeded + j.failed),
-		    cfg->failure_percent,
-		    (unsigned long long)cfg->failure_min_tasks);
-		lc_transition(lc, id, 1U << JOB_FAILING, JOB_FAILED,
-		    "TaskFailureThresholdExceeded", reason, NULL);
-		free(reason);
-	} else
-		lc_transition(lc, id, 1U << JOB_COMPLETING, JOB_COMPLETE, NULL,
-		    NULL, NULL);
+	lc_wait_clear(lc, id);
+	if (res->status == STAGE_FAILED) {
+		c.code = res->code;
+		c.reason = res->reason;
+		lc_change(lc, id, 1U << JOB_COMPLETING | 1U << JOB_FAILING,
+		    JOB_FAILED, &c);
+		return;
+	}
+	if (res->status != STAGE_DONE) {
+		lifecycle_advance(lc, id);
+		return;
+	}
+	if (store_job_get(lc->core->store, id, &j, &cause) != 0) {
+		if (cause != NULL)
+			lc_wait(lc, id, STAGE_CODE_LOCAL, cause);
+		free(cause);
+		return;
+	}
+	c.report_ok = 1;
+	if (j.status == JOB_FAILING)
+		lc_change(lc, id, 1U << JOB_FAILING, JOB_FAILED, &c);
+	else
+		lc_change(lc, id, 1U << JOB_COMPLETING, JOB_COMPLETE, &c);
 	job_clear(&j);
 }
 
@@ -436,6 +650,8 @@ lc_wind_down(struct lifecycle *lc, const struct job *j)
 	enum job_status	 to;
 
 	to = j->status == JOB_PAUSING ? JOB_PAUSED : JOB_CANCELLED;
+	/* A cancel always wins over a wait: nothing of the stage runs. */
+	lc_wait_clear(lc, j->id);
 	if ((st = lc_find(lc, j->id)) != NULL) {
 		switch (st->kind) {
 		case LC_RUN:
@@ -458,6 +674,7 @@ void
 lifecycle_advance(struct lifecycle *lc, const char *id)
 {
 	struct lc_stage	*st;
+	struct lc_wait	*w;
 	struct job	 j;
 	enum lc_kind	 kind;
 	char		*cause = NULL;
@@ -465,9 +682,10 @@ lifecycle_advance(struct lifecycle *lc, const char *id)
 
 	if ((r = store_job_get(lc->core->store, id, &j, &cause)) != 0) {
 		if (r == -1) {
-			log_job(LOG_WARNING, id, "lifecycle: %s", cause);
+			lc_wait(lc, id, STAGE_CODE_LOCAL, cause);
 			free(cause);
-		}
+		} else
+			lc_wait_clear(lc, id);
 		return;
 	}
 	if (j.status == JOB_CANCELLING || j.status == JOB_PAUSING) {
@@ -481,12 +699,95 @@ lifecycle_advance(struct lifecycle *lc, const char *id)
 			sched_job_changed(lc->sched, id);
 		goto out;
 	}
+	/* A job waiting on its backoff starts when the timer says so. */
+	if ((w = lc_wait_find(lc, id)) != NULL && !w->due && kind != LC_NONE)
+		goto out;
 	if (kind != LC_NONE)
 		lc_start(lc, &j, kind);
-	else if (j.status != JOB_NEW && j.status != JOB_PREPARING)
-		spool_remove(lc_state_dir(lc), id);
+	else {
+		lc_wait_clear(lc, id);
+		if (j.status != JOB_NEW && j.status != JOB_PREPARING)
+			spool_remove(lc_state_dir(lc), id);
+	}
 out:
 	job_clear(&j);
+}
+
+const char *
+lifecycle_waiting(struct lifecycle *lc, const char *id, const char **code)
+{
+	struct lc_wait	*w;
+
+	if ((w = lc_wait_find(lc, id)) == NULL)
+		return (NULL);
+	*code = w->code;
+	return (w->reason);
+}
+
+/*
+ * retry-report: a job whose report is waiting for its next attempt tries
+ * now; a job that failed with ReportFailed goes back to writing it
+ * (Failing when it has another reason to fail, else Completing), with the
+ * full number of attempts again.
+ */
+int
+lifecycle_retry_report(struct lifecycle *lc, const char *id, uid_t uid,
+    char **cause)
+{
+	struct store	*st = lc->core->store;
+	struct lc_stage	*stage;
+	struct lc_wait	*w;
+	struct json_object *fr;
+	struct job	 j;
+	enum job_status	 to;
+	int		 r;
+
+	if ((stage = lc_find(lc, id)) != NULL && stage->kind == LC_REPORT) {
+		xasprintf(cause, "the report of job %s is being written now",
+		    id);
+		return (-1);
+	}
+	if (store_begin(st, cause) != 0)
+		return (-1);
+	if ((r = store_job_get(st, id, &j, cause)) != 0) {
+		store_rollback(st);
+		if (r == 1)
+			xasprintf(cause, "no job %s", id);
+		return (r == 1 ? 1 : -1);
+	}
+	if (j.status == JOB_COMPLETING || j.status == JOB_FAILING) {
+		store_rollback(st);
+		job_clear(&j);
+		if ((w = lc_wait_find(lc, id)) != NULL) {
+			evtimer_del(w->ev);
+			w->due = 1;
+		}
+		lifecycle_advance(lc, id);
+		return (0);
+	}
+	if (j.status != JOB_FAILED || !job_has_failure(&j, LC_CODE_REPORT)) {
+		xasprintf(cause, "job %s is %s and its report did not fail",
+		    id, job_status_name(j.status));
+		store_rollback(st);
+		job_clear(&j);
+		return (2);
+	}
+	/* Another reason besides ReportFailed: the job had failed anyway. */
+	fr = job_failures(&j);
+	to = json_object_array_length(fr) > 1 ? JOB_FAILING : JOB_COMPLETING;
+	json_object_put(fr);
+	if (store_job_transition(st, &j, to, JOB_BY_USER, uid,
+	    "retry-report", cause) != 0 || store_commit(st, cause) != 0) {
+		store_rollback(st);
+		job_clear(&j);
+		return (-1);
+	}
+	log_job(LOG_INFO, id, "now %s: retry-report by uid %u",
+	    job_status_name(to), (unsigned)uid);
+	job_clear(&j);
+	lc_wait_clear(lc, id);
+	lifecycle_advance(lc, id);
+	return (0);
 }
 
 /* ---- timers */
@@ -712,6 +1013,7 @@ lifecycle_new(struct core *core)
 	lc = xcalloc(1, sizeof *lc);
 	lc->core = core;
 	TAILQ_INIT(&lc->stages);
+	TAILQ_INIT(&lc->waits);
 	memset(&env, 0, sizeof env);
 	env.base = core->base;
 	env.store = core->store;
@@ -735,6 +1037,8 @@ lifecycle_free(struct lifecycle *lc)
 		return;
 	while ((st = TAILQ_FIRST(&lc->stages)) != NULL)
 		lc_stop(lc, st);
+	while (!TAILQ_EMPTY(&lc->waits))
+		lc_wait_free(TAILQ_FIRST(&lc->waits));
 	sched_free(lc->sched);
 	event_free(lc->ev_timer);
 	free(lc);

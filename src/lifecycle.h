@@ -25,6 +25,8 @@
 #ifndef LIFECYCLE_H
 #define LIFECYCLE_H
 
+#include <sys/types.h>
+
 struct core;
 struct lifecycle;
 struct sched;
@@ -42,6 +44,22 @@ void		 lifecycle_advance(struct lifecycle *, const char *);
 void		 lifecycle_recover(struct lifecycle *);
 /* The configuration changed: re-arm the timers on its interval. */
 void		 lifecycle_reload(struct lifecycle *);
+/*
+ * Why a job waits to start its stage again (a local cause such as a full
+ * disk, or a report not yet uploaded), or NULL: the reason, and its code in
+ * *code, both valid until the job next advances. Not stored: describe-job
+ * adds it to the job's FailureReasons.
+ */
+const char	*lifecycle_waiting(struct lifecycle *, const char *,
+		     const char **);
+/*
+ * s3batchctl retry-report, by uid: write the report of a job that failed
+ * with ReportFailed again, or now if it waits for its next attempt.
+ * 0 started, 1 no such job, 2 the job's report did not fail (*cause says
+ * why), -1 the store failed.
+ */
+int		 lifecycle_retry_report(struct lifecycle *, const char *,
+		     uid_t, char **);
 /* The run stage, for drain, stats and describe. */
 struct sched	*lifecycle_sched(struct lifecycle *);
 

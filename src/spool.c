@@ -165,9 +165,16 @@ spool_wanted(struct store *st, const char *name)
 		return (0);
 	if (spool_name_id(name, id) != 0)
 		return (0);
-	if (store_job_get(st, id, &j, &cause) == 0) {
+	switch (store_job_get(st, id, &j, &cause)) {
+	case 0:
 		keep = j.status == JOB_NEW || j.status == JOB_PREPARING;
 		job_clear(&j);
+		break;
+	case -1:
+		/* Not known to be unwanted: a manifest is never guessed away. */
+		log_warnx("spool: keeping %s: %s", name, cause);
+		keep = 1;
+		break;
 	}
 	free(cause);
 	return (keep);

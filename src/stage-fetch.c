@@ -44,6 +44,7 @@ struct stage_fetch {
 	struct buf		 json;		/* an inventory manifest.json */
 	struct manifest_inventory *inv;
 	size_t			 next_file;
+	int			 local;		/* a spool write failed */
 	};
 
 static void
@@ -75,7 +76,12 @@ fetch_done(struct stage_fetch *f, const char *code, const char *reason)
 	struct stage_result	res;
 
 	memset(&res, 0, sizeof res);
-	if (code != NULL) {
+	if (code != NULL && f->local) {
+		/* The spool, not the manifest: download it again later. */
+		res.status = STAGE_RETRY;
+		res.code = STAGE_CODE_LOCAL;
+		res.reason = reason;
+	} else if (code != NULL) {
 		log_job(LOG_WARNING, f->id, "manifest: %s", reason);
 		res.status = STAGE_FAILED;
 		res.code = code;
@@ -113,7 +119,11 @@ fetch_sink_cb(uint64_t offset, const void *data, size_t len, void *arg)
 		buf_add(&f->json, data, len);
 		return (0);
 	}
-	return (io_write_all(f->fd, data, len));
+	if (io_write_all(f->fd, data, len) != 0) {
+		f->local = 1;
+		return (-1);
+	}
+	return (0);
 }
 
 static int
@@ -127,6 +137,7 @@ fetch_open(struct stage_fetch *f, char *path, char **cause)
 	if (f->fd == -1) {
 		xasprintf(cause, "cannot write %s: %s", f->part,
 		    strerror(errno));
+		f->local = 1;
 		return (-1);
 	}
 	return (0);
@@ -142,6 +153,7 @@ fetch_close(struct stage_fetch *f, char **cause)
 	    rename(f->part, f->path) == -1) {
 		xasprintf(cause, "cannot keep %s: %s", f->path,
 		    strerror(errno));
+		f->local = 1;
 		r = -1;
 	}
 	f->fd = -1;
@@ -275,6 +287,7 @@ fetch_manifest_cb(const struct s3_result *r, void *arg)
 	if (fd == -1 || write(fd, f->json.data, f->json.len) !=
 	    (ssize_t)f->json.len || fsync(fd) == -1) {
 		xasprintf(&reason, "cannot keep %s: %s", path, strerror(errno));
+		f->local = 1;
 		if (fd != -1)
 			close(fd);
 		free(path);

@@ -45,9 +45,22 @@ struct stage_prepare {
 	struct job		*job;
 	uint64_t		 batch;
 	int			 left;		/* the job left Preparing */
+	int			 local;		/* the store or the spool failed,
+						   not the manifest */
 	stage_done_cb		 done_cb;
 	void			*arg;
 };
+
+/*
+ * A local cause (the store, the spool's disk): the job waits and prepares
+ * again, it does not fail. Returns -1 for the caller's convenience.
+ */
+static int
+prepare_local(struct stage_prepare *p)
+{
+	p->local = 1;
+	return (-1);
+}
 
 /* Re-read the job inside the open transaction: is it still Preparing? */
 static int
@@ -57,7 +70,7 @@ prepare_still(struct stage_prepare *p, char **cause)
 	int		r;
 
 	if ((r = store_job_get(p->st, p->job->id, &now, cause)) != 0)
-		return (r == 1 ? 0 : -1);
+		return (r == 1 ? 0 : prepare_local(p));
 	r = now.status == JOB_PREPARING;
 	p->job->status = now.status;
 	job_clear(&now);
@@ -87,12 +100,12 @@ prepare_row_cb(const struct manifest_row *row, void *arg, char **cause)
 	t.version_id = row->version_id;
 	t.etag = row->etag;
 	if (store_task_add(p->st, p->job->rowid, &t, cause) != 0)
-		return (-1);
+		return (prepare_local(p));
 	if (++p->batch < PREPARE_BATCH_ROWS)
 		return (0);
 	p->batch = 0;
 	if (store_commit(p->st, cause) != 0 || store_begin(p->st, cause) != 0)
-		return (-1);
+		return (prepare_local(p));
 	if ((r = prepare_still(p, cause)) != 1) {
 		if (r == 0) {
 			p->left = 1;
@@ -116,13 +129,14 @@ prepare_feed_file(struct stage_prepare *p, const char *path,
 	if ((fd = open(path, O_RDONLY|O_CLOEXEC)) == -1) {
 		xasprintf(cause, "the manifest is gone from the spool (%s: "
 		    "%s)", path, strerror(errno));
-		return (-1);
+		return (errno == ENOENT ? -1 : prepare_local(p));
 	}
 	for (;;) {
 		n = io_read_full(fd, buf, PREPARE_READ_SIZE);
 		if (n == -1) {
 			xasprintf(cause, "reading %s: %s", path,
 			    strerror(errno));
+			prepare_local(p);
 			goto out;
 		}
 		if (n == 0)
@@ -166,10 +180,12 @@ prepare_read_inventory(struct stage_prepare *p, char *buf, char **cause)
 		xasprintf(cause, "the inventory manifest.json is gone from "
 		    "the spool (%s)", strerror(errno));
 		free(path);
-		return (-1);
+		return (errno == ENOENT ? -1 : prepare_local(p));
 	}
 	if (io_read_buf(fd, &json, MANIFEST_MAX_JSON) != 0) {
 		xasprintf(cause, "reading %s: %s", path, strerror(errno));
+		if (errno != EFBIG)
+			prepare_local(p);
 		free(path);
 		close(fd);
 		goto out;
@@ -231,8 +247,10 @@ prepare_read_spool(struct stage_prepare *p, char **cause)
 	 * stores the count, is made durable (prepare_end).
 	 */
 	if (store_set_durable(p->st, 0, cause) != 0 ||
-	    store_begin(p->st, cause) != 0)
+	    store_begin(p->st, cause) != 0) {
+		prepare_local(p);
 		goto out;
+	}
 	if (format == MANIFEST_FORMAT_INVENTORY)
 		r = prepare_read_inventory(p, buf, cause);
 	else if ((csv = manifest_csv_new(fields, nfields, cause)) == NULL)
@@ -248,8 +266,10 @@ prepare_read_spool(struct stage_prepare *p, char **cause)
 		goto out;
 	}
 	r = -1;
-	if (store_commit(p->st, cause) != 0)
+	if (store_commit(p->st, cause) != 0) {
+		prepare_local(p);
 		goto out;
+	}
 	r = 0;
 out:
 	free(buf);
@@ -266,7 +286,7 @@ prepare_end(struct stage_prepare *p, char **cause)
 
 	if (store_set_durable(p->st, 1, cause) != 0 ||
 	    store_begin(p->st, cause) != 0)
-		return (-1);
+		return (prepare_local(p));
 	if ((r = prepare_still(p, cause)) != 1) {
 		store_rollback(p->st);
 		if (r == 0)
@@ -279,10 +299,13 @@ prepare_end(struct stage_prepare *p, char **cause)
 	if (store_job_progress(p->st, p->job, cause) != 0 ||
 	    store_commit(p->st, cause) != 0) {
 		store_rollback(p->st);
-		return (-1);
+		return (prepare_local(p));
 	}
 	return (0);
 }
+
+/* Bulk thread only: a full disk would repeat it at every retry. */
+static struct log_limit	prepare_discard_ll;
 
 /* A failed or stopped stage leaves no tasks behind. */
 static void
@@ -295,7 +318,10 @@ prepare_discard(struct stage_prepare *p)
 	    store_tasks_delete(p->st, p->job->rowid, &cause) != 0 ||
 	    store_commit(p->st, &cause) != 0) {
 		store_rollback(p->st);
-		log_job(LOG_WARNING, p->id, "prepare: %s", cause);
+		/* The next prepare, or the purge, deletes them. */
+		log_limited(&prepare_discard_ll, 10, LOG_WARNING, p->id,
+		    "prepare: cannot delete the tasks stored so far: %s",
+		    cause);
 		free(cause);
 	}
 }
@@ -310,18 +336,18 @@ prepare_clone(struct stage_prepare *p, char **cause)
 		if (r == 1)
 			xasprintf(cause, "the source job %s no longer exists",
 			    p->job->source_job);
-		return (-1);
+		return (r == 1 ? -1 : prepare_local(p));
 	}
 	if (store_begin(p->st, cause) != 0) {
 		job_clear(&src);
-		return (-1);
+		return (prepare_local(p));
 	}
 	if (store_tasks_clone(p->st, src.rowid, p->job->rowid,
 	    p->job->source_failed_only, &p->tasks, cause) != 0 ||
 	    store_commit(p->st, cause) != 0) {
 		store_rollback(p->st);
 		job_clear(&src);
-		return (-1);
+		return (prepare_local(p));
 	}
 	job_clear(&src);
 	return (0);
@@ -341,8 +367,9 @@ prepare_run(struct store *st, void *arg)
 	if ((r = store_job_get(st, p->id, &j, &cause)) != 0) {
 		p->res.status = STAGE_STOPPED;
 		if (r == -1) {
-			log_job(LOG_WARNING, p->id, "prepare: %s", cause);
-			free(cause);
+			p->res.status = STAGE_RETRY;
+			p->code = xstrdup(STAGE_CODE_LOCAL);
+			p->reason = cause;
 		}
 		return;
 	}
@@ -354,8 +381,10 @@ prepare_run(struct store *st, void *arg)
 		goto out;
 	}
 	/* A restart after a crash begins again from an empty task list. */
-	if (store_tasks_delete(st, j.rowid, &cause) != 0)
+	if (store_tasks_delete(st, j.rowid, &cause) != 0) {
+		prepare_local(p);
 		goto fail;
+	}
 	if ((p->clone ? prepare_clone(p, &cause) :
 	    prepare_read_spool(p, &cause)) != 0 ||
 	    prepare_end(p, &cause) != 0) {
@@ -375,9 +404,17 @@ prepare_run(struct store *st, void *arg)
 	p->res.status = STAGE_DONE;
 	goto out;
 fail:
+	prepare_discard(p);
+	if (p->local) {
+		/* The lifecycle logs it, rate-limited, and tries again. */
+		p->res.status = STAGE_RETRY;
+		p->code = xstrdup(STAGE_CODE_LOCAL);
+		p->reason = cause;
+		cause = NULL;
+		goto out;
+	}
 	log_job(LOG_WARNING, j.id, "%s: %s", p->clone ? "clone failed" :
 	    "manifest rejected", cause);
-	prepare_discard(p);
 	p->res.status = STAGE_FAILED;
 	p->code = xstrdup(p->clone ? "CloneFailed" : "InvalidManifest");
 	p->reason = cause;

@@ -43,8 +43,9 @@ stage_report_free(struct stage_report *rp)
 	free(rp);
 }
 
+/* error: why the report is not up; local: it could not even be written. */
 static void
-stage_report_end(struct stage_report *rp, const char *error)
+stage_report_end(struct stage_report *rp, const char *error, int local)
 {
 	struct stage_result	 res;
 	char			*reason = NULL;
@@ -55,8 +56,8 @@ stage_report_end(struct stage_report *rp, const char *error)
 	if (error != NULL) {
 		xasprintf(&reason, "The completion report could not be "
 		    "written: %s", error);
-		res.status = STAGE_FAILED;
-		res.code = "ReportFailed";
+		res.status = local ? STAGE_RETRY : STAGE_FAILED;
+		res.code = local ? STAGE_CODE_LOCAL : "ReportFailed";
 		res.reason = reason;
 	} else
 		res.status = STAGE_DONE;
@@ -75,7 +76,7 @@ stage_report_uploaded_cb(const char *error, void *arg)
 	else
 		log_job(LOG_INFO, rp->job.id, "completion report written to "
 		    "s3://%s/%s/", rp->files.bucket, rp->files.prefix);
-	stage_report_end(rp, error);
+	stage_report_end(rp, error, 0);
 	stage_report_free(rp);
 }
 
@@ -101,7 +102,8 @@ stage_report_written(void *arg)
 		return;
 	}
 	if (rp->cause != NULL) {
-		stage_report_end(rp, rp->cause);
+		/* The store or the spool's disk: not the report bucket. */
+		stage_report_end(rp, rp->cause, 1);
 		stage_report_free(rp);
 		return;
 	}
@@ -114,6 +116,8 @@ stage_report_start(struct core *core, const char *id, stage_done_cb done_cb,
     void *arg)
 {
 	struct stage_report	*rp;
+	struct stage_result	 res = { STAGE_RETRY, STAGE_CODE_LOCAL, NULL,
+				     NULL };
 	char			*cause = NULL;
 
 	rp = xcalloc(1, sizeof *rp);
@@ -121,14 +125,19 @@ stage_report_start(struct core *core, const char *id, stage_done_cb done_cb,
 	rp->done_cb = done_cb;
 	rp->arg = arg;
 	if (store_job_get(core->store, id, &rp->job, &cause) != 0) {
-		stage_fail(done_cb, id, arg, "ReportFailed", cause != NULL ?
-		    cause : "the job is gone");
+		/* A store error is local: the lifecycle tries again. */
+		if (cause != NULL) {
+			res.reason = cause;
+			done_cb(id, &res, arg);
+		} else
+			stage_fail(done_cb, id, arg, "ReportFailed",
+			    "the job is gone");
 		free(cause);
 		free(rp);
 		return (NULL);
 	}
 	if (!report_enabled(&rp->job)) {
-		stage_report_end(rp, NULL);
+		stage_report_end(rp, NULL, 0);
 		stage_report_free(rp);
 		return (NULL);
 	}

@@ -10,8 +10,16 @@
 enum stage_status {
 	STAGE_DONE,		/* its work is committed */
 	STAGE_FAILED,		/* code and reason say why: the job fails */
-	STAGE_STOPPED		/* the job left the stage's state under it */
+	STAGE_STOPPED,		/* the job left the stage's state under it */
+	STAGE_RETRY		/* a local cause (the store or the spool could
+				   not be written, a full disk): nothing is
+				   lost, the job stays in its state and the
+				   lifecycle starts the stage again later;
+				   code (STAGE_CODE_LOCAL) and reason say why */
 };
+
+/* The FailureCode shown while a job waits on a local cause. */
+#define STAGE_CODE_LOCAL	"LocalStorageUnavailable"
 
 struct stage_result {
 	enum stage_status	 status;

@@ -77,7 +77,10 @@ struct store_backend {
 	int		 (*task_add)(void *, int64_t, const struct store_task *,
 			     char **);
 	int		 (*tasks_delete)(void *, int64_t, char **);
-	/* Copy tasks (all, or only failed ones) into another job, as pending. */
+	/*
+	 * Copy tasks into another job, as pending: all, or (failed_only)
+	 * those that did not succeed, failed or never run.
+	 */
 	int		 (*tasks_clone)(void *, int64_t, int64_t, int,
 			     uint64_t *, char **);
 	int		 (*task_list)(void *, int64_t, int64_t, int, int,

@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <sqlite3.h>
@@ -75,6 +77,8 @@ static const char *const store_sqlite_migrations[] = {
 	"  uid INTEGER NOT NULL,"
 	"  action TEXT NOT NULL,"
 	"  detail TEXT);",
+	/* 1 -> 2: FailureReasons keep every reason, not only the last. */
+	"ALTER TABLE jobs ADD COLUMN failure_earlier TEXT;",
 };
 
 enum store_sqlite_stmt {
@@ -111,17 +115,19 @@ enum store_sqlite_stmt {
 	"description, operation, spec, client_token, status_reason, " \
 	"failure_code, failure_reason, suspended_cause, source_job, " \
 	"source_failed_only, created_ms, status_ms, suspended_ms, " \
-	"terminated_ms, total_tasks, succeeded, failed, active_ms"
+	"terminated_ms, total_tasks, succeeded, failed, active_ms, " \
+	"failure_earlier"
 
 static const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
 	    "(NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
 	[STMT_JOB_UPDATE] = "UPDATE jobs SET status = ?3, priority = ?4, "
 	    "status_reason = ?11, failure_code = ?12, failure_reason = ?13, "
 	    "suspended_cause = ?14, status_ms = ?18, suspended_ms = ?19, "
 	    "terminated_ms = ?20, total_tasks = ?21, succeeded = ?22, "
-	    "failed = ?23, active_ms = ?24 WHERE rowid = ?1",
+	    "failed = ?23, active_ms = ?24, failure_earlier = ?25 "
+	    "WHERE rowid = ?1",
 	[STMT_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
 	[STMT_JOB_GET_TOKEN] = "SELECT " JOB_COLUMNS " FROM jobs "
 	    "WHERE client_token = ?1",
@@ -143,10 +149,15 @@ static const char *const store_sqlite_sql[STMT_COUNT] = {
 	    "version_id, etag) SELECT ?3 + row_number() OVER (ORDER BY id), "
 	    "bucket, key, version_id, etag FROM tasks WHERE id >= ?1 AND "
 	    "id < ?2",
+	/*
+	 * clone-job --failed-tasks-only: every task that did not succeed,
+	 * those that never ran (the job failed or was cancelled part way)
+	 * as well as those that failed.
+	 */
 	[STMT_TASKS_CLONE_FAILED] = "INSERT INTO tasks (id, bucket, key, "
 	    "version_id, etag) SELECT ?3 + row_number() OVER (ORDER BY id), "
 	    "bucket, key, version_id, etag FROM tasks WHERE id >= ?1 AND "
-	    "id < ?2 AND state = 3",
+	    "id < ?2 AND state <> 2",
 	[STMT_TASK_LIST] = "SELECT id - ?1, bucket, key, version_id, etag, "
 	    "state, attempts, http_status, result_code, result_message "
 	    "FROM tasks WHERE id > ?1 + ?3 AND id < ?2 ORDER BY id LIMIT ?4",
@@ -245,6 +256,32 @@ store_sqlite_migrate(struct store_sqlite *s, char **cause)
 
 static void store_sqlite_close(void *);
 
+/*
+ * The database holds every job's spec and results: it is created 0600
+ * whatever the umask, and SQLite gives its -wal and -shm files the mode
+ * of the database (it chmods them to it when it creates them).
+ */
+static int
+store_sqlite_create(const char *path, char **cause)
+{
+	int	fd;
+
+	if ((fd = open(path, O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0600)) == -1) {
+		if (errno == EEXIST)
+			return (0);
+		xasprintf(cause, "store: cannot create %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	if (fchmod(fd, 0600) == -1) {
+		xasprintf(cause, "store: chmod %s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}
+
 static void *
 store_sqlite_open(const char *dir, int flags, char **cause)
 {
@@ -256,6 +293,11 @@ store_sqlite_open(const char *dir, int flags, char **cause)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	s = xcalloc(1, sizeof *s);
 	xasprintf(&path, "%s/s3batchd.db", dir);
+	if (!(flags & STORE_READONLY) && store_sqlite_create(path, cause) != 0) {
+		free(path);
+		store_sqlite_close(s);
+		return (NULL);
+	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE|
 	    SQLITE_OPEN_CREATE|SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		xasprintf(cause, "store: cannot open %s: %s", path,
@@ -394,6 +436,7 @@ store_sqlite_bind_job(sqlite3_stmt *st, const struct job *j)
 	sqlite3_bind_int64(st, 22, (sqlite3_int64)j->succeeded);
 	sqlite3_bind_int64(st, 23, (sqlite3_int64)j->failed);
 	sqlite3_bind_int64(st, 24, (sqlite3_int64)j->active_ms);
+	store_sqlite_bind_text(st, 25, j->failure_earlier);
 }
 
 static char *
@@ -435,6 +478,7 @@ store_sqlite_read_job(sqlite3_stmt *st, struct job *j)
 	j->succeeded = (uint64_t)sqlite3_column_int64(st, 21);
 	j->failed = (uint64_t)sqlite3_column_int64(st, 22);
 	j->active_ms = (uint64_t)sqlite3_column_int64(st, 23);
+	j->failure_earlier = store_sqlite_column_text(st, 24);
 }
 
 static int

@@ -1,4 +1,6 @@
 /* Unit tests for the job state machine, its timers, and the SQLite store. */
+#include <sys/stat.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -260,6 +262,122 @@ test_store(void)
 	CHECK_INT(system(path), 0);
 }
 
+/* FailureReasons keep every reason, oldest first, and survive the store. */
+static void
+test_failures(void)
+{
+	char			 dir[] = "/tmp/test-job.XXXXXX";
+	struct store		*st;
+	struct json_object	*fr;
+	struct job		 j, k;
+	struct stat		 sb;
+	char			*cause = NULL, path[256];
+	mode_t			 old;
+
+	memset(&j, 0, sizeof j);
+	fr = job_failures(&j);
+	CHECK_INT(json_object_array_length(fr), 0);
+	json_object_put(fr);
+	job_add_failure(&j, "TaskFailureThresholdExceeded", "600 of 1000");
+	job_add_failure(&j, "ReportFailed", "NoSuchBucket");
+	CHECK(job_has_failure(&j, "TaskFailureThresholdExceeded"));
+	CHECK(job_has_failure(&j, "ReportFailed"));
+	CHECK_STR(j.failure_code, "ReportFailed");
+	/* The same code again updates its text in place. */
+	job_add_failure(&j, "TaskFailureThresholdExceeded", "601 of 1000");
+	fr = job_failures(&j);
+	CHECK_STR(json_object_to_json_string_ext(fr, JSON_C_TO_STRING_PLAIN),
+	    "[{\"FailureCode\":\"TaskFailureThresholdExceeded\","
+	    "\"FailureReason\":\"601 of 1000\"},{\"FailureCode\":"
+	    "\"ReportFailed\",\"FailureReason\":\"NoSuchBucket\"}]");
+	json_object_put(fr);
+
+	/* Created 0600 whatever the umask. */
+	CHECK(mkdtemp(dir) != NULL);
+	old = umask(0);
+	st = store_open(dir, 0, &cause);
+	umask(old);
+	CHECK(st != NULL);
+	if (st == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		return;
+	}
+	snprintf(path, sizeof path, "%s/s3batchd.db", dir);
+	CHECK_INT(stat(path, &sb), 0);
+	CHECK_INT(sb.st_mode & 0777, 0600);
+	snprintf(path, sizeof path, "%s/s3batchd.db-wal", dir);
+	CHECK_INT(stat(path, &sb), 0);
+	CHECK_INT(sb.st_mode & 0777, 0600);
+
+	uuid_generate_v4(j.id);
+	j.status = JOB_NEW;
+	j.operation = xstrdup("S3PutObjectTagging");
+	j.spec = xstrdup("{}");
+	j.created_ms = j.status_ms = time_now_ms();
+	CHECK_INT(store_job_insert(st, &j, 0, &cause), 0);
+	CHECK_INT(store_job_get(st, j.id, &k, &cause), 0);
+	CHECK_STR(k.failure_code, "ReportFailed");
+	CHECK(k.failure_earlier != NULL);
+	job_drop_failure(&k, "ReportFailed");
+	CHECK_STR(k.failure_code, "TaskFailureThresholdExceeded");
+	CHECK(k.failure_earlier == NULL);
+	job_clear(&k);
+	job_clear(&j);
+	store_close(st);
+	snprintf(path, sizeof path, "rm -rf %s", dir);
+	CHECK_INT(system(path), 0);
+}
+
+/* clone-job --failed-tasks-only: tasks that failed or never ran. */
+static void
+test_clone_unfinished(void)
+{
+	char			 dir[] = "/tmp/test-job.XXXXXX";
+	struct store		*st;
+	struct store_task	 t;
+	struct job		 j, k;
+	char			*cause = NULL, path[256];
+	uint64_t		 n;
+	int64_t			 seq;
+
+	CHECK(mkdtemp(dir) != NULL);
+	if ((st = store_open(dir, 0, &cause)) == NULL) {
+		CHECK(st != NULL);
+		return;
+	}
+	memset(&j, 0, sizeof j);
+	uuid_generate_v4(j.id);
+	j.operation = xstrdup("S3PutObjectTagging");
+	j.spec = xstrdup("{}");
+	CHECK_INT(store_job_insert(st, &j, 0, &cause), 0);
+	memset(&t, 0, sizeof t);
+	t.bucket = "b";
+	t.key = "k";
+	t.key_len = 1;
+	for (seq = 1; seq <= 10; seq++) {
+		t.seq = seq;
+		CHECK_INT(store_task_add(st, j.rowid, &t, &cause), 0);
+	}
+	/* 1-4 succeeded, 5-6 failed, 7-10 never ran. */
+	for (seq = 1; seq <= 6; seq++) {
+		t.seq = seq;
+		t.state = seq <= 4 ? TASK_SUCCEEDED : TASK_FAILED;
+		CHECK_INT(store_task_result(st, j.rowid, &t, &cause), 0);
+	}
+	memset(&k, 0, sizeof k);
+	uuid_generate_v4(k.id);
+	k.operation = xstrdup("S3PutObjectTagging");
+	k.spec = xstrdup("{}");
+	CHECK_INT(store_job_insert(st, &k, 0, &cause), 0);
+	CHECK_INT(store_tasks_clone(st, j.rowid, k.rowid, 1, &n, &cause), 0);
+	CHECK_INT(n, 6);
+	job_clear(&j);
+	job_clear(&k);
+	store_close(st);
+	snprintf(path, sizeof path, "rm -rf %s", dir);
+	CHECK_INT(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -269,5 +387,7 @@ main(void)
 	test_requests();
 	test_timers();
 	test_store();
+	test_failures();
+	test_clone_unfinished();
 	return (unit_done("test-job"));
 }
