@@ -38,6 +38,9 @@ struct test_ctx {
 	int	delay_ms;	/* -1: finish inside start; else from a timer */
 	int	fail_every;	/* fail when seq % n == 0; 0: never */
 	int	hang_every;	/* never finish when seq % n == 0; 0: never */
+	/* End without an answer (ConnectionError) when seq % n == 0: */
+	int	unreach_every;	/* the first run only; 0: never */
+	int	unreach_always;	/* every run; 0: never */
 };
 
 static const struct {
@@ -48,6 +51,8 @@ static const struct {
 	{ "DelayMs",	offsetof(struct test_ctx, delay_ms) },
 	{ "FailEvery",	offsetof(struct test_ctx, fail_every) },
 	{ "HangEvery",	offsetof(struct test_ctx, hang_every) },
+	{ "UnreachableEvery", offsetof(struct test_ctx, unreach_every) },
+	{ "UnreachableAlways", offsetof(struct test_ctx, unreach_always) },
 };
 
 struct test_job {
@@ -68,6 +73,9 @@ struct test_job {
 	int		 fail_from;	/* the first read to fail (1-based) */
 	int		 fail_count;
 	uint64_t	 failed_reads;
+	/* Runs of each task (by seq) and those that found no endpoint. */
+	uint8_t		*runs;
+	uint64_t	 unreached;
 	/* left_cb */
 	enum job_status	 left;
 	int		 nleft;
@@ -96,6 +104,9 @@ struct test {
 	size_t			 max_commit;
 	uint64_t		 stored;	/* task results committed */
 	int			 drained;
+	/* A full disk: commits fail (the transaction is rolled back). */
+	int			 disk_full;
+	uint64_t		 failed_commits;
 };
 
 /* The backend wrappers and the stand-in see the test through this. */
@@ -182,6 +193,11 @@ test_task_result(void *impl, int64_t job, const struct store_task *t,
 static int
 test_commit(void *impl, char **cause)
 {
+	if (T->disk_full) {
+		T->failed_commits++;
+		*cause = xstrdup("database or disk is full (test)");
+		return (-1);
+	}
 	if (store_sqlite_backend.commit(impl, cause) != 0)
 		return (-1);
 	if (T->tx_results != 0) {
@@ -242,7 +258,12 @@ test_op_end(struct op_run *run)
 
 	tj->inflight--;
 	tj->finished++;
-	if (ctx->fail_every != 0 && seq % ctx->fail_every == 0)
+	if ((ctx->unreach_always != 0 && seq % ctx->unreach_always == 0) ||
+	    (ctx->unreach_every != 0 && seq % ctx->unreach_every == 0 &&
+	    tj->runs[seq] == 1)) {
+		tj->unreached++;
+		op_fail(run, 0, "ConnectionError", "connection refused (test)");
+	} else if (ctx->fail_every != 0 && seq % ctx->fail_every == 0)
 		op_fail(run, 403, "AccessDenied", "task %lld fails by rule",
 		    (long long)seq);
 	else
@@ -274,9 +295,17 @@ test_op_start(struct op_run *run)
 	}
 	T->starts[T->nstarts].tag = ctx->tag;
 	T->starts[T->nstarts++].seq = seq;
-	/* Started in manifest order, each once. */
-	CHECK(seq > tj->last_seq);
-	tj->last_seq = seq;
+	/*
+	 * Started in manifest order, each once; a task that found no
+	 * endpoint runs again, ahead of the rest.
+	 */
+	CHECK(seq >= 1 && seq <= tj->ntasks);
+	if (tj->runs[seq] == 0) {
+		CHECK(seq > tj->last_seq);
+		tj->last_seq = seq;
+	}
+	if (tj->runs[seq] < UINT8_MAX)
+		tj->runs[seq]++;
 	tj->starts++;
 	tj->inflight++;
 	if (ctx->hang_every != 0 && seq % ctx->hang_every == 0)
@@ -385,8 +414,10 @@ test_teardown(struct test *t)
 	store_close(t->store);
 	event_base_free(t->base);
 	cfg_free(t->cfg);
-	for (i = 0; i < t->njobs; i++)
+	for (i = 0; i < t->njobs; i++) {
 		job_clear(&t->jobs[i].job);
+		free(t->jobs[i].runs);
+	}
 	free(t->starts);
 	if ((d = opendir(t->dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
@@ -421,6 +452,7 @@ test_job_add(struct test *t, int64_t priority, int64_t n, const char *params)
 	memset(tj, 0, sizeof *tj);
 	tj->left = JOB_NSTATUS;
 	tj->ntasks = n;
+	tj->runs = xcalloc((size_t)n + 1, 1);
 	uuid_generate_v4(tj->job.id);
 	tj->job.status = JOB_READY;
 	tj->job.priority = priority;
@@ -805,6 +837,106 @@ test_threshold(void)
 	test_teardown(&t);
 }
 
+/*
+ * The threshold counts answers only: tasks that could not reach their
+ * endpoint go back to pending, keep their attempts and run again; a task
+ * that never reaches it is failed after SCHED_REQUEUE_MAX (5) requeues.
+ */
+static void
+test_threshold_unreachable(void)
+{
+	struct test		t;
+	struct sched_stats	ss;
+	int			a, b;
+	int64_t			seq;
+
+	test_setup(&t, 4);
+	t.cfg->failure_min_tasks = 100;
+	t.cfg->failure_percent = 50;
+	/* Every task's first run finds no endpoint: nothing has failed. */
+	a = test_job_add(&t, 5, 300, "\"DelayMs\":0,\"UnreachableEvery\":1");
+	test_go(&t, a);
+	test_wait(&t, test_left, a, 0, "the job to end");
+	test_check_job(&t, a, JOB_COMPLETING, 300, 0);
+	CHECK_INT(t.jobs[a].unreached, 300);
+	CHECK_INT(t.jobs[a].starts, 600);
+	for (seq = 1; seq <= 300; seq++)
+		CHECK_INT(t.jobs[a].runs[seq], 2);
+	sched_stats(t.sched, &ss);
+	CHECK_INT(ss.tasks_requeued, 300);
+	CHECK_INT(ss.tasks_failed, 0);
+
+	/* One in ten never reaches it: failed after 1 + 5 runs, counted. */
+	b = test_job_add(&t, 5, 300, "\"DelayMs\":0,\"UnreachableAlways\":10");
+	test_go(&t, b);
+	test_wait(&t, test_left, b, 0, "the second job to end");
+	test_check_job(&t, b, JOB_COMPLETING, 270, 30);
+	for (seq = 10; seq <= 300; seq += 10)
+		CHECK_INT(t.jobs[b].runs[seq], 6);
+	CHECK_INT(t.jobs[b].starts, 270 + 30 * 6);
+	test_teardown(&t);
+}
+
+static int
+test_commit_failing(struct test *t, int tag, uint64_t n)
+{
+	struct sched_stats	ss;
+
+	sched_stats(t->sched, &ss);
+	return (ss.commit_failing == (int)n);
+}
+
+static int
+test_failed_commits(struct test *t, int tag, uint64_t n)
+{
+	return (t->failed_commits >= n);
+}
+
+/*
+ * A full disk during the run: no task starts while commits fail, the
+ * buffered results stay bounded, commits are retried (with backoff), and
+ * once space is back the job completes with every result stored once.
+ */
+static void
+test_commit_fails(void)
+{
+	struct test		t;
+	struct sched_stats	ss;
+	uint64_t		at;
+	int			a;
+
+	test_setup(&t, 4);
+	a = test_job_add(&t, 5, 1000, "\"DelayMs\":1");
+	test_go(&t, a);
+	test_wait(&t, test_started, a, 200, "200 tasks");
+	t.disk_full = 1;
+	test_wait(&t, test_commit_failing, a, 1, "a commit to fail");
+	/* Those in flight then may still end; none starts after them. */
+	test_wait(&t, test_failed_commits, a, t.failed_commits + 3,
+	    "three commit retries");
+	at = t.jobs[a].starts;
+	CHECK_INT(t.jobs[a].inflight, 0);
+	test_wait(&t, test_failed_commits, a, t.failed_commits + 2,
+	    "two more commit retries");
+	CHECK_INT(t.jobs[a].starts, at);
+	sched_stats(t.sched, &ss);
+	CHECK_INT(ss.commit_failing, 1);
+	/* Bounded: a batch and what was in flight, not the job. */
+	CHECK(ss.results_buffered <= 100 + 4);
+	CHECK_INT(ss.results_buffered, at - t.stored);
+	CHECK_INT(t.jobs[a].nleft, 0);
+
+	t.disk_full = 0;
+	test_wait(&t, test_left, a, 0, "the job to end");
+	test_check_job(&t, a, JOB_COMPLETING, 1000, 0);
+	CHECK_INT(t.stored, 1000);
+	CHECK_INT(t.jobs[a].starts, 1000);
+	sched_stats(t.sched, &ss);
+	CHECK_INT(ss.commit_failing, 0);
+	CHECK_INT(ss.results_buffered, 0);
+	test_teardown(&t);
+}
+
 /* Pause and cancel mid-run: no start after; those in flight end, stored. */
 static void
 test_pause_cancel(void)
@@ -855,6 +987,8 @@ main(void)
 	test_windows();
 	test_group_commit();
 	test_threshold();
+	test_threshold_unreachable();
+	test_commit_fails();
 	test_pause_cancel();
 	return (unit_done("test-sched"));
 }
