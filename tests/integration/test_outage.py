@@ -1,0 +1,201 @@
+"""An endpoint outage is not a job failure (issue 8, docs/OUTAGES.md).
+
+The real s3batchd and s3batchctl run a job of a few thousand tasks against
+the real RGW through a plain TCP forwarder defined here. THE FORWARDER IS A
+TEST STAND-IN for the network: it copies bytes both ways and nothing else;
+"down" closes its listening socket and every connection through it, so the
+daemon meets refused connections exactly as when RGW itself is stopped
+(the RGW is shared with other tests and must stay up). After 60 s it
+listens again on the same port.
+
+With the default limits (max_attempts, failure_percent, failure_min_tasks)
+the job must end Complete with every task succeeded, checked with boto3
+straight at RGW, and the outage must be visible while it lasts: the log's
+breaker lines, tasks still in flight while none finishes, and, once the
+status command shows it (the lead wires s3_endpoint_state() into it), the
+endpoint's breaker "open" with its waiting calls.
+"""
+
+import select
+import socket
+import threading
+import time
+
+import pytest
+
+from s3b import (create_job, job_spec, manifest_csv, put_objects,
+                 report_rows, taggings, wait_until)
+
+NKEYS = 3000
+OUTAGE_S = 60
+# Only to spread the job over tens of seconds, so that the outage falls in
+# its middle; the retry and failure limits stay the defaults.
+ENDPOINT_EXTRA = "max_requests_per_second = 100\n"
+
+
+class Forwarder:
+    """A TCP forwarder to host:port that can be taken down and brought back
+    up on the same port (a test stand-in for the network, see above)."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.lock = threading.Lock()
+        self.conns = set()
+        self.listener = None
+        self.port = None
+        self.stopping = None
+        self.thread = None
+
+    @property
+    def endpoint(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def up(self):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", self.port or 0))
+        s.listen(128)
+        self.port = s.getsockname()[1]
+        self.listener = s
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._accept,
+                                       args=(s, self.stopping), daemon=True)
+        self.thread.start()
+        return self
+
+    def down(self):
+        """Stop listening (connections are refused) and cut every
+        connection through the forwarder."""
+        self.stopping.set()
+        self.thread.join(10)
+        self.listener.close()
+        with self.lock:
+            conns, self.conns = list(self.conns), set()
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            c.close()
+
+    def _accept(self, listener, stopping):
+        while not stopping.is_set():
+            r, _, _ = select.select([listener], [], [], 0.1)
+            if not r:
+                continue
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                continue
+            try:
+                server = socket.create_connection(self.upstream, timeout=10)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self.lock:
+                self.conns.update((client, server))
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b),
+                                 daemon=True).start()
+
+    def _pump(self, src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        with self.lock:
+            self.conns.discard(src)
+            self.conns.discard(dst)
+        src.close()
+
+
+@pytest.fixture
+def forwarder(rgw):
+    host, port = rgw.endpoint.split("//", 1)[1].rstrip("/").rsplit(":", 1)
+    f = Forwarder((host, int(port))).up()
+    yield f
+    if not f.stopping.is_set():
+        f.down()
+
+
+def _ps(job):
+    return job["ProgressSummary"]
+
+
+@pytest.mark.timeout(600)
+def test_outage_60s_is_not_a_failure(s3batchd, forwarder, s3, bucket,
+                                     tmp_path):
+    keys = ["o/%05d" % i for i in range(NKEYS)]
+    put_objects(s3, bucket, keys, workers=32)
+
+    # s3batchd's fixture points [endpoint default] at RGW; this one at the
+    # forwarder, with the default limits.
+    d = s3batchd(start=False)
+    d.write_conf(extra_conf=(
+        "[endpoint default]\nurl = %s\nregion = us-east-1\n"
+        "access_key_id = TESTAK\nsecret_access_key = TESTSK\n"
+        "max_connections = 32\n%s\n" % (forwarder.endpoint, ENDPOINT_EXTRA)))
+    d.start()
+    spec = job_spec({"S3PutObjectTagging": {"TagSet": [
+        {"Key": "outage", "Value": "survived"}]}}, confirmation=False)
+    job_id = create_job(d, tmp_path, spec,
+                        manifest_csv(tmp_path / "m.csv", bucket, keys))
+    d.wait_job(job_id, "300 tasks done",
+               lambda j: _ps(j)["NumberOfTasksSucceeded"] >= 300,
+               timeout=120)
+
+    forwarder.down()
+    t_down = time.monotonic()
+    # The breaker opens and says so.
+    wait_until("the breaker to open (log)",
+               lambda: "http: endpoint default unreachable" in d.logtext(),
+               timeout=30)
+    seen_waiting = False
+    samples = 0
+    while time.monotonic() - t_down < OUTAGE_S:
+        job = d.describe(job_id)
+        st = d.ok("status")
+        assert job["Status"] == "Active", job
+        assert _ps(job)["NumberOfTasksFailed"] == 0, job
+        # Tasks stay in flight, waiting, rather than ending as failures.
+        assert st["TasksInFlight"] > 0, st
+        assert st["TasksFailed"] == 0, st
+        for ep in st.get("Endpoints", []):
+            if ep.get("Name") == "default" and ep.get("Breaker") in (
+                    "open", "half-open"):
+                seen_waiting = True
+        samples += 1
+        time.sleep(2)
+    assert samples >= 10
+    frozen = _ps(d.describe(job_id))["NumberOfTasksSucceeded"]
+    assert frozen < NKEYS, "the job ended before the outage did"
+    if "Endpoints" in d.ok("status"):
+        assert seen_waiting, d.ok("status")
+
+    forwarder.up()
+    job = d.wait_status(job_id, ("Complete", "Failed"), timeout=300)
+    assert job["Status"] == "Complete", job
+    assert _ps(job)["NumberOfTasksSucceeded"] == NKEYS, job
+    assert _ps(job)["NumberOfTasksFailed"] == 0, job
+    log = d.logtext()
+    assert "http: endpoint default answers again" in log, log[-3000:]
+
+    # Every object tagged, seen by boto3 at RGW itself.
+    got = taggings(s3, bucket, keys)
+    assert [k for k in keys if got[k] != {"outage": "survived"}] == []
+    rows = report_rows(d, job_id)
+    assert len(rows) == NKEYS
+    assert all(r["TaskStatus"] == "succeeded" for r in rows), [
+        r for r in rows if r["TaskStatus"] != "succeeded"][:5]
+    # No task spent its attempts on the outage (default max_attempts 8).
+    assert max(r["Attempts"] for r in rows) <= 8
