@@ -138,6 +138,8 @@ static const struct cli_opt report_opts[] = {
 static const struct cli_opt check_endpoint_opts[] = {
 	{ "NAME", "Endpoint", CLI_T_STRING, CLI_O_REQUIRED|CLI_O_POSITIONAL,
 	  "NAME", NULL, 0, 0, "an [endpoint NAME] of the daemon's config" },
+	{ "bucket", "Bucket", CLI_T_STRING, 0, "BUCKET", NULL, 0, 0,
+	  "probe the endpoint's capabilities with scratch objects in BUCKET" },
 	END_OPT
 };
 
@@ -180,8 +182,9 @@ const struct cli_cmd cli_cmds[] = {
 	{ "retry-report", "Write again a completion report that could not "
 	  "be written.", CLI_MUTATING, job_id_opts, NULL, NULL,
 	  cli_text_job_id },
-	{ "check-endpoint", "Check that the daemon can reach an endpoint.",
-	  0, check_endpoint_opts, NULL, NULL, NULL },
+	{ "check-endpoint", "Check that the daemon can reach an endpoint "
+	  "(and probe what it can do).",
+	  0, check_endpoint_opts, NULL, NULL, cli_text_check_endpoint },
 	{ "status", "Show the daemon's version, uptime and job counts.",
 	  0, no_opts, NULL, NULL, cli_text_status },
 	{ "help", "Describe the commands, or one command.",

@@ -93,3 +93,43 @@ cli_help_exec(struct cli_ctx *ctx, struct cli_req *req)
 	buf_free(&b);
 	return (CLI_EXIT_OK);
 }
+
+/*
+ * check-endpoint: "endpoint NAME: reachable (HTTP 200, 1 attempts, 12 ms)",
+ * then, after a probe, one line per capability: name, yes/no/unknown, and
+ * the answer that told.
+ */
+void
+cli_text_check_endpoint(struct buf *b, json_object *result)
+{
+	struct json_object_iterator	 it, end;
+	json_object			*caps, *row;
+	const char			*s, *detail;
+	int64_t				 status = 0, attempts = 0, ms = 0;
+
+	if (result == NULL || !json_object_is_type(result, json_type_object))
+		return;
+	s = json_path_string(result, "Endpoint");
+	(void)json_path_int64(result, "HTTPStatusCode", &status);
+	(void)json_path_int64(result, "Attempts", &attempts);
+	(void)json_path_int64(result, "Milliseconds", &ms);
+	buf_addf(b, "endpoint %s: reachable (HTTP %" PRId64 ", %" PRId64
+	    " attempts, %" PRId64 " ms)\n", s != NULL ? s : "?", status,
+	    attempts, ms);
+	if (!json_object_object_get_ex(result, "Capabilities", &caps) ||
+	    !json_object_is_type(caps, json_type_object))
+		return;
+	s = json_path_string(result, "ProbeBucket");
+	(void)json_path_int64(result, "ProbeMilliseconds", &ms);
+	buf_addf(b, "capabilities (probed in bucket %s, %" PRId64 " ms):\n",
+	    s != NULL ? s : "?", ms);
+	it = json_object_iter_begin(caps);
+	end = json_object_iter_end(caps);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		row = json_object_iter_peek_value(&it);
+		s = json_path_string(row, "Supported");
+		detail = json_path_string(row, "Detail");
+		buf_addf(b, "  %-32s %-8s %s\n", json_object_iter_peek_name(&it),
+		    s != NULL ? s : "?", detail != NULL ? detail : "");
+	}
+}

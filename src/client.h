@@ -202,6 +202,7 @@ int		 cli_status_terminal(const char *);
 
 /* client-daemon.c: status, check-endpoint, help. */
 void		 cli_text_status(struct buf *, json_object *);
+void		 cli_text_check_endpoint(struct buf *, json_object *);
 int		 cli_help_exec(struct cli_ctx *, struct cli_req *);
 
 #endif /* CLIENT_H */

@@ -1,4 +1,7 @@
-/* Commands about the daemon itself rather than one job: status. */
+/*
+ * Commands about the daemon itself rather than one job: status and
+ * check-endpoint.
+ */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -6,6 +9,7 @@
 
 #include "s3batchd.h"
 #include "s3.h"
+#include "s3-probe.h"
 #include "sched.h"
 #include "cfg.h"
 #include "control-cmd.h"
@@ -61,11 +65,74 @@ cmd_status(struct ctl_req *req)
 	ctl_reply(req, r);
 }
 
+/*
+ * check-endpoint NAME [Bucket]: a signed ListBuckets proves reachability,
+ * TLS and the keys; with a bucket of that endpoint, the capability probe
+ * (s3-probe.h) follows and its table is part of the reply.
+ */
 struct cmd_check {
 	struct ctl_pending	*pending;
+	struct server		*srv;
 	char			*endpoint;
+	char			*bucket;	/* NULL: no probe */
+	struct json_object	*res;
 	uint64_t		 t0;
 };
+
+static void
+cmd_check_free(struct cmd_check *c)
+{
+	if (c->res != NULL)
+		json_object_put(c->res);
+	free(c->endpoint);
+	free(c->bucket);
+	free(c);
+}
+
+/* The capability table: {"Tagging": {"Supported": "no", "Detail": ...}}. */
+static struct json_object *
+cmd_check_caps(const struct s3_caps *caps)
+{
+	struct json_object		*o, *row;
+	const struct s3_cap_result	*r;
+	int				 i;
+
+	o = json_object_new_object();
+	for (i = 0; i < S3_NCAPS; i++) {
+		r = &caps->cap[i];
+		row = json_object_new_object();
+		json_object_object_add(row, "Supported", json_object_new_string(
+		    s3_cap_state_name(r->state)));
+		if (r->detail != NULL)
+			json_object_object_add(row, "Detail",
+			    json_object_new_string(r->detail));
+		json_object_object_add(o, s3_cap_name((enum s3_cap)i), row);
+	}
+	return (o);
+}
+
+static void
+cmd_check_probe_cb(const struct s3_caps *caps, const char *error, void *arg)
+{
+	struct cmd_check	*c = arg;
+
+	if (caps == NULL) {
+		ctl_pending_error(c->pending, ERR_BAD_REQUEST, "endpoint %s: "
+		    "capability probe: %s", c->endpoint, error);
+		cmd_check_free(c);
+		return;
+	}
+	json_object_object_add(c->res, "ProbeBucket",
+	    json_object_new_string(caps->bucket));
+	json_object_object_add(c->res, "ProbeMilliseconds",
+	    json_object_new_int64((int64_t)caps->took_ms));
+	json_object_object_add(c->res, "Capabilities", cmd_check_caps(caps));
+	json_object_object_add(c->res, "Milliseconds", json_object_new_int64(
+	    (int64_t)(time_mono_ms() - c->t0)));
+	ctl_pending_reply(c->pending, c->res);
+	c->res = NULL;
+	cmd_check_free(c);
+}
 
 static void
 cmd_check_done_cb(const struct s3_result *r, void *arg)
@@ -79,23 +146,29 @@ cmd_check_done_cb(const struct s3_result *r, void *arg)
 		    r->error_code, r->error_message != NULL ? ": " : "",
 		    r->error_message != NULL ? r->error_message : "",
 		    r->status, r->attempts);
-	} else {
-		res = json_object_new_object();
-		json_object_object_add(res, "Endpoint",
-		    json_object_new_string(c->endpoint));
-		json_object_object_add(res, "HTTPStatusCode",
-		    json_object_new_int(r->status));
-		json_object_object_add(res, "Attempts",
-		    json_object_new_int(r->attempts));
-		json_object_object_add(res, "Milliseconds", json_object_new_int64(
-		    (int64_t)(time_mono_ms() - c->t0)));
-		if (r->request_id != NULL)
-			json_object_object_add(res, "RequestId",
-			    json_object_new_string(r->request_id));
-		ctl_pending_reply(c->pending, res);
+		cmd_check_free(c);
+		return;
 	}
-	free(c->endpoint);
-	free(c);
+	res = json_object_new_object();
+	json_object_object_add(res, "Endpoint",
+	    json_object_new_string(c->endpoint));
+	json_object_object_add(res, "HTTPStatusCode",
+	    json_object_new_int(r->status));
+	json_object_object_add(res, "Attempts",
+	    json_object_new_int(r->attempts));
+	json_object_object_add(res, "Milliseconds", json_object_new_int64(
+	    (int64_t)(time_mono_ms() - c->t0)));
+	if (r->request_id != NULL)
+		json_object_object_add(res, "RequestId",
+		    json_object_new_string(r->request_id));
+	if (c->bucket == NULL) {
+		ctl_pending_reply(c->pending, res);
+		cmd_check_free(c);
+		return;
+	}
+	c->res = res;
+	s3_probe_start(c->srv->base, c->srv->s3, c->endpoint, c->bucket,
+	    cmd_check_probe_cb, c);
 }
 
 void
@@ -103,7 +176,7 @@ cmd_check_endpoint(struct ctl_req *req)
 {
 	struct json_object	*v;
 	struct cmd_check	*c;
-	const char		*name = NULL;
+	const char		*name = NULL, *bucket = NULL;
 
 	if (json_object_object_get_ex(req->args, "Endpoint", &v) &&
 	    json_object_is_type(v, json_type_string))
@@ -112,13 +185,25 @@ cmd_check_endpoint(struct ctl_req *req)
 		ctl_reply_error(req, ERR_BAD_REQUEST, "Endpoint: required");
 		return;
 	}
+	if (json_object_object_get_ex(req->args, "Bucket", &v)) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) == 0) {
+			ctl_reply_error(req, ERR_BAD_REQUEST, "Bucket: "
+			    "expected a bucket name");
+			return;
+		}
+		bucket = json_object_get_string(v);
+	}
 	if (cfg_endpoint_find(req->srv->cfg, name) == NULL) {
 		ctl_reply_error(req, ERR_NO_SUCH_ENDPOINT, "no [endpoint %.64s] "
 		    "in %s", name, req->srv->cfg_path);
 		return;
 	}
 	c = xcalloc(1, sizeof *c);
+	c->srv = req->srv;
 	c->endpoint = xstrdup(name);
+	if (bucket != NULL)
+		c->bucket = xstrdup(bucket);
 	c->t0 = time_mono_ms();
 	c->pending = ctl_defer(req);
 	s3_check_endpoint(req->srv->s3, name, cmd_check_done_cb, c);

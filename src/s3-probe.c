@@ -79,7 +79,8 @@ struct s3_probe {
 	char			*plain_etag;
 	char			*upload_id;
 	char			*part_etag;
-	char			*mpu_etag;	/* set once complete succeeded */
+	int			 mpu_done;	/* complete succeeded */
+	char			*mpu_etag;
 	char			*made[PROBE_MAX_MADE];	/* keys to delete */
 	size_t			 nmade;
 	size_t			 cleaned;	/* cleanup position */
@@ -456,7 +457,7 @@ judge_initiate(struct s3_probe *p, const struct probe_step *s,
 		p->upload_id = xstrdup(in.upload_id.data);
 	else {
 		probe_answer(r, a, sizeof a);
-		log_debug("probe %s: CreateMultipartUpload %s%s%s",
+		log_warnx("probe %s: CreateMultipartUpload %s%s%s",
 		    p->caps->endpoint, a, cause != NULL ? ": " : "",
 		    cause != NULL ? cause : "");
 	}
@@ -468,27 +469,47 @@ static void
 judge_part(struct s3_probe *p, const struct probe_step *s,
     const struct s3_result *r)
 {
-	(void)s;
-	if (probe_ok(r) && r->etag != NULL)
+	char	 a[256];
+
+	if (probe_ok(r) && r->etag != NULL) {
 		p->part_etag = xstrdup(r->etag);
+		return;
+	}
+	probe_answer(r, a, sizeof a);
+	log_warnx("probe %s: %s %s", p->caps->endpoint, s->op, a);
 }
 
+/*
+ * The multipart object's ETag comes from a HEAD afterwards: RGW's
+ * CompleteMultipartUploadResult may carry none.
+ */
 static void
 judge_complete(struct s3_probe *p, const struct probe_step *s,
     const struct s3_result *r)
 {
-	struct s3xml_complete	 c;
-	char			*cause = NULL;
+	char	 a[256];
 
-	(void)s;
-	memset(&c, 0, sizeof c);
-	if (probe_ok(r) && s3xml_parse_complete(r->http->body.data,
-	    r->http->body.len, &c, &cause) == 0 && c.etag.len > 0) {
-		p->mpu_etag = probe_unquote(c.etag.data);
+	if (probe_ok(r)) {
+		p->mpu_done = 1;
 		probe_made(p, p->key.data);
+		return;
 	}
-	free(cause);
-	s3xml_complete_free(&c);
+	probe_answer(r, a, sizeof a);
+	log_warnx("probe %s: %s %s", p->caps->endpoint, s->op, a);
+}
+
+static void
+judge_head_mpu(struct s3_probe *p, const struct probe_step *s,
+    const struct s3_result *r)
+{
+	char	 a[256];
+
+	if (probe_ok(r) && r->etag != NULL) {
+		p->mpu_etag = probe_unquote(r->etag);
+		return;
+	}
+	probe_answer(r, a, sizeof a);
+	log_warnx("probe %s: %s %s", p->caps->endpoint, s->op, a);
 }
 
 /* ------------------------------------------------------------------ */
@@ -664,6 +685,17 @@ build_complete(struct s3_probe *p, const struct probe_step *s,
 }
 
 static int
+build_head_mpu(struct s3_probe *p, const struct probe_step *s,
+    struct s3_request *rq)
+{
+	(void)s;
+	if (!p->mpu_done)
+		return (-1);
+	probe_object(p, rq, "HEAD", "mpu");
+	return (0);
+}
+
+static int
 build_part_number(struct s3_probe *p, const struct probe_step *s,
     struct s3_request *rq)
 {
@@ -739,6 +771,7 @@ static const struct probe_step probe_steps[] = {
 	{ "CreateMultipartUpload", -1, build_initiate, judge_initiate },
 	{ "UploadPart", -1, build_part, judge_part },
 	{ "CompleteMultipartUpload", -1, build_complete, judge_complete },
+	{ "HeadObject", -1, build_head_mpu, judge_head_mpu },
 	{ "HeadObject ?partNumber=1", S3_CAP_PART_NUMBER, build_part_number,
 	  judge_part_number },
 	{ "CopyObject of a multipart source with x-amz-copy-source-if-match",
@@ -825,7 +858,7 @@ probe_cleanup(struct s3_probe *p)
 		buf_adds(&p->key, p->made[p->cleaned++]);
 		rq.method = "DELETE";
 		rq.key = p->key.data;
-	} else if (p->upload_id != NULL && p->mpu_etag == NULL) {
+	} else if (p->upload_id != NULL && !p->mpu_done) {
 		probe_key(p, "mpu");
 		rq.method = "DELETE";
 		rq.key = p->key.data;
