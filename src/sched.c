@@ -51,6 +51,8 @@
  */
 #define SCHED_REQUEUE_MAX	5
 #define SCHED_REQUEUE_LOG_S	60
+/* A stopping job looks again this often for tasks held by an outage. */
+#define SCHED_STOPPING_RECHECK_MS 1000
 
 struct sched_job;
 
@@ -67,6 +69,7 @@ struct sched_task {
 	char				*etag;
 	int				 attempts;	/* before this run */
 	int				 requeues;	/* unreachable, again */
+	int				 etag_unsaved;	/* recorded, not stored */
 	struct op_run			 run;
 	TAILQ_ENTRY(sched_task)		 entry;
 };
@@ -150,6 +153,7 @@ struct sched {
 	struct event			*ev_drain;
 	struct event			*ev_drain_poll;
 	struct event			*ev_refill;	/* read retry */
+	struct event			*ev_stopping;	/* pause/cancel recheck */
 	int				 draining;
 	void				 (*drained)(void *);
 	void				*drained_arg;
@@ -514,9 +518,10 @@ sched_task_requeue(struct sched_task *t, const char *code,
 	cfg_free(t->run.cfg);
 	t->run.cfg = NULL;
 	/* Its first touch's ETag stays the one later requests check. */
-	if (t->etag == NULL && t->run.recorded_etag != NULL)
+	if (t->etag == NULL && t->run.recorded_etag != NULL) {
 		t->etag = t->run.recorded_etag;
-	else
+		t->etag_unsaved = 1;
+	} else
 		free(t->run.recorded_etag);
 	t->run.recorded_etag = NULL;
 	t->requeues++;
@@ -563,6 +568,8 @@ sched_task_done(struct op_run *run, enum task_state state, int status,
 	r->message = message != NULL ? xstrdup(message) : NULL;
 	if (t->etag == NULL && run->recorded_etag != NULL)
 		r->etag = xstrdup(run->recorded_etag);
+	else if (t->etag_unsaved)
+		r->etag = xstrdup(t->etag);
 	r->t.result_code = r->code;
 	r->t.result_message = r->message;
 	r->t.etag = r->etag;
@@ -737,13 +744,31 @@ sched_stop_waiting(struct sched_job *sj)
  * cancel, the threshold, completion. Results are committed first.
  */
 static void
+sched_stopping_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct sched		*s = arg;
+	struct sched_job	*sj, *next;
+
+	TAILQ_FOREACH_SAFE(sj, &s->jobs, entry, next) {
+		if (sj->job.status == JOB_PAUSING ||
+		    sj->job.status == JOB_CANCELLING)
+			sched_check(sj);
+	}
+}
+
+static void
 sched_check(struct sched_job *sj)
 {
 	struct sched	*s = sj->s;
 
 	if ((sj->job.status == JOB_PAUSING ||
-	    sj->job.status == JOB_CANCELLING) && sj->inflight != 0)
+	    sj->job.status == JOB_CANCELLING) && sj->inflight != 0) {
 		sched_stop_waiting(sj);
+		/* An endpoint may go down under those still in flight. */
+		if (sj->inflight != 0 && !s->draining &&
+		    !evtimer_pending(s->ev_stopping, NULL))
+			sched_arm(s->ev_stopping, SCHED_STOPPING_RECHECK_MS);
+	}
 	if (sj->inflight != 0 || s->draining)
 		return;
 	switch (sj->job.status) {
@@ -913,8 +938,8 @@ sched_job_changed(struct sched *s, const char *id)
 		sj->job.priority = j.priority;
 		sj->job.status = j.status;
 		job_clear(&j);
-		if (sj->inflight == 0)
-			sched_check(sj);
+		/* Also when tasks are in flight: some may wait for nothing. */
+		sched_check(sj);
 		sched_kick(s);
 		return;
 	}
@@ -1237,6 +1262,7 @@ sched_new(const struct sched_env *env)
 	TAILQ_INIT(&s->plans);
 	s->ev_commit = evtimer_new(s->env.base, sched_commit_cb, s);
 	s->ev_pump = event_new(s->env.base, -1, 0, sched_pump_cb, s);
+	s->ev_stopping = evtimer_new(s->env.base, sched_stopping_cb, s);
 	return (s);
 }
 
@@ -1347,6 +1373,7 @@ sched_free(struct sched *s)
 	free(s->results);
 	event_free(s->ev_commit);
 	event_free(s->ev_pump);
+	event_free(s->ev_stopping);
 	if (s->ev_drain != NULL)
 		event_free(s->ev_drain);
 	if (s->ev_drain_poll != NULL)
