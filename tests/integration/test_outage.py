@@ -132,20 +132,24 @@ def _ps(job):
     return job["ProgressSummary"]
 
 
+def _daemon_via(s3batchd, forwarder):
+    """A started s3batchd whose [endpoint default] is the forwarder, with
+    the default limits. (The fixture's config points at RGW itself.)"""
+    d = s3batchd(start=False)
+    d.write_conf(extra_conf=(
+        "[endpoint default]\nurl = %s\nregion = us-east-1\n"
+        "access_key_id = TESTAK\nsecret_access_key = TESTSK\n"
+        "max_connections = 32\n%s\n" % (forwarder.endpoint, ENDPOINT_EXTRA)))
+    return d.start()
+
+
 @pytest.mark.timeout(600)
 def test_outage_60s_is_not_a_failure(s3batchd, forwarder, s3, bucket,
                                      tmp_path):
     keys = ["o/%05d" % i for i in range(NKEYS)]
     put_objects(s3, bucket, keys, workers=32)
 
-    # s3batchd's fixture points [endpoint default] at RGW; this one at the
-    # forwarder, with the default limits.
-    d = s3batchd(start=False)
-    d.write_conf(extra_conf=(
-        "[endpoint default]\nurl = %s\nregion = us-east-1\n"
-        "access_key_id = TESTAK\nsecret_access_key = TESTSK\n"
-        "max_connections = 32\n%s\n" % (forwarder.endpoint, ENDPOINT_EXTRA)))
-    d.start()
+    d = _daemon_via(s3batchd, forwarder)
     spec = job_spec({"S3PutObjectTagging": {"TagSet": [
         {"Key": "outage", "Value": "survived"}]}}, confirmation=False)
     job_id = create_job(d, tmp_path, spec,
@@ -199,3 +203,52 @@ def test_outage_60s_is_not_a_failure(s3batchd, forwarder, s3, bucket,
         r for r in rows if r["TaskStatus"] != "succeeded"][:5]
     # No task spent its attempts on the outage (default max_attempts 8).
     assert max(r["Attempts"] for r in rows) <= 8
+
+
+@pytest.mark.timeout(300)
+def test_pause_and_cancel_during_outage(s3batchd, forwarder, s3, bucket,
+                                        tmp_path):
+    """A pause or a cancel does not wait for the endpoint to come back: the
+    tasks held by the outage stop unrecorded and stay pending; resumed
+    after the outage, the job runs them all."""
+    keys = ["p/%04d" % i for i in range(1000)]
+    put_objects(s3, bucket, keys, workers=32)
+    d = _daemon_via(s3batchd, forwarder)
+    spec = job_spec({"S3PutObjectTagging": {"TagSet": [
+        {"Key": "outage", "Value": "paused"}]}}, confirmation=False)
+    paused = create_job(d, tmp_path, spec,
+                        manifest_csv(tmp_path / "p.csv", bucket, keys[:500]))
+    cancelled = create_job(d, tmp_path, spec,
+                           manifest_csv(tmp_path / "c.csv", bucket,
+                                        keys[500:]))
+    for job_id in (paused, cancelled):
+        d.wait_job(job_id, "50 tasks done",
+                   lambda j: _ps(j)["NumberOfTasksSucceeded"] >= 50,
+                   timeout=120)
+
+    forwarder.down()
+    wait_until("the breaker to open (log)",
+               lambda: "http: endpoint default unreachable" in d.logtext(),
+               timeout=30)
+    d.ok("update-job-status", "--job-id", paused,
+         "--requested-job-status", "Paused")
+    d.ok("update-job-status", "--job-id", cancelled,
+         "--requested-job-status", "Cancelled")
+    # Both settle while the endpoint is still down.
+    job = d.wait_status(paused, "Paused", timeout=30)
+    assert _ps(job)["NumberOfTasksFailed"] == 0, job
+    assert _ps(job)["NumberOfTasksSucceeded"] < 500, job
+    job = d.wait_status(cancelled, "Cancelled", timeout=30)
+    assert _ps(job)["NumberOfTasksFailed"] == 0, job
+    assert d.ok("status")["TasksInFlight"] == 0
+    assert "unreachable endpoint stopped; they stay pending" in d.logtext()
+
+    forwarder.up()
+    d.ok("update-job-status", "--job-id", paused,
+         "--requested-job-status", "Ready")
+    job = d.wait_status(paused, ("Complete", "Failed"), timeout=120)
+    assert job["Status"] == "Complete", job
+    assert _ps(job)["NumberOfTasksSucceeded"] == 500, job
+    assert _ps(job)["NumberOfTasksFailed"] == 0, job
+    got = taggings(s3, bucket, keys[:500])
+    assert [k for k in keys[:500] if got[k] != {"outage": "paused"}] == []
