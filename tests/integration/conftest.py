@@ -5,7 +5,15 @@ The server is Ceph RGW, started by tests/rgw/start-rgw.sh for the session
 is already running instead. Results are checked with boto3, an S3 client
 independent of the project's own code. See docs/TESTING.md.
 
+The job cases that take the `server` fixture run once per S3 server: RGW
+and OpenStack Swift's s3api (tests/swift/start-swift.sh, about 12 s, also
+started once per session unless S3B_SWIFT_ENDPOINT names a running one).
+
 Environment:
+  S3B_SERVERS        the servers the `server` cases run against: rgw,swift
+                     (default both); the cases of a server left out are
+                     deselected and the summary says so
+  S3B_SWIFT_ENDPOINT use this running Swift s3api (start-swift.sh's users)
   S3B_RGW_ENDPOINT   use this running RGW (e.g. http://127.0.0.1:7480)
   S3B_RGW_BASE       its base directory (for radosgw-admin); by default the
                      start-rgw.sh base under $TMPDIR whose env file names
@@ -22,6 +30,7 @@ import glob
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -32,12 +41,14 @@ import pytest
 # Plain helpers live in s3b.py, the one helper module; they are imported
 # here for the fixtures (and stay importable from conftest for old users,
 # e.g. tests/bench).
-from s3b import (REGION, STORAGE_CLASSES, TOP, USERS, Daemon,  # noqa: F401
-                 create_bucket, empty_bucket, endpoint_conf, error_code,
-                 free_ports, http_status, list_keys, make_client,
-                 put_objects, remove_bucket, unique_bucket_name)
+from s3b import (REGION, STORAGE_CLASSES, SWIFT_USERS, TOP,  # noqa: F401
+                 USERS, Daemon, create_bucket, empty_bucket, endpoint_conf,
+                 error_code, free_ports, http_status, list_keys, make_client,
+                 put_objects, remove_bucket, servers_enabled,
+                 unique_bucket_name)
 
 RGW_SCRIPTS = TOP / "tests" / "rgw"
+SWIFT_SCRIPTS = TOP / "tests" / "swift"
 
 # Filled by the rgw fixture, shown in the terminal summary.
 _BENCH_NOTES = []
@@ -117,6 +128,8 @@ def _find_base(endpoint):
 
 class Rgw:
     """A running RGW: where it is and how to make clients for it."""
+
+    kind = "rgw"
 
     def __init__(self, endpoint, base=None, start_seconds=None):
         self.endpoint = endpoint
@@ -210,7 +223,180 @@ def rgw():
             _stop_rgw(r)
 
 
+# ---------------------------------------------------------------------------
+# The second S3 implementation: OpenStack Swift's s3api.
+# ---------------------------------------------------------------------------
+class Swift:
+    """A running Swift s3api (tests/swift/start-swift.sh): where it is and
+    how to make clients for it. No admin tool: cases that need RGW's
+    radosgw-admin stay RGW-only."""
+
+    kind = "swift"
+
+    def __init__(self, endpoint, base=None, start_seconds=None):
+        self.endpoint = endpoint
+        self.base = base            # None when reused (not ours to stop)
+        self.start_seconds = start_seconds
+        self.users = dict(SWIFT_USERS)
+
+    def client(self, user="tester", **config):
+        ak, sk = self.users[user]
+        return make_client(self.endpoint, ak, sk, **config)
+
+    def __repr__(self):
+        return "Swift(%s)" % self.endpoint
+
+
+def _free_port_run(n):
+    """A port p with p..p+n-1 all free on 127.0.0.1 (start-swift.sh takes
+    SWIFT_PORT and the four after it)."""
+    for _ in range(50):
+        p = free_ports(1)[0]
+        if p + n > 65535:
+            continue
+        ok = True
+        for q in range(p + 1, p + n):
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", q))
+            except OSError:
+                ok = False
+            finally:
+                s.close()
+            if not ok:
+                break
+        if ok:
+            return p
+    pytest.fail("no run of %d free ports on 127.0.0.1" % n, pytrace=False)
+
+
+def _start_swift():
+    last = None
+    for _ in range(3):
+        port = _free_port_run(5)
+        env = dict(os.environ, SWIFT_PORT=str(port))
+        env.pop("SWIFT_BASE", None)
+        t0 = time.monotonic()
+        p = subprocess.run([str(SWIFT_SCRIPTS / "start-swift.sh")], env=env,
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=300)
+        if p.returncode == 0:
+            vals = {}
+            for line in p.stdout.splitlines():
+                k, sep, v = line.partition("=")
+                if sep and k.startswith("SWIFT_"):
+                    vals[k] = v
+            return Swift(vals["SWIFT_ENDPOINT"], vals["SWIFT_BASE"],
+                         time.monotonic() - t0)
+        last = p
+        if "already in use" not in p.stderr:
+            break
+    pytest.fail("start-swift.sh failed (exit %d):\n%s" %
+                (last.returncode, last.stderr), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def swift():
+    """The Swift s3api server for the whole session (a Swift)."""
+    endpoint = os.environ.get("S3B_SWIFT_ENDPOINT")
+    if endpoint:
+        _BENCH_NOTES.append("reused Swift at %s" % endpoint)
+        yield Swift(endpoint.rstrip("/"))
+        return
+    sw = _start_swift()
+    _BENCH_NOTES.append("started Swift at %s in %.1f s (base %s)" %
+                        (sw.endpoint, sw.start_seconds, sw.base))
+    try:
+        yield sw
+    finally:
+        subprocess.run([str(SWIFT_SCRIPTS / "stop-swift.sh"), sw.base],
+                       stdin=subprocess.DEVNULL, timeout=120, check=False)
+
+
+# The job cases: one run per server. Servers left out by S3B_SERVERS are
+# not run, and the summary says which (never silently).
+_SERVERS_LEFT_OUT = set()
+
+
+def pytest_generate_tests(metafunc):
+    if "server" not in metafunc.fixturenames:
+        return
+    enabled = servers_enabled()
+    for name in ("rgw", "swift"):
+        if name not in enabled:
+            _SERVERS_LEFT_OUT.add(name)
+    metafunc.parametrize("server", enabled, indirect=True)
+
+
+@pytest.fixture
+def server(request):
+    """The S3 server of this run of a job case: the rgw or the swift
+    fixture (an Rgw or a Swift; .kind says which)."""
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture
+def server_s3(server):
+    """boto3 client of the server's user "tester"."""
+    return server.client("tester")
+
+
+@pytest.fixture
+def server_bucket(server_s3):
+    """Factory: server_bucket(versioned=False, object_lock=False) creates a
+    bucket on the server; all are emptied and removed after the test."""
+    made = []
+
+    def make(versioned=False, object_lock=False, prefix="s3b"):
+        name = create_bucket(server_s3, unique_bucket_name(prefix),
+                             versioned, object_lock)
+        made.append(name)
+        return name
+
+    yield make
+    errors = []
+    for name in reversed(made):
+        try:
+            remove_bucket(server_s3, name)
+        except botocore.exceptions.ClientError as e:
+            errors.append("%s: %s" % (name, e))
+    if errors:
+        pytest.fail("could not remove test buckets: " + "; ".join(errors))
+
+
+@pytest.fixture
+def server_daemon(server):
+    """Factory like s3batchd, whose [endpoint default] is the server (its
+    user tester); the endpoint is named after the server's kind with
+    name=... for messages (default "default")."""
+    started = []
+
+    def start(daemon_conf="", extra_conf="", endpoint_extra=""):
+        d = Daemon(daemon_conf=daemon_conf,
+                   extra_conf=endpoint_conf(
+                       server.endpoint, extra=endpoint_extra,
+                       keys=server.users["tester"]) + extra_conf)
+        os.chmod(d.conf, 0o600)
+        started.append(d)
+        return d.start()
+
+    yield start
+    errors = []
+    for d in started:
+        try:
+            d.stop()
+        except AssertionError as e:
+            errors.append(str(e))
+        d.remove()
+    if errors:
+        pytest.fail("\n".join(errors), pytrace=False)
+
+
 def pytest_terminal_summary(terminalreporter):
+    for name in sorted(_SERVERS_LEFT_OUT):
+        terminalreporter.write_line(
+            "s3 bench: the job cases against %s were not run (S3B_SERVERS=%s)"
+            % (name, os.environ.get("S3B_SERVERS", "")))
     for note in _BENCH_NOTES:
         terminalreporter.write_line("s3 bench: " + note)
 

@@ -44,6 +44,28 @@ USERS = {
     "other": ("OTHERAK", "OTHERSK"),
 }
 
+# The users start-swift.sh's tempauth knows: S3 access key "account:user".
+SWIFT_USERS = {
+    "tester": ("test:tester", "testing"),
+    "other": ("test2:other", "otherpw"),
+}
+
+# The S3 servers the job cases run against (the `server` fixture,
+# conftest.py); S3B_SERVERS=rgw,swift chooses among them.
+SERVERS = ("rgw", "swift")
+
+
+def servers_enabled():
+    """The servers S3B_SERVERS names (default: all of SERVERS)."""
+    names = [n.strip() for n in
+             os.environ.get("S3B_SERVERS", ",".join(SERVERS)).split(",")
+             if n.strip()]
+    bad = [n for n in names if n not in SERVERS]
+    if bad:
+        raise ValueError("S3B_SERVERS: unknown server(s) %s (known: %s)" %
+                         (", ".join(bad), ", ".join(SERVERS)))
+    return names
+
 # The storage classes start-rgw.sh adds besides STANDARD.
 STORAGE_CLASSES = (
     "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
