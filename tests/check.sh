@@ -3,7 +3,10 @@
 # needs (tests/deps.sh), builds s3batchd twice (a strict-warnings build and
 # an ASan+UBSan build), and runs, on each, the C unit tests, the fuzz corpus
 # replays and the integration tests (the real daemon and s3batchctl, a real
-# Ceph RGW on 127.0.0.1, results checked with boto3). Ends with one line
+# Ceph RGW on 127.0.0.1, results checked with boto3). The job cases that run
+# against each S3 server (test_servers.py) also run against OpenStack
+# Swift's s3api, started next to RGW, in the strict build only: the
+# sanitizer build runs them against RGW (S3B_SERVERS). Ends with one line
 # "N passed, N failed"; exits non-zero if anything failed or nothing ran.
 #
 # usage: tests/check.sh [pytest arguments...]
@@ -38,8 +41,10 @@ say "autoreconf"
 autoreconf -fi >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 
 rgw_base=
+swift_base=
 cleanup() {
 	[ -n "$rgw_base" ] && bash tests/rgw/stop-rgw.sh "$rgw_base" >/dev/null 2>&1
+	[ -n "$swift_base" ] && bash tests/swift/stop-swift.sh "$swift_base" >/dev/null 2>&1
 }
 trap cleanup EXIT
 
@@ -56,6 +61,20 @@ if out=$(RGW_PORT=$port RGW_MEMSTORE_BYTES=$((8 << 30)) \
 	echo "RGW at $S3B_RGW_ENDPOINT"
 else
 	echo "check: RGW did not start; tests that need it will start their own"
+fi
+
+# One Swift s3api, the second S3 implementation, for the strict build's
+# job cases. Its five ports (proxy, account, container, object, memcached)
+# lie above RGW's range.
+say "starting OpenStack Swift (s3api) on 127.0.0.1"
+swift_port=$((19500 + RANDOM % 2000))
+if out=$(SWIFT_PORT=$swift_port bash tests/swift/start-swift.sh); then
+	eval "$(printf '%s\n' "$out" | grep -E '^(SWIFT_ENDPOINT|SWIFT_BASE)=')"
+	swift_base=$SWIFT_BASE
+	export S3B_SWIFT_ENDPOINT=$SWIFT_ENDPOINT
+	echo "Swift at $S3B_SWIFT_ENDPOINT"
+else
+	echo "check: Swift did not start; the job cases will start their own"
 fi
 
 # make check: automake's log gives the counts.
@@ -119,8 +138,8 @@ say "build: strict warnings"
 if build build/check --enable-werror; then
 	say "unit tests and fuzz corpus replays"
 	run_make_check build/check
-	say "integration tests"
-	run_pytest "$top/build/check" "$@"
+	say "integration tests (job cases against RGW and Swift)"
+	S3B_SERVERS=rgw,swift run_pytest "$top/build/check" "$@"
 fi
 
 if [ "${S3B_SKIP_ASAN:-0}" != 1 ]; then
@@ -130,8 +149,8 @@ if [ "${S3B_SKIP_ASAN:-0}" != 1 ]; then
 	if build build/asan --enable-werror --enable-sanitizers; then
 		say "unit tests and fuzz corpus replays (sanitizers)"
 		run_make_check build/asan
-		say "integration tests (sanitizers)"
-		run_pytest "$top/build/asan" "$@"
+		say "integration tests (sanitizers; job cases against RGW)"
+		S3B_SERVERS=rgw run_pytest "$top/build/asan" "$@"
 	fi
 fi
 
