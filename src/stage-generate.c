@@ -179,6 +179,7 @@ struct generator {
 	char			 id[37];
 	struct gen_spec		 spec;
 	enum gen_step		 step;
+	int			 local;		/* the spool failed, not S3 */
 	struct s3_call		*call;
 	char			*query;
 	struct s3_header	 headers[3];
@@ -757,6 +758,7 @@ gen_deflate(struct generator *g, const void *data, size_t len, int flush,
 			if (io_write_all(g->fd, g->zbuf, n) != 0) {
 				xasprintf(cause, "cannot write %s: %s",
 				    g->part, strerror(errno));
+				g->local = 1;
 				return (-1);
 			}
 			if (EVP_DigestUpdate(g->md5, g->zbuf, n) != 1)
@@ -792,6 +794,7 @@ gen_file_open(struct generator *g, char **cause)
 	if (g->fd == -1) {
 		xasprintf(cause, "cannot write %s: %s", g->part,
 		    strerror(errno));
+		g->local = 1;
 		return (-1);
 	}
 	memset(&g->z, 0, sizeof g->z);
@@ -836,6 +839,7 @@ gen_file_close(struct generator *g, char **cause)
 	if (fsync(g->fd) == -1 || close(g->fd) == -1 ||
 	    rename(g->part, path) == -1) {
 		xasprintf(cause, "cannot keep %s: %s", path, strerror(errno));
+		g->local = 1;
 		r = -1;
 	}
 	g->fd = -1;
@@ -992,7 +996,12 @@ gen_done(struct generator *g, const char *reason)
 	struct stage_result	res;
 
 	memset(&res, 0, sizeof res);
-	if (reason != NULL) {
+	if (reason != NULL && g->local) {
+		/* The spool, not the bucket: list it again later. */
+		res.status = STAGE_RETRY;
+		res.code = STAGE_CODE_LOCAL;
+		res.reason = reason;
+	} else if (reason != NULL) {
 		log_job(LOG_WARNING, g->id, "manifest generator: %s", reason);
 		res.status = STAGE_FAILED;
 		res.code = GEN_CODE;
@@ -1529,6 +1538,7 @@ gen_keep_descriptor(struct generator *g, const char *etag, char **cause)
 	if (fd == -1 || io_write_all(fd, s, strlen(s)) != 0 ||
 	    fsync(fd) == -1 || close(fd) == -1 || rename(part, path) == -1) {
 		xasprintf(cause, "cannot keep %s: %s", path, strerror(errno));
+		g->local = 1;
 		if (fd != -1)
 			close(fd);
 		unlink(part);
@@ -1650,6 +1660,7 @@ gen_upload_next(struct generator *g)
 	    g->up_cur);
 	g->up_fd = open(path, O_RDONLY|O_CLOEXEC);
 	if (g->up_fd == -1) {
+		g->local = 1;
 		gen_fail(g, "cannot read %s: %s", path, strerror(errno));
 		free(path);
 		return;
@@ -1684,6 +1695,7 @@ gen_finish_listing(struct generator *g)
 	    strlen(g->manifest)) != 0 || fsync(fd) == -1) {
 		if (fd != -1)
 			close(fd);
+		g->local = 1;
 		gen_fail(g, "cannot keep %s: %s", path, strerror(errno));
 		free(path);
 		return;
