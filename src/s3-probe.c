@@ -408,10 +408,25 @@ judge_copy_mpu(struct s3_probe *p, const struct probe_step *s,
 		    S3_CAP_UNKNOWN, "%s %s", s->op, a);
 }
 
+/*
+ * A server that answers the part says how many parts the object has; one
+ * that ignores partNumber= (RGW 16) answers 200 with the whole object, and
+ * one that refuses it (Swift's s3api) answers 405.
+ */
 static void
 judge_part_number(struct s3_probe *p, const struct probe_step *s,
     const struct s3_result *r)
 {
+	char	 a[256];
+
+	if (probe_ok(r) &&
+	    s3_result_header(r, "x-amz-mp-parts-count") == NULL) {
+		probe_answer(r, a, sizeof a);
+		probe_set(p, s->cap, S3_CAP_NO, "%s %s without "
+		    "x-amz-mp-parts-count (the part number is ignored)",
+		    s->op, a);
+		return;
+	}
 	judge_write(p, s, r);
 }
 

@@ -41,7 +41,7 @@ enum s3_cap {
 	S3_CAP_REPLICATION,
 	S3_CAP_RESTORE,
 	S3_CAP_SSE_S3,
-	S3_CAP_PART_NUMBER,		/* HEAD ?partNumber= */
+	S3_CAP_PART_NUMBER,		/* HEAD ?partNumber= answers the part */
 	S3_CAP_COPY_IF_MATCH_MPU,	/* copy-source-if-match, multipart src */
 	S3_CAP_COPY_SOURCE_IF_MATCH,	/* a wrong x-amz-copy-source-if-match
 					   fails the copy */
