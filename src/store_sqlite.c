@@ -259,16 +259,37 @@ static void store_sqlite_close(void *);
 /*
  * The database holds every job's spec and results: it is created 0600
  * whatever the umask, and SQLite gives its -wal and -shm files the mode
- * of the database (it chmods them to it when it creates them).
+ * of the database (it chmods them to it when it creates them). Files an
+ * older s3batchd left readable by all lose that (a group an operator gave
+ * them is kept).
  */
+static void
+store_sqlite_private(const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	struct stat	 sb;
+	char		*p;
+	size_t		 i;
+
+	for (i = 0; i < nitems(suffixes); i++) {
+		xasprintf(&p, "%s%s", path, suffixes[i]);
+		if (stat(p, &sb) == 0 && (sb.st_mode & 007) != 0 &&
+		    chmod(p, sb.st_mode & 0770) == -1)
+			log_warn("store: chmod %s", p);
+		free(p);
+	}
+}
+
 static int
 store_sqlite_create(const char *path, char **cause)
 {
 	int	fd;
 
 	if ((fd = open(path, O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0600)) == -1) {
-		if (errno == EEXIST)
+		if (errno == EEXIST) {
+			store_sqlite_private(path);
 			return (0);
+		}
 		xasprintf(cause, "store: cannot create %s: %s", path,
 		    strerror(errno));
 		return (-1);

@@ -1,6 +1,7 @@
 /* Unit tests for the job state machine, its timers, and the SQLite store. */
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -336,15 +337,22 @@ test_clone_unfinished(void)
 	struct store		*st;
 	struct store_task	 t;
 	struct job		 j, k;
+	struct stat		 sb;
 	char			*cause = NULL, path[256];
 	uint64_t		 n;
 	int64_t			 seq;
 
 	CHECK(mkdtemp(dir) != NULL);
+	/* A database an older s3batchd left readable by all loses that. */
+	snprintf(path, sizeof path, "%s/s3batchd.db", dir);
+	CHECK_INT(close(open(path, O_CREAT|O_WRONLY, 0600)), 0);
+	CHECK_INT(chmod(path, 0644), 0);
 	if ((st = store_open(dir, 0, &cause)) == NULL) {
 		CHECK(st != NULL);
 		return;
 	}
+	CHECK_INT(stat(path, &sb), 0);
+	CHECK_INT(sb.st_mode & 0777, 0640);
 	memset(&j, 0, sizeof j);
 	uuid_generate_v4(j.id);
 	j.operation = xstrdup("S3PutObjectTagging");
