@@ -273,3 +273,32 @@ def test_report_on_full_spool_waits(tmpfs, s3batchd, s3, bucket, make_bucket,
     man = s3.get_object(Bucket=rep, Key="r/job-%s/manifest.json" % job_id)
     assert man["ContentLength"] > 0
     assert tagging(s3, bucket, keys[0]) == {"r": "1"}
+
+
+@pytest.mark.timeout(180)
+def test_fetch_on_full_disk_waits(tmpfs, s3batchd, s3, bucket, tmp_path):
+    """A manifest on S3 that cannot be downloaded into a full spool: the job
+    waits in New and says why, then downloads it once space is freed. (A
+    full store refuses create-job itself: the client is told.)"""
+    keys = ["f/%04d" % i for i in range(500)]
+    body = "".join("%s,%s\n" % (bucket, k) for k in keys).encode()
+    etag = s3.put_object(Bucket=bucket, Key="manifest.csv",
+                         Body=body)["ETag"].strip('"')
+    # Only the spool is full (a full store refuses create-job itself).
+    d = s3batchd()
+    spool = tmpfs(d.state / "spool", "64k")
+    filler = fill(spool)
+    spec = job_spec(Manifest={
+        "Spec": {"Format": "S3BatchOperations_CSV_20180820",
+                 "Fields": ["Bucket", "Key"]},
+        "Location": {"ObjectArn": "arn:aws:s3:::%s/manifest.csv" % bucket,
+                     "ETag": etag}})
+    job_id = create_job(d, tmp_path, spec)
+    job = d.wait_job(job_id, "the download waiting for space",
+                     lambda j: waiting_reason(j) is not None or
+                     j["Status"] not in ("New",), timeout=60)
+    assert job["Status"] == "New", job
+    filler.unlink()
+    job = d.wait_status(job_id, "Suspended", timeout=60)
+    assert job["ProgressSummary"]["TotalNumberOfTasks"] == len(keys), job
+    assert waiting_reason(job) is None, job
