@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <json-c/json.h>
 
 #include "s3batchd.h"
 #include "json.h"
 #include "jobspec.h"
+#include "s3.h"
 #include "s3-probe.h"
 #include "jobcaps.h"
 
@@ -149,4 +151,99 @@ jobcaps_bucket(struct json_object *spec)
 		return (NULL);
 	}
 	return (bucket);
+}
+
+struct jobcaps_check {
+	struct s3_caps_cache	*cache;
+	struct json_object	*spec;
+	struct s3_probe		*probe;
+	struct event		*defer;		/* a cached answer */
+	struct s3_caps		*cached;	/* a copy: the entry may be
+						   replaced meanwhile */
+	jobcaps_done_cb		 done_cb;
+	void			*arg;
+};
+
+static void
+jobcaps_check_free(struct jobcaps_check *c)
+{
+	if (c->probe != NULL)
+		s3_probe_cancel(c->probe);
+	if (c->defer != NULL)
+		event_free(c->defer);
+	s3_caps_free(c->cached);
+	json_object_put(c->spec);
+	free(c);
+}
+
+static void
+jobcaps_check_finish(struct jobcaps_check *c, const struct s3_caps *caps)
+{
+	char	*why;
+
+	why = jobcaps_refusal(c->spec, caps);
+	c->done_cb(why, c->arg);
+	free(why);
+	jobcaps_check_free(c);
+}
+
+static void
+jobcaps_probe_cb(const struct s3_caps *caps, const char *error, void *arg)
+{
+	struct jobcaps_check	*c = arg;
+
+	c->probe = NULL;	/* the probe frees itself after this call */
+	if (caps == NULL) {
+		log_warnx("capability probe: %s; the job runs unchecked", error);
+		jobcaps_check_finish(c, NULL);
+		return;
+	}
+	s3_caps_cache_put(c->cache, caps);
+	jobcaps_check_finish(c, caps);
+}
+
+static void
+jobcaps_defer_cb(int fd, short ev, void *arg)
+{
+	struct jobcaps_check	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	jobcaps_check_finish(c, c->cached);
+}
+
+struct jobcaps_check *
+jobcaps_check_start(struct event_base *base, struct s3 *s3,
+    struct s3_caps_cache *cache, struct json_object *spec,
+    const char *bucket, jobcaps_done_cb done_cb, void *arg)
+{
+	struct jobcaps_check	*c;
+	const struct s3_caps	*have = NULL;
+	const char		*endpoint;
+
+	c = xcalloc(1, sizeof *c);
+	c->cache = cache;
+	c->spec = json_object_get(spec);
+	c->done_cb = done_cb;
+	c->arg = arg;
+	endpoint = s3_bucket_endpoint(s3, bucket);
+	if (endpoint == NULL ||
+	    (have = s3_caps_cache_get(cache, endpoint)) != NULL) {
+		/* No endpoint: the tasks fail with NoSuchEndpoint. */
+		if (have != NULL)
+			c->cached = s3_caps_copy(have);
+		c->defer = evtimer_new(base, jobcaps_defer_cb, c);
+		event_active(c->defer, EV_TIMEOUT, 1);
+		return (c);
+	}
+	c->probe = s3_probe_start(base, s3, endpoint, bucket,
+	    jobcaps_probe_cb, c);
+	return (c);
+}
+
+void
+jobcaps_check_cancel(struct jobcaps_check *c)
+{
+	if (c != NULL)
+		jobcaps_check_free(c);
 }

@@ -13,8 +13,11 @@
 #ifndef JOBCAPS_H
 #define JOBCAPS_H
 
+struct event_base;
 struct json_object;
+struct s3;
 struct s3_caps;
+struct s3_caps_cache;
 
 /*
  * NULL when the job (a CreateJob request, as stored) can run on the
@@ -34,5 +37,26 @@ char		*jobcaps_refusal(struct json_object *, const struct s3_caps *);
  * Allocated; the caller frees it.
  */
 char		*jobcaps_bucket(struct json_object *);
+
+/*
+ * The whole check for the lifecycle, before a job's first task: resolve
+ * bucket (jobcaps_bucket's, else the first task's) to its endpoint, take
+ * the endpoint's capabilities from cache or probe it (writing scratch
+ * objects under a prefix of bucket, s3-probe.h) and store the result in
+ * cache, then call done_cb with NULL (run the job) or the refusal. A probe
+ * that cannot run (no write access to the bucket, the server down) is
+ * logged and lets the job run: its tasks say what happens. done_cb is
+ * never called before jobcaps_check_start returns; the check is freed when
+ * done_cb returns (do not cancel it from there). The spec is referenced
+ * (json_object_get) until done_cb returns; s3 and cache must outlive the
+ * check. Two jobs checked at once on an uncached endpoint probe it twice.
+ */
+typedef void	(*jobcaps_done_cb)(const char *, void *);
+struct jobcaps_check;
+struct jobcaps_check *jobcaps_check_start(struct event_base *, struct s3 *,
+		    struct s3_caps_cache *, struct json_object *, const char *,
+		    jobcaps_done_cb, void *);
+/* No callback; a probe in flight is cancelled. */
+void		 jobcaps_check_cancel(struct jobcaps_check *);
 
 #endif /* JOBCAPS_H */

@@ -103,8 +103,9 @@ struct s3_probe;
 
 /*
  * Start a probe of endpoint inside bucket, on the loop the s3 handle runs
- * on. Never calls done_cb before returning. The s3 handle must outlive
- * the probe.
+ * on. Never calls done_cb before returning; the probe is freed when
+ * done_cb returns (do not cancel it from there). The s3 handle must
+ * outlive the probe.
  */
 struct s3_probe	*s3_probe_start(struct event_base *, struct s3 *,
 		    const char *, const char *, s3_probe_done_cb, void *);

@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <json-c/json.h>
 
 #include "s3batchd.h"
+#include "cfg.h"
+#include "s3.h"
 #include "s3-probe.h"
 #include "jobcaps.h"
 #include "unit.h"
@@ -249,9 +252,92 @@ test_names(void)
 	s3_caps_cache_free(cache);
 }
 
+struct outcome {
+	int	 called;
+	char	*why;
+};
+
+static void
+check_done_cb(const char *why, void *arg)
+{
+	struct outcome	*o = arg;
+
+	o->called++;
+	o->why = why != NULL ? xstrdup(why) : NULL;
+}
+
+/*
+ * jobcaps_check_start without a network: a cached endpoint answers from
+ * the cache, a bucket on no endpoint lets the job run (its tasks fail
+ * NoSuchEndpoint); neither calls back before returning.
+ */
+static void
+test_check_start(void)
+{
+	const char		*text = "[endpoint swift]\n"
+	    "url = http://127.0.0.1:1\naccess_key_id = AK\n"
+	    "secret_access_key = SK\n\n[bucket b]\nendpoint = swift\n";
+	struct event_base	*base;
+	struct cfg		*cfg;
+	struct s3		*s3;
+	struct s3_caps_cache	*cache;
+	struct s3_caps		*c;
+	struct json_object	*spec;
+	struct outcome		 o;
+	char			*cause = NULL;
+
+	base = event_base_new();
+	cfg = cfg_load_buffer("test-jobcaps.conf", text, strlen(text), &cause);
+	CHECK(cfg != NULL);
+	if (cfg == NULL) {
+		fprintf(stderr, "config: %s\n", cause);
+		return;
+	}
+	s3 = s3_new(base, cfg, &cause);
+	CHECK(s3 != NULL);
+	cache = s3_caps_cache_new();
+	c = caps_swift();
+	s3_caps_cache_put(cache, c);
+	s3_caps_free(c);
+	spec = json_tokener_parse("{\"Operation\":{\"S3PutObjectTagging\":"
+	    "{\"TagSet\":[]}}}");
+
+	memset(&o, 0, sizeof o);
+	jobcaps_check_start(base, s3, cache, spec, "b", check_done_cb, &o);
+	CHECK_INT(o.called, 0);
+	event_base_dispatch(base);
+	CHECK_INT(o.called, 1);
+	CHECK_STR(o.why != NULL ? o.why : "(null)", "endpoint swift does not "
+	    "support object tagging (PutObjectTagging answered 501 "
+	    "NotImplemented)");
+	free(o.why);
+
+	memset(&o, 0, sizeof o);
+	jobcaps_check_start(base, s3, cache, spec, "nowhere", check_done_cb,
+	    &o);
+	CHECK_INT(o.called, 0);
+	event_base_dispatch(base);
+	CHECK_INT(o.called, 1);
+	CHECK(o.why == NULL);
+
+	/* Cancelled: no callback, nothing leaks. */
+	memset(&o, 0, sizeof o);
+	jobcaps_check_cancel(jobcaps_check_start(base, s3, cache, spec, "b",
+	    check_done_cb, &o));
+	event_base_dispatch(base);
+	CHECK_INT(o.called, 0);
+
+	json_object_put(spec);
+	s3_caps_cache_free(cache);
+	s3_free(s3);
+	cfg_free(cfg);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
+	test_check_start();
 	test_operations();
 	test_copy_parameters();
 	test_unknown_and_versions();
