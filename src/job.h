@@ -52,10 +52,13 @@ struct job {
 	char		*spec;		/* the CreateJob request as accepted */
 	char		*client_token;
 	char		*status_reason;
-	char		*failure_code;	/* the latest reason (job_add_failure) */
+	/*
+	 * The latest failure reason (job_add_failure) and, as a JSON array of
+	 * {FailureCode, FailureReason}, the ones before it.
+	 */
+	char		*failure_code;
 	char		*failure_reason;
-	char		*failure_earlier; /* the reasons before it: a JSON array
-					   of {FailureCode, FailureReason} */
+	char		*failure_earlier;
 	char		*suspended_cause;
 	char		*source_job;	/* clone-job: where the tasks came from */
 	int		 source_failed_only;

@@ -737,9 +737,11 @@ lifecycle_retry_report(struct lifecycle *lc, const char *id, uid_t uid,
 	struct store	*st = lc->core->store;
 	struct lc_stage	*stage;
 	struct lc_wait	*w;
+	const struct cfg *cfg = *lc->core->cfg;
 	struct json_object *fr;
 	struct job	 j;
 	enum job_status	 to;
+	uint64_t	 ran;
 	int		 r;
 
 	if ((stage = lc_find(lc, id)) != NULL && stage->kind == LC_REPORT) {
@@ -772,9 +774,18 @@ lifecycle_retry_report(struct lifecycle *lc, const char *id, uid_t uid,
 		job_clear(&j);
 		return (2);
 	}
-	/* Another reason besides ReportFailed: the job had failed anyway. */
+	/*
+	 * Another reason besides ReportFailed, or the threshold exceeded (a
+	 * job failed before FailureReasons kept every reason has only
+	 * ReportFailed): the job had failed anyway.
+	 */
 	fr = job_failures(&j);
-	to = json_object_array_length(fr) > 1 ? JOB_FAILING : JOB_COMPLETING;
+	ran = j.succeeded + j.failed;
+	to = JOB_COMPLETING;
+	if (json_object_array_length(fr) > 1 ||
+	    (ran >= cfg->failure_min_tasks &&
+	    j.failed * 100 > (uint64_t)cfg->failure_percent * ran))
+		to = JOB_FAILING;
 	json_object_put(fr);
 	if (store_job_transition(st, &j, to, JOB_BY_USER, uid,
 	    "retry-report", cause) != 0 || store_commit(st, cause) != 0) {

@@ -171,7 +171,7 @@ spool_wanted(struct store *st, const char *name)
 		job_clear(&j);
 		break;
 	case -1:
-		/* Not known to be unwanted: a manifest is never guessed away. */
+		/* Not known to be unwanted: never guess a manifest away. */
 		log_warnx("spool: keeping %s: %s", name, cause);
 		keep = 1;
 		break;

@@ -45,8 +45,7 @@ struct stage_prepare {
 	struct job		*job;
 	uint64_t		 batch;
 	int			 left;		/* the job left Preparing */
-	int			 local;		/* the store or the spool failed,
-						   not the manifest */
+	int			 local;		/* the store or spool failed */
 	stage_done_cb		 done_cb;
 	void			*arg;
 };

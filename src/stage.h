@@ -7,15 +7,17 @@
 #ifndef STAGE_H
 #define STAGE_H
 
+/*
+ * STAGE_RETRY: a local cause (the store or the spool could not be written,
+ * a full disk) stopped the stage. Nothing is lost: the job stays in its
+ * state and the lifecycle starts the stage again later; code
+ * (STAGE_CODE_LOCAL) and reason say why.
+ */
 enum stage_status {
 	STAGE_DONE,		/* its work is committed */
 	STAGE_FAILED,		/* code and reason say why: the job fails */
 	STAGE_STOPPED,		/* the job left the stage's state under it */
-	STAGE_RETRY		/* a local cause (the store or the spool could
-				   not be written, a full disk): nothing is
-				   lost, the job stays in its state and the
-				   lifecycle starts the stage again later;
-				   code (STAGE_CODE_LOCAL) and reason say why */
+	STAGE_RETRY		/* a local cause: started again later */
 };
 
 /* The FailureCode shown while a job waits on a local cause. */
