@@ -121,6 +121,7 @@ struct sched_plan {
 	int64_t				 cursor;
 	int				 read_all;
 	int				 read_failed;	/* retry after a pause */
+	int				 commit_failed;	/* likewise */
 	struct sched_tasks		 queue;
 	size_t				 nqueue;
 	struct sched_tasks		 running;
@@ -130,7 +131,6 @@ struct sched_plan {
 	size_t				 netags;
 	size_t				 setags;
 	int				 left;		/* not Preparing */
-	char				*cause;		/* failed */
 	uint64_t			 t0;
 	stage_done_cb			 done_cb;
 	void				*arg;
@@ -450,7 +450,7 @@ sched_refill_retry_cb(evutil_socket_t fd, short events, void *arg)
 	TAILQ_FOREACH(sj, &s->jobs, entry)
 		sj->read_failed = 0;
 	TAILQ_FOREACH(sp, &s->plans, entry)
-		sp->read_failed = 0;
+		sp->read_failed = sp->commit_failed = 0;
 	sched_kick(s);
 }
 
@@ -993,7 +993,6 @@ sched_plan_free(struct sched_plan *sp)
 	if (sp->ctx != NULL)
 		sp->op->free(sp->ctx);
 	free(sp->role_arn);
-	free(sp->cause);
 	job_clear(&sp->job);
 	TAILQ_REMOVE(&sp->s->plans, sp, entry);
 	free(sp);
@@ -1001,9 +1000,11 @@ sched_plan_free(struct sched_plan *sp)
 
 /*
  * Commit the recorded ETags if the job is still Preparing; a job that left
- * Preparing (cancelled) stops its plan.
+ * Preparing (cancelled) stops its plan. A store that cannot take them
+ * (full disk) keeps them buffered: the plan starts no task and tries again
+ * after a pause, like a failed read. -1 while they wait.
  */
-static void
+static int
 sched_plan_commit(struct sched_plan *sp)
 {
 	struct store	*st = sp->s->env.store;
@@ -1018,7 +1019,7 @@ sched_plan_commit(struct sched_plan *sp)
 		store_rollback(st);
 		if (r == 1) {
 			sp->left = 1;
-			return;
+			return (0);
 		}
 		goto fail;
 	}
@@ -1027,7 +1028,7 @@ sched_plan_commit(struct sched_plan *sp)
 	if (!r) {
 		store_rollback(st);
 		sp->left = 1;
-		return;
+		return (0);
 	}
 	for (i = 0; i < sp->netags; i++) {
 		if (store_task_etag(st, sp->job.rowid, sp->etags[i].seq,
@@ -1043,11 +1044,15 @@ sched_plan_commit(struct sched_plan *sp)
 	for (i = 0; i < sp->netags; i++)
 		free(sp->etags[i].etag);
 	sp->netags = 0;
-	return;
+	return (0);
 fail:
-	if (sp->cause == NULL)
-		xasprintf(&sp->cause, "storing the plan's ETags: %s", cause);
+	log_limited(&sp->s->commit_log, SCHED_COMMIT_LOG_S, LOG_WARNING,
+	    sp->job.id, "plan: storing %zu ETags (again in %d ms; no task "
+	    "starts meanwhile): %s", sp->netags, SCHED_REFILL_RETRY_MS, cause);
 	free(cause);
+	sp->commit_failed = 1;
+	sched_refill_later(sp->s);
+	return (-1);
 }
 
 static void
@@ -1073,7 +1078,8 @@ sched_plan_task_done(struct op_run *run, enum task_state state, int status,
 	s->inflight--;
 	sp->planned++;
 	sched_task_free(t);
-	if (sp->netags >= (size_t)(*s->env.cfg)->commit_batch)
+	if (sp->netags >= (size_t)(*s->env.cfg)->commit_batch &&
+	    !sp->commit_failed)
 		sched_plan_commit(sp);
 	sched_kick(s);
 }
@@ -1119,25 +1125,21 @@ sched_plan_task_start(struct sched_plan *sp, struct sched_task *t)
 	sp->op->plan_task(&t->run);
 }
 
-/* The plan has ended (done, stopped or failed): report and forget it. */
+/*
+ * The plan has ended (done, or stopped because its job left Preparing):
+ * report and forget it. A store that fails is waited for, not a failure.
+ */
 static void
 sched_plan_end(struct sched_plan *sp)
 {
 	struct stage_result	 res;
 	stage_done_cb		 done_cb = sp->done_cb;
 	void			*arg = sp->arg;
-	char			 id[sizeof sp->job.id], *text = NULL, *cause;
+	char			 id[sizeof sp->job.id], *text = NULL;
 
 	memset(&res, 0, sizeof res);
 	memcpy(id, sp->job.id, sizeof id);
-	if (sp->cause == NULL && !sp->left)
-		sched_plan_commit(sp);
-	if (sp->cause != NULL) {
-		log_job(LOG_WARNING, id, "plan: %s", sp->cause);
-		res.status = STAGE_FAILED;
-		res.code = "PlanFailed";
-		res.reason = sp->cause;
-	} else if (sp->left)
+	if (sp->left)
 		res.status = STAGE_STOPPED;
 	else {
 		text = sp->op->plan_text(sp->plan);
@@ -1147,11 +1149,7 @@ sched_plan_end(struct sched_plan *sp)
 		res.status = STAGE_DONE;
 		res.text = text;
 	}
-	/* Taken first: the callback may start the job's next stage. */
-	cause = sp->cause;
-	sp->cause = NULL;
 	done_cb(id, &res, arg);
-	free(cause);
 	free(text);
 }
 
@@ -1163,14 +1161,19 @@ sched_plan_pump(struct sched *s)
 	char			*cause = NULL;
 
 	TAILQ_FOREACH_SAFE(sp, &s->plans, entry, next) {
-		while (!s->draining && !sp->left && sp->cause == NULL &&
+		/* Recorded ETags go to the store before more are recorded. */
+		if (sp->netags >= (size_t)(*s->env.cfg)->commit_batch &&
+		    !sp->commit_failed && !sp->left)
+			sched_plan_commit(sp);
+		while (!s->draining && !sp->left && !sp->commit_failed &&
 		    s->inflight < max) {
 			if (sp->nqueue == 0 && !sp->read_all &&
 			    !sp->read_failed) {
 				/* A window's ETags go before the next one. */
-				if (sp->netags != 0)
-					sched_plan_commit(sp);
-				if (sp->left || sp->cause != NULL)
+				if (sp->netags != 0 &&
+				    sched_plan_commit(sp) != 0)
+					break;
+				if (sp->left)
 					break;
 				/* As for runs, a failed read is retried. */
 				if (store_task_window(s->env.store,
@@ -1195,8 +1198,12 @@ sched_plan_pump(struct sched *s)
 		}
 		if (sp->inflight != 0 || s->draining)
 			continue;
-		if (sp->left || sp->cause != NULL ||
-		    (sp->read_all && sp->nqueue == 0)) {
+		/* Done: its last ETags stored first, however long that takes. */
+		if (!sp->left && sp->read_all && sp->nqueue == 0 &&
+		    sp->netags != 0 &&
+		    (sp->commit_failed || sched_plan_commit(sp) != 0))
+			continue;
+		if (sp->left || (sp->read_all && sp->nqueue == 0)) {
 			sched_plan_end(sp);
 			sched_plan_free(sp);
 		}

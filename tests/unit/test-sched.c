@@ -333,12 +333,37 @@ test_op_cancel(struct op_run *run)
 	tj->cancelled++;
 }
 
+/* A plan (like the delete dry run's): records "etag-SEQ" for each task. */
+static void *
+test_plan_new(void *ctx)
+{
+	return (xstrdup("plan"));
+}
+
+static void
+test_plan_task(struct op_run *run)
+{
+	xasprintf(&run->recorded_etag, "etag-%lld",
+	    (long long)test_op_seq(run));
+	op_succeed(run, 200, NULL);
+}
+
+static char *
+test_plan_text(void *plan)
+{
+	return (xstrdup("planned"));
+}
+
 static const struct op_def test_op = {
 	.name = "TestOp",
 	.compile = test_op_compile,
 	.free = test_op_free,
 	.start = test_op_start,
 	.cancel = test_op_cancel,
+	.plan_new = test_plan_new,
+	.plan_task = test_plan_task,
+	.plan_text = test_plan_text,
+	.plan_free = free,
 };
 
 static const struct op_def *
@@ -937,6 +962,81 @@ test_commit_fails(void)
 	test_teardown(&t);
 }
 
+struct test_plan_end {
+	int			 done;
+	enum stage_status	 status;
+};
+
+static void
+test_plan_done_cb(const char *id, const struct stage_result *res, void *arg)
+{
+	struct test_plan_end	*e = arg;
+
+	e->done++;
+	e->status = res->status;
+}
+
+static int
+test_plan_ended(struct test *t, int tag, uint64_t n)
+{
+	return (((struct test_plan_end *)(uintptr_t)n)->done != 0);
+}
+
+static int
+test_etag_count_cb(const struct store_task *st, void *arg)
+{
+	char	 want[32];
+
+	snprintf(want, sizeof want, "etag-%lld", (long long)st->seq);
+	if (st->etag != NULL && strcmp(st->etag, want) == 0)
+		(*(uint64_t *)arg)++;
+	return (0);
+}
+
+/*
+ * A full disk during a plan: its ETags stay buffered, no task starts, and
+ * the plan waits instead of failing; with space back it ends done, every
+ * recorded ETag stored.
+ */
+static void
+test_plan_commit_fails(void)
+{
+	struct test		t;
+	struct test_plan_end	e;
+	struct job		j;
+	char			*cause = NULL;
+	uint64_t		n = 0, failed;
+	int			a;
+
+	test_setup(&t, 4);
+	a = test_job_add(&t, 5, 1500, "");
+	/* Planned while Preparing. */
+	if (store_job_get(t.store, t.jobs[a].job.id, &j, &cause) != 0)
+		fatalx("%s", cause);
+	j.status = JOB_PREPARING;
+	if (store_job_update(t.store, &j, &cause) != 0)
+		fatalx("%s", cause);
+	job_clear(&j);
+	memset(&e, 0, sizeof e);
+	t.disk_full = 1;
+	sched_plan_start(t.sched, t.jobs[a].job.id, test_plan_done_cb, &e);
+	test_wait(&t, test_failed_commits, a, 5, "five failed plan commits");
+	failed = t.failed_commits;
+	CHECK_INT(e.done, 0);
+	t.disk_full = 0;
+	test_wait(&t, test_plan_ended, a, (uint64_t)(uintptr_t)&e,
+	    "the plan to end");
+	CHECK_INT(e.done, 1);
+	CHECK_INT(e.status, STAGE_DONE);
+	CHECK(failed >= 5);
+	if (store_sqlite_backend.task_window(t.store->impl,
+	    t.jobs[a].job.rowid, 0, 2000, test_etag_count_cb, &n,
+	    &cause) != 0)
+		fatalx("%s", cause);
+	CHECK_INT(n, 1500);
+	test_teardown(&t);
+}
+
 /* Pause and cancel mid-run: no start after; those in flight end, stored. */
 static void
 test_pause_cancel(void)
@@ -989,6 +1089,7 @@ main(void)
 	test_threshold();
 	test_threshold_unreachable();
 	test_commit_fails();
+	test_plan_commit_fails();
 	test_pause_cancel();
 	return (unit_done("test-sched"));
 }
