@@ -19,7 +19,7 @@
 #define PROBE_BODY	"s3batchd capability probe\n"
 /* A quoted ETag no object has: a copy conditioned on it must fail. */
 #define PROBE_WRONG_ETAG "\"00000000000000000000000000000000\""
-#define PROBE_MAX_MADE	16
+#define PROBE_MAX_MADE	64
 /* Per call: a probe must not hang check-endpoint on a dead server. */
 #define PROBE_TIMEOUT_MS 15000
 #define PROBE_ATTEMPTS	2
@@ -81,9 +81,15 @@ struct s3_probe {
 	char			*part_etag;
 	int			 mpu_done;	/* complete succeeded */
 	char			*mpu_etag;
-	char			*made[PROBE_MAX_MADE];	/* keys to delete */
+	/* What to delete: a key, and its version on a versioned bucket. */
+	struct {
+		char		*key;
+		char		*version_id;
+	}			 made[PROBE_MAX_MADE];
 	size_t			 nmade;
 	size_t			 cleaned;	/* cleanup position */
+	int			 versioned;	/* Enabled or Suspended */
+	int			 swept;		/* versions listed */
 
 	/* What the request in flight points to. */
 	struct buf		 key;
@@ -275,17 +281,26 @@ judge_write(struct s3_probe *p, const struct probe_step *s,
 		    S3_CAP_UNKNOWN, "%s %s", s->op, a);
 }
 
+/*
+ * Remember an object written, by version when the bucket is versioned (a
+ * plain DELETE would leave the version behind a delete marker).
+ */
 static void
-probe_made(struct s3_probe *p, const char *key)
+probe_made(struct s3_probe *p, const char *key, const struct s3_result *r)
 {
 	size_t	 i;
 
 	for (i = 0; i < p->nmade; i++) {
-		if (strcmp(p->made[i], key) == 0)
+		if (strcmp(p->made[i].key, key) == 0 &&
+		    r->version_id == NULL && p->made[i].version_id == NULL)
 			return;
 	}
-	if (p->nmade < PROBE_MAX_MADE)
-		p->made[p->nmade++] = xstrdup(key);
+	if (p->nmade == PROBE_MAX_MADE)
+		return;
+	p->made[p->nmade].key = xstrdup(key);
+	p->made[p->nmade].version_id = r->version_id != NULL ?
+	    xstrdup(r->version_id) : NULL;
+	p->nmade++;
 }
 
 /* A PUT of a scratch object: YES/NO, and the object to delete later. */
@@ -295,7 +310,7 @@ judge_put(struct s3_probe *p, const struct probe_step *s,
 {
 	judge_write(p, s, r);
 	if (probe_ok(r))
-		probe_made(p, p->key.data);
+		probe_made(p, p->key.data, r);
 }
 
 /*
@@ -330,11 +345,18 @@ judge_config(struct s3_probe *p, const struct probe_step *s,
 		    got[0] != '\0' ? got : "no document", root);
 }
 
+/* Also: whether the cleanup must remove versions and delete markers. */
 static void
 judge_versioning(struct s3_probe *p, const struct probe_step *s,
     const struct s3_result *r)
 {
+	const struct buf	*b;
+
 	judge_config(p, s, r, "VersioningConfiguration", NULL);
+	if (!probe_ok(r) || r->http == NULL)
+		return;
+	b = &r->http->body;
+	p->versioned = memmem(b->data, b->len, "<Status>", 8) != NULL;
 }
 
 static void
@@ -385,7 +407,7 @@ judge_wrong_condition(struct s3_probe *p, const struct probe_step *s,
 		probe_set(p, s->cap, S3_CAP_YES, "%s with a wrong ETag %s",
 		    s->op, a);
 	else if (probe_ok(r)) {
-		probe_made(p, p->key.data);
+		probe_made(p, p->key.data, r);
 		probe_set(p, s->cap, S3_CAP_NO, "%s with a wrong ETag %s "
 		    "(the condition is ignored)", s->op, a);
 	} else
@@ -401,7 +423,7 @@ judge_copy_mpu(struct s3_probe *p, const struct probe_step *s,
 
 	probe_answer(r, a, sizeof a);
 	if (probe_ok(r)) {
-		probe_made(p, p->key.data);
+		probe_made(p, p->key.data, r);
 		probe_set(p, s->cap, S3_CAP_YES, "%s %s", s->op, a);
 	} else
 		probe_set(p, s->cap, r->status == 412 ? S3_CAP_NO :
@@ -449,7 +471,7 @@ judge_first(struct s3_probe *p, const struct probe_step *s,
 
 	if (probe_ok(r) && r->etag != NULL) {
 		p->plain_etag = probe_unquote(r->etag);
-		probe_made(p, p->key.data);
+		probe_made(p, p->key.data, r);
 		return;
 	}
 	probe_answer(r, a, sizeof a);
@@ -506,7 +528,7 @@ judge_complete(struct s3_probe *p, const struct probe_step *s,
 
 	if (probe_ok(r)) {
 		p->mpu_done = 1;
-		probe_made(p, p->key.data);
+		probe_made(p, p->key.data, r);
 		return;
 	}
 	probe_answer(r, a, sizeof a);
@@ -811,8 +833,10 @@ probe_free(struct s3_probe *p)
 	if (p->defer != NULL)
 		event_free(p->defer);
 	s3_caps_free(p->caps);
-	for (i = 0; i < p->nmade; i++)
-		free(p->made[i]);
+	for (i = 0; i < p->nmade; i++) {
+		free(p->made[i].key);
+		free(p->made[i].version_id);
+	}
 	free(p->prefix);
 	free(p->error);
 	free(p->plain_etag);
@@ -861,7 +885,56 @@ probe_cleanup_cb(const struct s3_result *r, void *arg)
 	probe_next(p);
 }
 
-/* Delete what was made, then abort an upload that did not complete. */
+static int
+probe_version_cb(const struct s3xml_version *v, void *arg, char **cause)
+{
+	struct s3_probe	*p = arg;
+
+	(void)cause;
+	if (p->nmade < PROBE_MAX_MADE && v->key.len > 0) {
+		p->made[p->nmade].key = xstrdup(v->key.data);
+		p->made[p->nmade].version_id = v->version_id.len > 0 ?
+		    xstrdup(v->version_id.data) : NULL;
+		p->nmade++;
+	}
+	return (0);
+}
+
+static void
+probe_versions_cb(const struct s3_result *r, void *arg)
+{
+	struct s3_probe			*p = arg;
+	struct s3xml_versions_page	 page;
+	struct s3xml_cbs		 cbs;
+	char				*cause = NULL, a[256];
+	size_t				 i;
+
+	p->call = NULL;
+	for (i = 0; i < p->nmade; i++) {
+		free(p->made[i].key);
+		free(p->made[i].version_id);
+	}
+	p->nmade = p->cleaned = 0;
+	memset(&cbs, 0, sizeof cbs);
+	cbs.version_cb = probe_version_cb;
+	memset(&page, 0, sizeof page);
+	if (!probe_ok(r) || s3xml_parse(S3XML_DOC_LIST_VERSIONS,
+	    r->http->body.data, r->http->body.len, &page, &cbs, p,
+	    &cause) != 0) {
+		probe_answer(r, a, sizeof a);
+		log_warnx("probe %s: listing the versions under %s/%s %s%s%s",
+		    p->caps->endpoint, p->caps->bucket, p->prefix, a,
+		    cause != NULL ? ": " : "", cause != NULL ? cause : "");
+	}
+	free(cause);
+	s3xml_versions_page_free(&page);
+	probe_next(p);
+}
+
+/*
+ * Delete what was made, then (versioned bucket) every version left under
+ * the prefix, then abort an upload that did not complete.
+ */
 static int
 probe_cleanup(struct s3_probe *p)
 {
@@ -870,9 +943,25 @@ probe_cleanup(struct s3_probe *p)
 	probe_request_init(p, &rq);
 	if (p->cleaned < p->nmade) {
 		buf_reset(&p->key);
-		buf_adds(&p->key, p->made[p->cleaned++]);
+		buf_adds(&p->key, p->made[p->cleaned].key);
 		rq.method = "DELETE";
 		rq.key = p->key.data;
+		rq.version_id = p->made[p->cleaned].version_id;
+		p->cleaned++;
+	} else if (p->versioned && !p->swept) {
+		/*
+		 * On a versioned bucket a copy or a complete may not say which
+		 * version it made, and DELETE leaves markers: list what is
+		 * left under the prefix and delete it version by version.
+		 */
+		p->swept = 1;
+		rq.method = "GET";
+		buf_reset(&p->query);
+		buf_adds(&p->query, "versions&prefix=");
+		url_encode(&p->query, p->prefix, strlen(p->prefix), 0);
+		rq.query = p->query.data;
+		p->call = s3_call(p->s3, &rq, probe_versions_cb, p);
+		return (0);
 	} else if (p->upload_id != NULL && !p->mpu_done) {
 		probe_key(p, "mpu");
 		rq.method = "DELETE";

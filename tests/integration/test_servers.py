@@ -421,3 +421,12 @@ def test_check_endpoint_probe(server, server_s3, server_bucket,
     # A bucket that resolves to no such endpoint.
     r = d.ctl("check-endpoint", "nosuch", "--bucket", b)
     assert r.rc != 0 and "nosuch" in r.err, r
+    # In a versioned bucket the scratch objects are deleted by version:
+    # no version or delete marker of the probe is left.
+    v = server_bucket(versioned=True)
+    put_objects(server_s3, v, ["user-object"])
+    d.ok("check-endpoint", "default", "--bucket", v)
+    left = server_s3.list_object_versions(Bucket=v)
+    assert [x["Key"] for x in left.get("Versions", [])] == \
+        ["user-object"], left.get("Versions")
+    assert left.get("DeleteMarkers", []) == [], left["DeleteMarkers"]
