@@ -21,6 +21,11 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "s3batchd.h"
 #include "cfg.h"
 
@@ -164,6 +169,46 @@ static const struct cfg_option cfg_options[] = {
 	{ "log_verbose", CFG_SEC_DAEMON, CFG_BOOL, D(log_verbose), R,
 	  "no", NULL, NULL, NULL,
 	  "Log debug messages." },
+	{ "control_max_connections", CFG_SEC_DAEMON, CFG_INT,
+	  D(control_max_connections), R, "256", "4", "65536", NULL,
+	  "Control connections open at once, all peers together." },
+	{ "control_reserved", CFG_SEC_DAEMON, CFG_INT, D(control_reserved), R,
+	  "16", "1", "65535", NULL,
+	  "Of control_max_connections, slots only root, the daemon's user "
+	  "and the control group may take, so that others cannot lock them "
+	  "out. Must be below control_max_connections." },
+	{ "control_max_per_uid", CFG_SEC_DAEMON, CFG_INT,
+	  D(control_max_per_uid), R, "16", "1", "65536", NULL,
+	  "Control connections one unprivileged uid may hold open." },
+	{ "control_idle_timeout", CFG_SEC_DAEMON, CFG_DURATION,
+	  D(control_idle_timeout_ms), R, "30s", "1s", "1d", NULL,
+	  "An unprivileged peer that sends nothing, or reads none of its "
+	  "replies, this long is disconnected." },
+	{ "control_admin_idle_timeout", CFG_SEC_DAEMON, CFG_DURATION,
+	  D(control_admin_idle_timeout_ms), R, "10m", "1s", "30d", NULL,
+	  "The same for privileged peers (root, the daemon's user, the "
+	  "control group)." },
+	{ "control_output_limit", CFG_SEC_DAEMON, CFG_SIZE,
+	  D(control_output_limit), R, "1MiB", "64KiB", "1GiB", NULL,
+	  "Replies buffered for one control connection; past it the daemon "
+	  "reads no more requests from that peer until it reads its "
+	  "replies." },
+	{ "control_max_pending", CFG_SEC_DAEMON, CFG_INT,
+	  D(control_max_pending), R, "64", "1", "65536", NULL,
+	  "Requests from unprivileged peers waiting for an answer (such as "
+	  "one from S3) at once; more are refused with ServiceUnavailable." },
+	{ "accept_pause", CFG_SEC_DAEMON, CFG_DURATION, D(accept_pause_ms), R,
+	  "1s", "10ms", "1m", NULL,
+	  "When accept() fails for want of descriptors (EMFILE, ENFILE), how "
+	  "long the control and metrics listeners pause before trying "
+	  "again." },
+	{ "metrics_max_connections", CFG_SEC_DAEMON, CFG_INT,
+	  D(metrics_max_connections), 0, "32", "1", "65536", NULL,
+	  "Connections the metrics listener keeps open at once." },
+	{ "metrics_timeout", CFG_SEC_DAEMON, CFG_DURATION,
+	  D(metrics_timeout_ms), 0, "10s", "1s", "1h", NULL,
+	  "A metrics connection idle, or a request not read or written, "
+	  "this long is closed." },
 
 	/* [endpoint NAME] */
 	{ "url", CFG_SEC_ENDPOINT, CFG_URL, E(url), R|CFG_O_REQUIRED,
@@ -672,7 +717,7 @@ cfg_set_string(const struct cfg_option *o, void *ptr, char *v)
 	char	**sp = ptr;
 
 	if (o->flags & CFG_O_SECRET)
-		freezero_str(*sp);
+		secret_free(*sp);
 	else
 		free(*sp);
 	*sp = v;
@@ -713,7 +758,8 @@ cfg_set(const struct cfg_option *o, void *ptr, const char *s, char **cause)
 	}
 	switch (o->type) {
 	case CFG_STRING:
-		cfg_set_string(o, ptr, xstrdup(s));
+		cfg_set_string(o, ptr, (o->flags & CFG_O_SECRET) ?
+		    secret_strdup(s) : xstrdup(s));
 		return (0);
 	case CFG_PATH:
 		if (s[0] != '/') {
@@ -1076,8 +1122,8 @@ cfg_cred_source_name(enum cfg_cred_source source)
 
 /*
  * Read a secret from a file that must not be readable by everyone;
- * surrounding whitespace (the trailing newline) is dropped. *out is NULL
- * if the file does not exist and missing_ok is set.
+ * surrounding whitespace (the trailing newline) is dropped. *out (from
+ * secret_strdup) is NULL if the file does not exist and missing_ok is set.
  */
 static int
 cfg_read_secret(const char *path, int missing_ok, char **out, char **cause)
@@ -1132,7 +1178,7 @@ cfg_read_secret(const char *path, int missing_ok, char **out, char **cause)
 		xasprintf(cause, "%s has a control character", path);
 		goto out;
 	}
-	*out = xstrdup(buf + start);
+	*out = secret_strdup(buf + start);
 	r = 0;
 out:
 	explicit_wipe(buf, sizeof buf);
@@ -1156,7 +1202,7 @@ cfg_read_env(const char *var, int missing_ok, char **out, char **cause)
 		xasprintf(cause, "%s has a control character", var);
 		return (-1);
 	}
-	*out = xstrdup(v);
+	*out = secret_strdup(v);
 	return (0);
 }
 
@@ -1304,6 +1350,13 @@ cfg_section_close(struct cfg_parse *p, char **cause)
 	    cfg->retry_base_ms > cfg->retry_max_ms) {
 		return (cfg_error(p, cfg_key_line(p, "retry_base"), cause,
 		    "retry_base is larger than retry_max"));
+	}
+	if (p->sec->id == CFG_SEC_DAEMON &&
+	    cfg->control_reserved >= cfg->control_max_connections) {
+		return (cfg_error(p, cfg_key_line(p, "control_reserved"), cause,
+		    "control_reserved (%d) must be below "
+		    "control_max_connections (%d)", cfg->control_reserved,
+		    cfg->control_max_connections));
 	}
 	return (0);
 }
@@ -1604,6 +1657,9 @@ cfg_load_buffer(const char *name, const char *data, size_t len,
 	p.cfg = cfg_new();
 	p.cfg->path = xstrdup(name);
 
+	/* Editors on some systems start a UTF-8 file with a BOM: skip it. */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		data += 3;
 	while (data < end) {
 		p.line++;
 		if ((nl = memchr(data, '\n', (size_t)(end - data))) == NULL)
@@ -1911,6 +1967,75 @@ cfg_help_man(FILE *f)
 		fprintf(f, ".El\n");
 	}
 	buf_free(&b);
+}
+
+/*
+ * A CA file is read by curl only when the first request is made: check at
+ * load time that it opens, and holds at least one PEM certificate and
+ * nothing that fails to parse.
+ */
+static int
+cfg_check_ca_file(const char *sec, const char *name, const char *path,
+    char **cause)
+{
+	BIO		*bio;
+	X509		*x;
+	unsigned long	 err;
+	int		 n = 0;
+
+	if (path == NULL)
+		return (0);
+	if (access(path, R_OK) == -1) {
+		xasprintf(cause, "[%s %s] ca_file %s: %s", sec, name, path,
+		    strerror(errno));
+		return (-1);
+	}
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		xasprintf(cause, "[%s %s] ca_file %s: cannot be opened", sec,
+		    name, path);
+		ERR_clear_error();
+		return (-1);
+	}
+	ERR_clear_error();
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		X509_free(x);
+		n++;
+	}
+	err = ERR_peek_last_error();
+	ERR_clear_error();
+	BIO_free(bio);
+	/* The loop ends with "no start line" at the end of the file. */
+	if (err != 0 && !(ERR_GET_LIB(err) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(err) == PEM_R_NO_START_LINE)) {
+		xasprintf(cause, "[%s %s] ca_file %s: certificate %d does not "
+		    "parse as PEM", sec, name, path, n + 1);
+		return (-1);
+	}
+	if (n == 0) {
+		xasprintf(cause, "[%s %s] ca_file %s: no PEM certificate in it",
+		    sec, name, path);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+cfg_check_files(const struct cfg *cfg, char **cause)
+{
+	const struct cfg_endpoint	*ep;
+	const struct cfg_lambda		*lm;
+
+	TAILQ_FOREACH(ep, &cfg->endpoints, entry) {
+		if (cfg_check_ca_file("endpoint", ep->name, ep->ca_file,
+		    cause) != 0)
+			return (-1);
+	}
+	TAILQ_FOREACH(lm, &cfg->lambdas, entry) {
+		if (cfg_check_ca_file("lambda", lm->name, lm->ca_file,
+		    cause) != 0)
+			return (-1);
+	}
+	return (0);
 }
 
 int

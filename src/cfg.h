@@ -123,6 +123,17 @@ struct cfg {
 	uint64_t		 commit_interval_ms;
 	int			 commit_batch;
 	int			 log_verbose;
+	/* Peers of the control socket and the metrics listener. */
+	int			 control_max_connections;
+	int			 control_reserved;	/* privileged only */
+	int			 control_max_per_uid;	/* unprivileged */
+	uint64_t		 control_idle_timeout_ms;
+	uint64_t		 control_admin_idle_timeout_ms;
+	uint64_t		 control_output_limit;	/* bytes */
+	int			 control_max_pending;
+	uint64_t		 accept_pause_ms;	/* EMFILE, ENFILE */
+	int			 metrics_max_connections;
+	uint64_t		 metrics_timeout_ms;
 
 	struct cfg_endpoints	 endpoints;
 	struct cfg_buckets	 buckets;
@@ -170,6 +181,12 @@ void				 cfg_print(const struct cfg *, FILE *);
 void				 cfg_help(FILE *);
 /* The same as mdoc(7) .It entries, for docs/s3batchd.conf.5. */
 void				 cfg_help_man(FILE *);
+/*
+ * What cfg_load leaves to the daemon (the fuzzer loads without files):
+ * every ca_file exists, is readable and holds PEM certificates. -1 with
+ * *cause naming the section and the file.
+ */
+int				 cfg_check_files(const struct cfg *, char **);
 /*
  * Which keys differ between two loads that a running daemon cannot take
  * on SIGHUP; -1 with *cause naming them, 0 if the new one can be applied.

@@ -38,6 +38,12 @@ int		 xvasprintf(char **, const char *, va_list) printflike(2, 0);
 /* Zero then free: for anything that held a secret. */
 void		 freezero_str(char *);
 void		 explicit_wipe(void *, size_t);
+/*
+ * A copy of a secret in pages excluded from core dumps (MADV_DONTDUMP);
+ * secret_free wipes and unmaps it. Only secret_free may free it.
+ */
+char		*secret_strdup(const char *);
+void		 secret_free(char *);
 
 /* log.c: OpenBSD-style logging; journald fields under systemd. */
 #define LOG_TO_STDERR	0x1	/* -d: everything to stderr */

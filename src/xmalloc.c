@@ -1,8 +1,11 @@
 /* Allocation wrappers: out of memory is fatal, everything else is checked. */
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "s3batchd.h"
 
@@ -107,4 +110,45 @@ freezero_str(char *s)
 		return;
 	explicit_wipe(s, strlen(s));
 	free(s);
+}
+
+/*
+ * A secret gets pages of its own: madvise(MADV_DONTDUMP) keeps them out of
+ * a core dump whatever else is dumped, which cannot be done for a piece of
+ * a malloc page. The mapping's size sits in front of the string.
+ */
+#define SECRET_HDR	16	/* keeps the string 16-byte aligned */
+
+char *
+secret_strdup(const char *s)
+{
+	size_t	 len = strlen(s) + 1, page, size;
+	char	*p;
+
+	page = (size_t)sysconf(_SC_PAGESIZE);
+	size = (SECRET_HDR + len + page - 1) / page * page;
+	p = mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		fatal("secret_strdup: mmap %zu bytes", size);
+	/* Not every kernel has it; the daemon is non-dumpable anyway. */
+	(void)madvise(p, size, MADV_DONTDUMP);
+	memcpy(p, &size, sizeof size);
+	memcpy(p + SECRET_HDR, s, len);
+	return (p + SECRET_HDR);
+}
+
+void
+secret_free(char *s)
+{
+	char	*p;
+	size_t	 size;
+
+	if (s == NULL)
+		return;
+	p = s - SECRET_HDR;
+	memcpy(&size, p, sizeof size);
+	explicit_wipe(p, size);
+	if (munmap(p, size) == -1)
+		fatal("secret_free: munmap");
 }

@@ -26,7 +26,11 @@ static const char *all_keys[] = {
 	"timer_interval", "max_attempts", "retry_base", "retry_max",
 	"failure_min_tasks", "failure_percent", "multipart_threshold",
 	"multipart_part_size", "commit_interval", "commit_batch",
-	"log_verbose",
+	"log_verbose", "control_max_connections", "control_reserved",
+	"control_max_per_uid", "control_idle_timeout",
+	"control_admin_idle_timeout", "control_output_limit",
+	"control_max_pending", "accept_pause", "metrics_max_connections",
+	"metrics_timeout",
 	"url", "region", "addressing", "tls_verify", "ca_file",
 	"max_connections", "max_requests_per_second", "connect_timeout",
 	"request_timeout", "access_key_id", "secret_access_key",
@@ -976,6 +980,122 @@ test_load_file(void)
 	free(cause);
 }
 
+/* The peer limits: defaults, values, the reserved-below-max cross-check. */
+static void
+test_peers(void)
+{
+	struct cfg	*cfg;
+
+	cfg = OK(EP);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->control_max_connections, 256);
+		CHECK_INT(cfg->control_reserved, 16);
+		CHECK_INT(cfg->control_max_per_uid, 16);
+		CHECK(cfg->control_idle_timeout_ms == 30000);
+		CHECK(cfg->control_admin_idle_timeout_ms == 600000);
+		CHECK(cfg->control_output_limit == 1024 * 1024);
+		CHECK_INT(cfg->control_max_pending, 64);
+		CHECK(cfg->accept_pause_ms == 1000);
+		CHECK_INT(cfg->metrics_max_connections, 32);
+		CHECK(cfg->metrics_timeout_ms == 10000);
+	}
+	cfg_free(cfg);
+	cfg = OK("[daemon]\ncontrol_max_connections = 8\n"
+	    "control_reserved = 2\ncontrol_max_per_uid = 3\n"
+	    "control_idle_timeout = 2s\ncontrol_admin_idle_timeout = 1h\n"
+	    "control_output_limit = 256KiB\ncontrol_max_pending = 5\n"
+	    "accept_pause = 250ms\nmetrics_max_connections = 4\n"
+	    "metrics_timeout = 3s\n" EP);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->control_max_connections, 8);
+		CHECK_INT(cfg->control_reserved, 2);
+		CHECK_INT(cfg->control_max_per_uid, 3);
+		CHECK(cfg->control_idle_timeout_ms == 2000);
+		CHECK(cfg->control_admin_idle_timeout_ms == 3600000);
+		CHECK(cfg->control_output_limit == 256 * 1024);
+		CHECK_INT(cfg->control_max_pending, 5);
+		CHECK(cfg->accept_pause_ms == 250);
+		CHECK_INT(cfg->metrics_max_connections, 4);
+		CHECK(cfg->metrics_timeout_ms == 3000);
+	}
+	cfg_free(cfg);
+	ERR("[daemon]\ncontrol_max_connections = 8\ncontrol_reserved = 8\n"
+	    EP, "t.conf:3: control_reserved (8) must be below "
+	    "control_max_connections (8)");
+	ERR_HAS("[daemon]\ncontrol_output_limit = 1KiB\n" EP,
+	    "t.conf:2:");
+	ERR_HAS("[daemon]\naccept_pause = 0s\n" EP, "t.conf:2:");
+}
+
+/* A UTF-8 BOM in front of the first line is skipped; elsewhere not. */
+static void
+test_bom(void)
+{
+	struct cfg	*cfg;
+
+	cfg = OK("\xef\xbb\xbf[daemon]\nmax_inflight = 7\n" EP);
+	if (cfg != NULL)
+		CHECK_INT(cfg->max_inflight, 7);
+	cfg_free(cfg);
+	ERR_HAS("[daemon]\n\xef\xbb\xbfmax_inflight = 7\n" EP, "t.conf:2:");
+}
+
+/* ca_file: missing, not PEM, good; secrets readable and freed. */
+static void
+test_files(void)
+{
+	struct cfg	*cfg;
+	char		 text[2 * PATH_MAX + 256], *cause = NULL;
+	char		 bad[PATH_MAX + 16], good[PATH_MAX + 16], *sec;
+	FILE		*f;
+
+	snprintf(bad, sizeof bad, "%s/bad.pem", tmpdir);
+	write_file("bad.pem", "-----BEGIN CERTIFICATE-----\nnot base64 "
+	    "!!\n-----END CERTIFICATE-----\n", 0644);
+	snprintf(text, sizeof text, EP "ca_file = %s/none.pem\n", tmpdir);
+	cfg = OK(text);
+	CHECK(cfg != NULL && cfg_check_files(cfg, &cause) == -1);
+	CHECK(cause != NULL && strstr(cause, "[endpoint default] ca_file") !=
+	    NULL && strstr(cause, "No such file") != NULL);
+	free(cause);
+	cause = NULL;
+	cfg_free(cfg);
+	snprintf(text, sizeof text, EP "ca_file = %s\n", bad);
+	cfg = OK(text);
+	CHECK(cfg != NULL && cfg_check_files(cfg, &cause) == -1);
+	CHECK(cause != NULL && strstr(cause, "does not parse as PEM") != NULL);
+	free(cause);
+	cause = NULL;
+	cfg_free(cfg);
+	write_file("empty.pem", "hello\n", 0644);
+	snprintf(text, sizeof text, EP "ca_file = %s/empty.pem\n", tmpdir);
+	cfg = OK(text);
+	CHECK(cfg != NULL && cfg_check_files(cfg, &cause) == -1);
+	CHECK(cause != NULL && strstr(cause, "no PEM certificate") != NULL);
+	free(cause);
+	cause = NULL;
+	cfg_free(cfg);
+	/* The system's bundle, where there is one. */
+	snprintf(good, sizeof good, "/etc/ssl/certs/ca-certificates.crt");
+	if ((f = fopen(good, "r")) != NULL) {
+		fclose(f);
+		snprintf(text, sizeof text, EP "ca_file = %s\n", good);
+		cfg = OK(text);
+		CHECK(cfg != NULL && cfg_check_files(cfg, &cause) == 0);
+		free(cause);
+		cause = NULL;
+		cfg_free(cfg);
+	}
+	cfg = OK(EP);
+	CHECK(cfg != NULL && cfg_check_files(cfg, &cause) == 0);
+	cfg_free(cfg);
+
+	sec = secret_strdup("SECRET");
+	CHECK_STR(sec, "SECRET");
+	secret_free(sec);
+	secret_free(NULL);
+}
+
 /* The shipped files: the example loads; it and the man page name every key. */
 static void
 test_shipped(void)
@@ -1088,6 +1208,9 @@ main(int argc, char **argv)
 	test_print();
 	test_load_file();
 	test_shipped();
+	test_peers();
+	test_bom();
+	test_files();
 
 	nftw(tmpdir, rm_cb, 8, FTW_DEPTH|FTW_PHYS);
 	return (unit_done("test-cfg"));
