@@ -17,20 +17,20 @@ replication; test_ops_replicate.py uses a stand-in), Lambda (no S3
 semantics of its own), and the tests that need radosgw-admin (users, keys,
 RGW's own storage classes), which stay RGW-only in their files.
 """
+import base64
+import datetime
 import hashlib
 import json
 import os
 import urllib.parse
 import zlib
-import base64
-import datetime
 
 import pytest
 
-from s3b import (ROLE, create_job, inventory_location, inventory_manifest,
-                 job_spec, list_keys, manifest_csv, put_objects,
-                 report_csv_lines, report_rows, rows_by_key, run_job,
-                 write_json)
+from s3b import (ROLE, create_job, endpoint_conf, inventory_location,
+                 inventory_manifest, job_spec, list_keys, manifest_csv,
+                 put_objects, report_csv_lines, report_rows, rows_by_key,
+                 run_job)
 
 MIB = 1024 * 1024
 
@@ -403,7 +403,8 @@ def test_check_endpoint_probe(server, server_s3, server_bucket,
     A bucket of another endpoint is refused with the reason."""
     b = server_bucket()
     put_objects(server_s3, b, ["user-object"])
-    d = server_daemon()
+    d = server_daemon(extra_conf=endpoint_conf(
+        server.endpoint, name="second", keys=server.users["tester"]))
     r = d.ok("check-endpoint", "default", "--bucket", b)
     caps = r["Capabilities"]
     got = {k: caps[k]["Supported"] for k in PROBE_EXPECT[server.kind]}
@@ -421,6 +422,10 @@ def test_check_endpoint_probe(server, server_s3, server_bucket,
     # A bucket that resolves to no such endpoint.
     r = d.ctl("check-endpoint", "nosuch", "--bucket", b)
     assert r.rc != 0 and "nosuch" in r.err, r
+    # A bucket of another endpoint: the probe refuses to write there.
+    r = d.ctl("check-endpoint", "second", "--bucket", b)
+    assert r.rc != 0 and "bucket %s is on endpoint default, not second" % b \
+        in r.err, r
     # In a versioned bucket the scratch objects are deleted by version:
     # no version or delete marker of the probe is left.
     v = server_bucket(versioned=True)
