@@ -1,4 +1,5 @@
-"""An endpoint outage is not a job failure (issue 8, docs/OUTAGES.md).
+"""An endpoint outage is not a job failure, nor a full disk during the run
+(issue 8, docs/OUTAGES.md).
 
 The real s3batchd and s3batchctl run a job of a few thousand tasks against
 the real RGW through a plain TCP forwarder defined here. THE FORWARDER IS A
@@ -14,10 +15,16 @@ straight at RGW, and the outage must be visible while it lasts: the log's
 breaker lines, tasks still in flight while none finishes, and, once the
 status command shows it (the lead wires s3_endpoint_state() into it), the
 endpoint's breaker "open" with its waiting calls.
+
+The full disk is real: the state directory is a small tmpfs filled with a
+filler file while the job runs, so that SQLite gets SQLITE_FULL from the
+kernel; deleting the filler frees the space.
 """
 
+import os
 import select
 import socket
+import subprocess
 import threading
 import time
 
@@ -252,3 +259,78 @@ def test_pause_and_cancel_during_outage(s3batchd, forwarder, s3, bucket,
     assert _ps(job)["NumberOfTasksFailed"] == 0, job
     got = taggings(s3, bucket, keys[:500])
     assert [k for k in keys[:500] if got[k] != {"outage": "paused"}] == []
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A 32 MB tmpfs at tmp_path/state, lazily unmounted at the end (after
+    the daemon, which is set up later and so stopped first)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    path = tmp_path / "state"
+    path.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m,mode=0755",
+                    "tmpfs", str(path)], check=True)
+    yield path
+    subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@pytest.mark.timeout(400)
+def test_run_on_full_disk_waits_and_resumes(small_tmpfs, s3batchd, s3, bucket,
+                                            tmp_path):
+    """Results that cannot be committed stop the dispatch of new tasks (the
+    buffer stays bounded), are retried with backoff under a rate-limited
+    warning, and all reach the store once space is freed: the job ends
+    Complete with every task recorded once."""
+    keys = ["f/%04d" % i for i in range(2000)]
+    put_objects(s3, bucket, keys, workers=32)
+    d = s3batchd(start=False,
+                 endpoint_extra="max_requests_per_second = 100\n")
+    text = d.conf.read_text()
+    d.conf.write_text(text.replace("state_dir = %s\n" % d.state,
+                                   "state_dir = %s\n" % small_tmpfs))
+    d.state = small_tmpfs
+    d.start()
+    spec = job_spec({"S3PutObjectTagging": {"TagSet": [
+        {"Key": "disk", "Value": "full"}]}}, confirmation=False)
+    job_id = create_job(d, tmp_path, spec,
+                        manifest_csv(tmp_path / "m.csv", bucket, keys))
+    d.wait_job(job_id, "200 tasks done",
+               lambda j: _ps(j)["NumberOfTasksSucceeded"] >= 200,
+               timeout=120)
+
+    filler = small_tmpfs / "filler"
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+        except OSError:
+            pass
+    wait_until("a failed group commit (log)",
+               lambda: "scheduler: committing" in d.logtext(), timeout=60)
+    t_full = time.monotonic()
+    # No task starts while commits fail: those in flight end, none follow.
+    wait_until("no task in flight",
+               lambda: d.ok("status")["TasksInFlight"] == 0, timeout=60)
+    stalled = _ps(d.describe(job_id))["NumberOfTasksSucceeded"]
+    assert stalled < len(keys)
+    # A while later: still nothing started, and the log did not flood
+    # (one line per 10 s; before, about 30 a second).
+    time.sleep(12)
+    assert d.ok("status")["TasksInFlight"] == 0
+    assert _ps(d.describe(job_id))["NumberOfTasksSucceeded"] == stalled
+    lines = [l for l in d.logtext().splitlines()
+             if "scheduler: committing" in l]
+    assert 1 <= len(lines) <= (time.monotonic() - t_full) / 10 + 2, lines
+
+    os.unlink(filler)
+    job = d.wait_status(job_id, ("Complete", "Failed"), timeout=200)
+    assert job["Status"] == "Complete", job
+    assert _ps(job)["NumberOfTasksSucceeded"] == len(keys), job
+    assert _ps(job)["NumberOfTasksFailed"] == 0, job
+    assert "results committed again after" in d.logtext()
+    rows = report_rows(d, job_id)
+    assert len(rows) == len(keys)
+    assert len({r["Key"] for r in rows}) == len(keys)
+    got = taggings(s3, bucket, keys)
+    assert [k for k in keys if got[k] != {"disk": "full"}] == []
