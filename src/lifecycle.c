@@ -117,6 +117,8 @@ struct lifecycle {
 	struct lc_waits		 waits;
 	struct event		*ev_timer;
 	struct log_limit	 wait_ll;
+	struct log_limit	 timer_ll;	/* a store the timers cannot read */
+	unsigned		 purging;	/* purges queued on the bulk thread */
 };
 
 static enum lc_kind
@@ -858,11 +860,15 @@ lc_expire(struct lifecycle *lc, const char *id)
 }
 
 struct lc_purge {
-	struct lifecycle	*lc;
+	struct lifecycle	*lc;	/* freed before the bulk thread's ends */
+	struct bulk		*bulk;
 	char			 id[37];
 	char			*state_dir;
 	int			 purged;
 };
+
+/* Bulk thread only: a purge a full disk refuses is tried at every pass. */
+static struct log_limit	lc_purge_ll;
 
 /* Bulk thread: a job and its tasks go. */
 static void
@@ -877,7 +883,9 @@ lc_purge_run(struct store *st, void *arg)
 		return;
 	}
 	if (store_job_purge(st, &j, &cause) != 0) {
-		log_job(LOG_WARNING, j.id, "purge failed: %s", cause);
+		log_limited(&lc_purge_ll, LC_RETRY_LOG_S, LOG_WARNING, j.id,
+		    "purge failed (tried again at the next timer pass): %s",
+		    cause);
 		free(cause);
 	} else {
 		log_job(LOG_INFO, j.id, "purged after its retention time");
@@ -891,6 +899,8 @@ lc_purge_done(void *arg)
 {
 	struct lc_purge	*p = arg;
 
+	if (!bulk_stopping(p->bulk))
+		p->lc->purging--;
 	if (p->purged)
 		spool_forget(p->state_dir, p->id);
 	free(p->state_dir);
@@ -915,20 +925,30 @@ lc_timers(struct lifecycle *lc)
 		d.n = 0;
 		if (store_job_list(lc->core->store, mask, d.last, LC_LIST_PAGE,
 		    lc_due_cb, &d, &cause) != 0) {
-			log_warnx("timers: %s", cause);
+			/* Every timer_interval while it lasts. */
+			log_limited(&lc->timer_ll, LC_RETRY_LOG_S, LOG_WARNING,
+			    NULL, "timers: %s", cause);
 			free(cause);
 			break;
 		}
 	} while (d.n == LC_LIST_PAGE);
 	for (i = 0; i < d.nexpired; i++)
 		lc_expire(lc, d.expired[i]);
-	for (i = 0; i < d.npurge; i++) {
+	/*
+	 * One round of purges at a time: behind a long prepare on the bulk
+	 * thread, every pass would queue the same jobs again.
+	 */
+	for (i = 0; i < d.npurge && lc->purging == 0; i++) {
 		p = xcalloc(1, sizeof *p);
 		p->lc = lc;
+		p->bulk = lc->core->bulk;
 		memcpy(p->id, d.purge[i], sizeof p->id);
 		p->state_dir = xstrdup(lc_state_dir(lc));
 		bulk_run(lc->core->bulk, lc_purge_run, lc_purge_done, p);
 	}
+	/* Counted once all are queued: the loop's test sees zero till then. */
+	if (lc->purging == 0)
+		lc->purging = (unsigned)i;
 	free(d.expired);
 	free(d.purge);
 }
