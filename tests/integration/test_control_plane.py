@@ -123,10 +123,12 @@ def test_priority_tags_cancel_clone(daemon, tmp_path):
     assert cj["Priority"] == 5
     assert cj["Operation"] == daemon.describe(job_id)["Operation"]
 
-    # Failed-only clone: nothing failed yet, so an empty job.
+    # Failed-only clone: nothing failed, but the job was cancelled before
+    # any task ran, and --failed-tasks-only takes every task that did not
+    # succeed (failed or never ran): all 50.
     clone2 = daemon.ok("clone-job", "--job-id", job_id, "--failed-tasks-only")
     cj2 = daemon.wait_status(clone2["JobId"], ("Suspended", "Ready"))
-    assert cj2["ProgressSummary"]["TotalNumberOfTasks"] == 0
+    assert cj2["ProgressSummary"]["TotalNumberOfTasks"] == 50
 
 
 def test_list_jobs_filter_and_pages(daemon, tmp_path):
