@@ -5,6 +5,15 @@
  * connect may read, mutating commands need root, the daemon's user or the
  * control group. Every failure is a structured reply; a connection whose
  * framing is broken gets its error and is closed, the daemon goes on.
+ *
+ * No peer can starve the others (cfg control_*): a connection runs one
+ * request at a time, and its requests are not read while a reply is owed
+ * or while more than control_output_limit of replies wait unread
+ * (back-pressure: the kernel's socket buffer then stops the peer). An
+ * unprivileged uid holds at most control_max_per_uid connections, and
+ * control_reserved slots are kept for privileged peers; idle peers are
+ * dropped, unprivileged ones sooner. Out of descriptors, the listener
+ * pauses instead of spinning on accept().
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -31,9 +41,9 @@
 #include "sdnotify.h"
 #include "server.h"
 
-#define CTL_MAX_CONNECTIONS	256
-#define CTL_IDLE_TIMEOUT	600	/* seconds without a byte */
 #define CTL_JSON_DEPTH		32
+#define CTL_LOG_EVERY		10	/* seconds between like warnings */
+#define CTL_ERR_BUSY		ERR_SHUTTING_DOWN	/* "ServiceUnavailable" */
 
 #define CTL_MUTATING	0x1	/* changes state: needs a privileged peer */
 
@@ -73,8 +83,11 @@ struct ctl_conn {
 	uid_t				 uid;
 	gid_t				 gid;
 	pid_t				 pid;
+	int				 privileged;	/* may mutate */
 	enum ctl_state			 state;
 	int				 closing;
+	int				 throttled;	/* replies unread */
+	int				 work;		/* counted in nwork */
 	uint64_t			 remaining;	/* of this chunk */
 	uint64_t			 streamed;	/* in all chunks */
 	/* The request a stream belongs to. */
@@ -93,10 +106,14 @@ struct ctl_conn {
 
 struct control {
 	struct server		*srv;
-	struct evconnlistener	*listener;
+	struct ctl_listen	*listener;
 	char			*path;		/* NULL: activated by systemd */
 	struct ctl_conn		*conns;
 	size_t			 nconns;
+	/* Unprivileged streams and deferred replies under way. */
+	int			 nwork;
+	struct log_limit	 refuse_ll;
+	struct log_limit	 throttle_ll;
 };
 
 struct ctl_pending {
@@ -107,6 +124,65 @@ struct ctl_pending {
 
 static void	ctl_conn_free(struct ctl_conn *);
 static void	ctl_out_pump(struct ctl_conn *);
+
+/*
+ * Whether to read the peer's next request: not while a reply is owed (a
+ * stream going out, a deferred reply) and not while its unread replies
+ * exceed control_output_limit, until they drain to half of it. Requests
+ * already buffered are run from a deferred read callback.
+ */
+static void
+ctl_read_update(struct ctl_conn *c)
+{
+	const struct cfg	*cfg = c->control->srv->cfg;
+	size_t			 out, limit;
+
+	out = evbuffer_get_length(bufferevent_get_output(c->bev));
+	limit = (size_t)cfg->control_output_limit;
+	if (!c->throttled && out >= limit) {
+		c->throttled = 1;
+		log_limited(&c->control->throttle_ll, CTL_LOG_EVERY,
+		    LOG_INFO, NULL, "control: uid %u (pid %d) does not read "
+		    "its replies (%zu bytes waiting): not reading its "
+		    "requests", (unsigned)c->uid, (int)c->pid, out);
+	} else if (c->throttled && out <= limit / 2)
+		c->throttled = 0;
+	if (c->closing || c->pending != NULL || c->out_ops != NULL ||
+	    c->throttled) {
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
+	if (bufferevent_get_enabled(c->bev) & EV_READ)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) != 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS|
+		    BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* A stream or a deferred reply of an unprivileged peer, within bounds. */
+static int
+ctl_work_begin(struct ctl_conn *c)
+{
+	struct control	*ctl = c->control;
+
+	if (c->privileged)
+		return (0);
+	if (ctl->nwork >= ctl->srv->cfg->control_max_pending)
+		return (-1);
+	ctl->nwork++;
+	c->work = 1;
+	return (0);
+}
+
+static void
+ctl_work_end(struct ctl_conn *c)
+{
+	if (c->work) {
+		c->control->nwork--;
+		c->work = 0;
+	}
+}
 
 static void
 ctl_send(struct ctl_conn *c, struct json_object *msg)
@@ -225,6 +301,13 @@ ctl_stream_out(struct ctl_req *req, const struct ctl_stream_out_ops *ops,
 	struct ctl_conn		*c = req->conn;
 	struct json_object	*msg;
 
+	if (ctl_work_begin(c) != 0) {
+		ops->free(arg);
+		ctl_reply_error(req, CTL_ERR_BUSY, "%d requests of unprivileged "
+		    "peers are under way; try again later",
+		    c->control->srv->cfg->control_max_pending);
+		return;
+	}
 	req->replied = 1;
 	c->out_ops = ops;
 	c->out_arg = arg;
@@ -245,8 +328,8 @@ ctl_out_end(struct ctl_conn *c)
 		c->out_ops->free(c->out_arg);
 	c->out_ops = NULL;
 	c->out_arg = NULL;
-	if (!c->closing)
-		bufferevent_enable(c->bev, EV_READ);
+	ctl_work_end(c);
+	ctl_read_update(c);
 }
 
 /* Fill the output while it is below the low mark, one frame at a time. */
@@ -298,7 +381,14 @@ ctl_defer(struct ctl_req *req)
 	p->id = req->id;
 	p->cmd = xstrdup(req->cmd);
 	req->conn->pending = p;
-	/* One request at a time: read the next once this one is answered. */
+	/*
+	 * One request at a time: read the next once this one is answered.
+	 * Counted like a stream, but never refused: the handler has begun.
+	 */
+	if (!req->conn->privileged) {
+		req->conn->control->nwork++;
+		req->conn->work = 1;
+	}
 	bufferevent_disable(req->conn->bev, EV_READ);
 	return (p);
 }
@@ -308,8 +398,8 @@ ctl_pending_done(struct ctl_pending *p)
 {
 	if (p->conn != NULL) {
 		p->conn->pending = NULL;
-		if (!p->conn->closing)
-			bufferevent_enable(p->conn->bev, EV_READ);
+		ctl_work_end(p->conn);
+		ctl_read_update(p->conn);
 	}
 	free(p->cmd);
 	free(p);
@@ -488,8 +578,7 @@ ctl_dispatch(struct ctl_conn *c, const char *line, size_t len)
 	}
 	cc = m.cmd;
 	rid = m.id;
-	if ((cc->flags & CTL_MUTATING) &&
-	    !server_peer_may_mutate(srv, c->uid, c->gid)) {
+	if ((cc->flags & CTL_MUTATING) && !c->privileged) {
 		xasprintf(&cause, "%s changes state: uid %u is not root, the "
 		    "daemon's user, or in the control group", cc->name,
 		    (unsigned)c->uid);
@@ -598,6 +687,14 @@ ctl_read_cb(struct bufferevent *bev, void *arg)
 	char			*line, *cause = NULL, msg[128];
 
 	while (!c->closing) {
+		/* A reply owed or unread: the rest waits (ctl_read_update). */
+		if (c->pending != NULL || c->out_ops != NULL ||
+		    (c->state == CTL_LINE && evbuffer_get_length(
+		    bufferevent_get_output(bev)) >=
+		    c->control->srv->cfg->control_output_limit)) {
+			ctl_read_update(c);
+			return;
+		}
 		if (c->state == CTL_CHUNK_DATA) {
 			len = evbuffer_get_length(in);
 			if (len == 0)
@@ -661,6 +758,8 @@ ctl_write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (c->out_ops != NULL)
 		ctl_out_pump(c);
+	else
+		ctl_read_update(c);
 }
 
 static void
@@ -669,8 +768,9 @@ ctl_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct ctl_conn	*c = arg;
 
 	if (what & BEV_EVENT_TIMEOUT)
-		log_debug("control: idle connection from uid %u closed",
-		    (unsigned)c->uid);
+		log_debug("control: connection from uid %u closed: nothing %s "
+		    "for too long", (unsigned)c->uid, (what & BEV_EVENT_READING) ?
+		    "sent" : "read");
 	if (what & (BEV_EVENT_EOF|BEV_EVENT_ERROR|BEV_EVENT_TIMEOUT))
 		ctl_conn_free(c);
 }
@@ -686,6 +786,7 @@ ctl_conn_free(struct ctl_conn *c)
 		c->out_ops->free(c->out_arg);
 	if (c->pending != NULL)
 		c->pending->conn = NULL;
+	ctl_work_end(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -698,30 +799,85 @@ ctl_conn_free(struct ctl_conn *c)
 	free(c);
 }
 
+/* How many connections a uid holds. */
+static int
+ctl_uid_connections(const struct control *ctl, uid_t uid)
+{
+	const struct ctl_conn	*c;
+	int			 n = 0;
+
+	for (c = ctl->conns; c != NULL; c = c->next) {
+		if (c->uid == uid)
+			n++;
+	}
+	return (n);
+}
+
+/* Say why, if the socket takes it at once, and close. */
 static void
-ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+ctl_refuse(struct control *ctl, int fd, const struct ucred *cred,
+    const char *why)
+{
+	struct json_object	*msg, *err;
+	const char		*s;
+
+	log_limited(&ctl->refuse_ll, CTL_LOG_EVERY, LOG_WARNING, NULL,
+	    "control: refusing uid %u (pid %d): %s", (unsigned)cred->uid,
+	    (int)cred->pid, why);
+	msg = ctl_envelope(-1, 0);
+	err = json_object_new_object();
+	json_object_object_add(err, "code", json_object_new_string(
+	    CTL_ERR_BUSY));
+	json_object_object_add(err, "message", json_object_new_string(why));
+	json_object_object_add(msg, "error", err);
+	s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+	if (send(fd, s, strlen(s), MSG_DONTWAIT|MSG_NOSIGNAL) == -1 ||
+	    send(fd, "\n", 1, MSG_DONTWAIT|MSG_NOSIGNAL) == -1)
+		log_debug("control: send: %s", strerror(errno));
+	json_object_put(msg);
+	close(fd);
+}
+
+static void
+ctl_accept_cb(int fd, void *arg)
 {
 	struct control		*ctl = arg;
+	const struct cfg	*cfg = ctl->srv->cfg;
 	struct ctl_conn		*c;
 	struct ucred		 cred;
 	socklen_t		 len = sizeof cred;
-	struct timeval		 tv = { CTL_IDLE_TIMEOUT, 0 };
-	static const char	 busy[] = "{\"v\":1,\"id\":null,\"ok\":false,"
-	    "\"error\":{\"code\":\"ServiceUnavailable\",\"message\":"
-	    "\"too many control connections\"}}\n";
+	struct timeval		 tv;
+	uint64_t		 idle;
+	char			 why[128];
+	int			 privileged, max = cfg->control_max_connections;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
-		log_warn("control: SO_PEERCRED");
+		log_limited(&ctl->refuse_ll, CTL_LOG_EVERY, LOG_WARNING, NULL,
+		    "control: SO_PEERCRED: %s", strerror(errno));
 		close(fd);
 		return;
 	}
-	if (ctl->nconns >= CTL_MAX_CONNECTIONS) {
-		log_warnx("control: refusing uid %u: %d connections open",
-		    (unsigned)cred.uid, CTL_MAX_CONNECTIONS);
-		if (write(fd, busy, sizeof busy - 1) == -1)
-			log_debug("control: write: %s", strerror(errno));
-		close(fd);
+	privileged = server_peer_may_mutate(ctl->srv, cred.uid, cred.gid);
+	if (ctl->nconns >= (size_t)max) {
+		snprintf(why, sizeof why, "too many control connections (%d)",
+		    max);
+		ctl_refuse(ctl, fd, &cred, why);
+		return;
+	}
+	if (!privileged && ctl->nconns >= (size_t)(max -
+	    cfg->control_reserved)) {
+		snprintf(why, sizeof why, "too many control connections; the "
+		    "last %d are kept for privileged peers",
+		    cfg->control_reserved);
+		ctl_refuse(ctl, fd, &cred, why);
+		return;
+	}
+	if (!privileged && ctl_uid_connections(ctl, cred.uid) >=
+	    cfg->control_max_per_uid) {
+		snprintf(why, sizeof why, "uid %u holds %d control "
+		    "connections already", (unsigned)cred.uid,
+		    cfg->control_max_per_uid);
+		ctl_refuse(ctl, fd, &cred, why);
 		return;
 	}
 	evutil_make_socket_nonblocking(fd);
@@ -730,6 +886,7 @@ ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	c->uid = cred.uid;
 	c->gid = cred.gid;
 	c->pid = cred.pid;
+	c->privileged = privileged;
 	c->state = CTL_LINE;
 	c->stream_id = -1;
 	c->bev = bufferevent_socket_new(ctl->srv->base, fd,
@@ -737,15 +894,111 @@ ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if (c->bev == NULL)
 		fatalx("control: bufferevent_socket_new");
 	bufferevent_setcb(c->bev, ctl_read_cb, ctl_write_cb, ctl_event_cb, c);
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
-	/* The write callback fires when a stream's output runs low. */
-	bufferevent_setwatermark(c->bev, EV_WRITE, CTL_OUT_LOW / 2, 0);
+	/*
+	 * Nothing sent (while a request is read) or nothing of the replies
+	 * read (while they wait) for this long: the peer is gone or hostile.
+	 */
+	idle = privileged ? cfg->control_admin_idle_timeout_ms :
+	    cfg->control_idle_timeout_ms;
+	tv.tv_sec = (time_t)(idle / 1000);
+	tv.tv_usec = (suseconds_t)(idle % 1000) * 1000;
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	/*
+	 * The write callback fires when the output runs low: a stream
+	 * produces more, a throttled peer is read again.
+	 */
+	bufferevent_setwatermark(c->bev, EV_WRITE, CTL_OUT_LOW / 2 <
+	    cfg->control_output_limit / 2 ? CTL_OUT_LOW / 2 :
+	    (size_t)cfg->control_output_limit / 2, 0);
 	bufferevent_enable(c->bev, EV_READ|EV_WRITE);
 	c->next = ctl->conns;
 	if (ctl->conns != NULL)
 		ctl->conns->prev = c;
 	ctl->conns = c;
 	ctl->nconns++;
+}
+
+struct ctl_listen {
+	struct evconnlistener	*listener;
+	struct event		*ev_resume;
+	struct cfg		**cfg;
+	const char		*what;
+	void			 (*accept)(int, void *);
+	void			*arg;
+	struct log_limit	 ll;
+};
+
+static void
+ctl_listen_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct ctl_listen	*cl = arg;
+
+	cl->accept(fd, cl->arg);
+}
+
+static void
+ctl_listen_resume_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct ctl_listen	*cl = arg;
+
+	evconnlistener_enable(cl->listener);
+}
+
+/*
+ * accept() failed for a reason libevent does not retry by itself: out of
+ * descriptors (EMFILE, ENFILE) or memory. Retrying at once would spin;
+ * pause for accept_pause, and say so at most every CTL_LOG_EVERY seconds.
+ */
+static void
+ctl_listen_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct ctl_listen	*cl = arg;
+	int			 err = EVUTIL_SOCKET_ERROR();
+	struct timeval		 tv;
+	uint64_t		 ms = (*cl->cfg)->accept_pause_ms;
+
+	evconnlistener_disable(l);
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(cl->ev_resume, &tv);
+	log_limited(&cl->ll, CTL_LOG_EVERY, LOG_WARNING, NULL,
+	    "%s: accept: %s; pausing %llu ms", cl->what,
+	    evutil_socket_error_to_string(err), (unsigned long long)ms);
+}
+
+struct ctl_listen *
+ctl_listen_new(struct event_base *base, struct cfg **cfg, int fd,
+    const char *what, void (*accept_cb)(int, void *), void *arg)
+{
+	struct ctl_listen	*cl;
+
+	cl = xcalloc(1, sizeof *cl);
+	cl->cfg = cfg;
+	cl->what = what;
+	cl->accept = accept_cb;
+	cl->arg = arg;
+	cl->listener = evconnlistener_new(base, ctl_listen_accept_cb, cl,
+	    LEV_OPT_CLOSE_ON_FREE|LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (cl->listener == NULL) {
+		free(cl);
+		return (NULL);
+	}
+	if ((cl->ev_resume = evtimer_new(base, ctl_listen_resume_cb,
+	    cl)) == NULL)
+		fatalx("%s: evtimer_new", what);
+	evconnlistener_set_error_cb(cl->listener, ctl_listen_error_cb);
+	return (cl);
+}
+
+void
+ctl_listen_free(struct ctl_listen *cl)
+{
+	if (cl == NULL)
+		return;
+	evconnlistener_free(cl->listener);
+	event_free(cl->ev_resume);
+	free(cl);
 }
 
 /*
@@ -824,8 +1077,8 @@ control_new(struct server *srv, char **cause)
 		ctl->path = xstrdup(srv->cfg->control_socket);
 		log_info("control: listening on %s", ctl->path);
 	}
-	ctl->listener = evconnlistener_new(srv->base, ctl_accept_cb, ctl,
-	    LEV_OPT_CLOSE_ON_FREE|LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	ctl->listener = ctl_listen_new(srv->base, &srv->cfg, fd, "control",
+	    ctl_accept_cb, ctl);
 	if (ctl->listener == NULL) {
 		xasprintf(cause, "control: cannot listen");
 		close(fd);
@@ -843,7 +1096,7 @@ control_free(struct control *ctl)
 		return;
 	while (ctl->conns != NULL)
 		ctl_conn_free(ctl->conns);
-	evconnlistener_free(ctl->listener);
+	ctl_listen_free(ctl->listener);
 	if (ctl->path != NULL) {
 		unlink(ctl->path);
 		free(ctl->path);

@@ -67,6 +67,20 @@ void		 ctl_message_free(struct ctl_message *);
 int		 ctl_message_mutating(const struct ctl_message *);
 int		 ctl_chunk_parse(const char *, size_t, uint64_t *, char **);
 
+/*
+ * A listening socket (the control socket, metrics) that hands accepted
+ * descriptors to a callback, and pauses for accept_pause, with a
+ * rate-limited warning, when accept() fails for want of descriptors or
+ * memory instead of spinning. The callback owns the descriptor. NULL if
+ * libevent cannot listen on fd (which is then not closed).
+ */
+struct cfg;
+struct event_base;
+struct ctl_listen;
+struct ctl_listen *ctl_listen_new(struct event_base *, struct cfg **, int,
+		     const char *, void (*)(int, void *), void *);
+void		 ctl_listen_free(struct ctl_listen *);
+
 struct control	*control_new(struct server *, char **);
 void		 control_free(struct control *);
 size_t		 control_connections(const struct control *);
@@ -75,10 +89,17 @@ size_t		 control_connections(const struct control *);
 void		 ctl_reply(struct ctl_req *, struct json_object *);
 void		 ctl_reply_error(struct ctl_req *, const char *, const char *,
 		     ...) __attribute__((__format__(__printf__, 3, 4)));
-/* Send a stream: {"stream":true}, chunk frames, then the final reply. */
+/*
+ * Send a stream: {"stream":true}, chunk frames, then the final reply. An
+ * unprivileged peer past control_max_pending streams and deferred replies
+ * gets ServiceUnavailable instead, and ops->free(arg) is called at once.
+ */
 void		 ctl_stream_out(struct ctl_req *,
 		     const struct ctl_stream_out_ops *, void *);
-/* Reply later: the request keeps its connection until then. */
+/*
+ * Reply later: the request keeps its connection until then, and the
+ * connection reads no other request meanwhile.
+ */
 struct ctl_pending *ctl_defer(struct ctl_req *);
 void		 ctl_pending_reply(struct ctl_pending *, struct json_object *);
 void		 ctl_pending_error(struct ctl_pending *, const char *,

@@ -2,20 +2,35 @@
  * Prometheus metrics (DESIGN.md §10): jobs by state, tasks by result, HTTP
  * requests per endpoint by method and status class, retries, errors by
  * kind, latency histograms, bytes, requests in flight and queued, the
- * bulk thread's queue. Served by libevent's evhttp on metrics_listen
- * (host:port), GET /metrics only. Everything is read at scrape time from
- * counters the subsystems keep anyway.
+ * bulk thread's queue. Served on metrics_listen (host:port), GET /metrics
+ * only. Everything is read at scrape time from counters the subsystems
+ * keep anyway.
+ *
+ * The HTTP is this file's own, one request per connection: libevent's
+ * evhttp (2.1) can neither cap its connections nor pause on EMFILE, and
+ * the listener is as open to local users as the control socket. So:
+ * at most metrics_max_connections at once (more get 503), a request head
+ * of METRICS_MAX_HEAD bytes, metrics_timeout to send it and to read the
+ * answer, and the control socket's pausing listener.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/http.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include "s3batchd.h"
 #include "cfg.h"
+#include "control.h"
 #include "http.h"
 #include "job.h"
 #include "metrics.h"
@@ -25,9 +40,25 @@
 #include "store.h"
 #include "bulk.h"
 
+#define METRICS_MAX_HEAD	8192	/* request line and headers */
+#define METRICS_LOG_EVERY	10	/* seconds between like warnings */
+
+struct metrics_conn {
+	struct metrics		*m;
+	struct bufferevent	*bev;
+	int			 closing;	/* answered: close once sent */
+	struct metrics_conn	*next;
+	struct metrics_conn	*prev;
+};
+
 struct metrics {
 	struct server		*srv;
-	struct evhttp		*http;
+	struct ctl_listen	*listener;
+	struct metrics_conn	*conns;
+	int			 nconns;
+	int			 max_conns;
+	struct timeval		 timeout;
+	struct log_limit	 refuse_ll;
 };
 
 static void
@@ -176,35 +207,200 @@ metrics_render(struct server *srv, struct buf *b)
 }
 
 static void
-metrics_request_cb(struct evhttp_request *req, void *arg)
+metrics_conn_free(struct metrics_conn *c)
 {
-	struct metrics	*m = arg;
-	struct evbuffer	*out;
-	struct buf	 b;
+	struct metrics	*m = c->m;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET ||
-	    strcmp(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)),
-	    "/metrics") != 0) {
-		evhttp_send_error(req, HTTP_NOTFOUND, "only GET /metrics");
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		m->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	m->nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* The whole answer, then close: one request per connection. */
+static void
+metrics_answer(struct metrics_conn *c, const char *status, const char *type,
+    const char *extra, const void *body, size_t len)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	evbuffer_add_printf(out, "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\n%sConnection: close\r\n\r\n", status,
+	    type, len, extra);
+	evbuffer_add(out, body, len);
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static void
+metrics_error(struct metrics_conn *c, const char *status, const char *extra)
+{
+	char	body[128];
+
+	snprintf(body, sizeof body, "%s\n", status);
+	metrics_answer(c, status, "text/plain; charset=utf-8", extra, body,
+	    strlen(body));
+}
+
+static void
+metrics_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct metrics_conn	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_ptr	 end;
+	struct buf		 b;
+	char			 line[METRICS_MAX_HEAD + 1], *sp, *target, *q;
+	size_t			 n;
+
+	if (c->closing)
+		return;
+	end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	if (end.pos == -1)
+		end = evbuffer_search(in, "\n\n", 2, NULL);
+	if (end.pos == -1) {
+		if (evbuffer_get_length(in) > METRICS_MAX_HEAD)
+			metrics_error(c, "431 Request Header Fields Too Large",
+			    "");
+		return;
+	}
+	if ((size_t)end.pos > METRICS_MAX_HEAD) {
+		metrics_error(c, "431 Request Header Fields Too Large", "");
+		return;
+	}
+	/* The request line: METHOD SP TARGET SP VERSION. */
+	n = evbuffer_copyout(in, line, (size_t)end.pos);
+	line[n] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	if ((sp = strchr(line, ' ')) == NULL) {
+		metrics_error(c, "400 Bad Request", "");
+		return;
+	}
+	*sp = '\0';
+	target = sp + 1;
+	if ((sp = strchr(target, ' ')) == NULL ||
+	    strncmp(sp + 1, "HTTP/1.", 7) != 0) {
+		metrics_error(c, "400 Bad Request", "");
+		return;
+	}
+	*sp = '\0';
+	if ((q = strchr(target, '?')) != NULL)
+		*q = '\0';
+	if (strcmp(line, "GET") != 0) {
+		metrics_error(c, "405 Method Not Allowed", "Allow: GET\r\n");
+		return;
+	}
+	if (strcmp(target, "/metrics") != 0) {
+		metrics_error(c, "404 Not Found", "");
 		return;
 	}
 	buf_init(&b);
-	metrics_render(m->srv, &b);
-	out = evbuffer_new();
-	evbuffer_add(out, b.data, b.len);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-	evhttp_send_reply(req, HTTP_OK, "OK", out);
-	evbuffer_free(out);
+	metrics_render(c->m->srv, &b);
+	metrics_answer(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
+	    "", b.data, b.len);
 	buf_free(&b);
+}
+
+static void
+metrics_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct metrics_conn	*c = arg;
+
+	if (c->closing &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		metrics_conn_free(c);
+}
+
+static void
+metrics_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & (BEV_EVENT_EOF|BEV_EVENT_ERROR|BEV_EVENT_TIMEOUT))
+		metrics_conn_free(arg);
+}
+
+static void
+metrics_accept_cb(int fd, void *arg)
+{
+	struct metrics		*m = arg;
+	struct metrics_conn	*c;
+	static const char	 busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+	if (m->nconns >= m->max_conns) {
+		log_limited(&m->refuse_ll, METRICS_LOG_EVERY, LOG_WARNING, NULL,
+		    "metrics: %d connections open; refusing more", m->nconns);
+		if (send(fd, busy, sizeof busy - 1, MSG_DONTWAIT|
+		    MSG_NOSIGNAL) == -1)
+			log_debug("metrics: send: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	evutil_make_socket_nonblocking(fd);
+	c = xcalloc(1, sizeof *c);
+	c->m = m;
+	if ((c->bev = bufferevent_socket_new(m->srv->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("metrics: bufferevent_socket_new");
+	bufferevent_setcb(c->bev, metrics_read_cb, metrics_write_cb,
+	    metrics_event_cb, c);
+	bufferevent_set_timeouts(c->bev, &m->timeout, &m->timeout);
+	/* Read no more than a request head (and a little) ever holds. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, METRICS_MAX_HEAD + 4);
+	bufferevent_enable(c->bev, EV_READ|EV_WRITE);
+	c->next = m->conns;
+	if (m->conns != NULL)
+		m->conns->prev = c;
+	m->conns = c;
+	m->nconns++;
+}
+
+/* The first address of host:port that binds. */
+static int
+metrics_bind(const char *host, const char *port, char **cause)
+{
+	struct addrinfo	 hints, *res, *ai;
+	int		 fd = -1, on = 1, r, err = 0;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE|AI_NUMERICSERV;
+	if ((r = getaddrinfo(*host != '\0' ? host : NULL, port, &hints,
+	    &res)) != 0) {
+		xasprintf(cause, "%s", gai_strerror(r));
+		return (-1);
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype|SOCK_CLOEXEC|
+		    SOCK_NONBLOCK, ai->ai_protocol)) == -1) {
+			err = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 64) == 0)
+			break;
+		err = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		xasprintf(cause, "%s", strerror(err));
+	return (fd);
 }
 
 struct metrics *
 metrics_new(struct server *srv, const char *listen, char **cause)
 {
 	struct metrics	*m;
-	char		*host, *port;
+	char		*host, *port, *err = NULL;
 	long		 p;
+	int		 fd;
 
 	if (listen == NULL)
 		return (NULL);
@@ -221,21 +417,29 @@ metrics_new(struct server *srv, const char *listen, char **cause)
 		memmove(host, host + 1, strlen(host));
 		host[strlen(host) - 1] = '\0';
 	}
-	m = xcalloc(1, sizeof *m);
-	m->srv = srv;
-	m->http = evhttp_new(srv->base);
-	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET);
-	evhttp_set_gencb(m->http, metrics_request_cb, m);
-	if (p <= 0 || p > 65535 || evhttp_bind_socket(m->http, host,
-	    (uint16_t)p) != 0) {
-		xasprintf(cause, "metrics: cannot listen on %s", listen);
-		evhttp_free(m->http);
-		free(m);
+	if (p <= 0 || p > 65535 || (fd = metrics_bind(host, port,
+	    &err)) == -1) {
+		xasprintf(cause, "metrics: cannot listen on %s%s%s", listen,
+		    err != NULL ? ": " : "", err != NULL ? err : "");
+		free(err);
 		free(host);
 		return (NULL);
 	}
-	log_info("metrics: serving http://%s/metrics", listen);
 	free(host);
+	m = xcalloc(1, sizeof *m);
+	m->srv = srv;
+	m->max_conns = srv->cfg->metrics_max_connections;
+	m->timeout.tv_sec = (time_t)(srv->cfg->metrics_timeout_ms / 1000);
+	m->timeout.tv_usec = (suseconds_t)
+	    (srv->cfg->metrics_timeout_ms % 1000) * 1000;
+	if ((m->listener = ctl_listen_new(srv->base, &srv->cfg, fd, "metrics",
+	    metrics_accept_cb, m)) == NULL) {
+		xasprintf(cause, "metrics: cannot listen on %s", listen);
+		close(fd);
+		free(m);
+		return (NULL);
+	}
+	log_info("metrics: serving http://%s/metrics", listen);
 	return (m);
 }
 
@@ -244,6 +448,8 @@ metrics_free(struct metrics *m)
 {
 	if (m == NULL)
 		return;
-	evhttp_free(m->http);
+	while (m->conns != NULL)
+		metrics_conn_free(m->conns);
+	ctl_listen_free(m->listener);
 	free(m);
 }
