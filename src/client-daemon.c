@@ -117,8 +117,12 @@ cli_text_check_endpoint(struct buf *b, json_object *result)
 	    " attempts, %" PRId64 " ms)\n", s != NULL ? s : "?", status,
 	    attempts, ms);
 	if (!json_object_object_get_ex(result, "Capabilities", &caps) ||
-	    !json_object_is_type(caps, json_type_object))
+	    !json_object_is_type(caps, json_type_object)) {
+		buf_adds(b, "capabilities: not probed (--bucket BUCKET probes "
+		    "them with scratch objects under .s3batchd-probe/ in "
+		    "BUCKET, removed after)\n");
 		return;
+	}
 	s = json_path_string(result, "ProbeBucket");
 	(void)json_path_int64(result, "ProbeMilliseconds", &ms);
 	buf_addf(b, "capabilities (probed in bucket %s, %" PRId64 " ms):\n",

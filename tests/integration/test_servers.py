@@ -416,6 +416,8 @@ def test_check_endpoint_probe(server, server_s3, server_bucket,
     assert list_keys(server_s3, b) == ["user-object"]
     assert server_s3.list_multipart_uploads(Bucket=b).get("Uploads",
                                                           []) == []
+    text = d.ok("check-endpoint", "default", output="text")
+    assert "capabilities: not probed" in text, text
     text = d.ok("check-endpoint", "default", "--bucket", b, output="text")
     assert "capabilities (probed in bucket %s" % b in text, text
     assert "Tagging" in text, text
