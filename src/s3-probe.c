@@ -20,9 +20,14 @@
 /* A quoted ETag no object has: a copy conditioned on it must fail. */
 #define PROBE_WRONG_ETAG "\"00000000000000000000000000000000\""
 #define PROBE_MAX_MADE	64
-/* Per call: a probe must not hang check-endpoint on a dead server. */
+/*
+ * Per call: a probe must not hang check-endpoint on a dead server. One
+ * attempt: a one-shot call is never held by an open circuit breaker
+ * (docs/OUTAGES.md), and an answer that a retry might have changed (5xx,
+ * no answer) is UNKNOWN, which refuses nothing.
+ */
 #define PROBE_TIMEOUT_MS 15000
-#define PROBE_ATTEMPTS	2
+#define PROBE_ATTEMPTS	1
 
 static const struct {
 	const char	*name;
