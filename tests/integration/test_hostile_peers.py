@@ -322,3 +322,79 @@ def test_idle_timeout_unprivileged_only(peer, daemon_factory):
         buf += chunk
     assert json.loads(buf)["ok"] is True
     root.close()
+
+
+def fd_count(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def test_out_of_descriptors_pauses_not_spins(daemon_factory):
+    """The daemon's RLIMIT_NOFILE lowered (prlimit) to a few more than it
+    holds, then 200 connections: accept() fails with EMFILE, the listener
+    pauses (accept_pause) instead of spinning: the daemon uses less than
+    half a core over 3 s (utime + stime from /proc), the warning is
+    rate-limited, and once the flood is closed it serves again."""
+    d = daemon_factory()
+    assert d.ok("list-jobs")["Jobs"] == []
+    limit = fd_count(d.pid) + 6
+    subprocess.run(["prlimit", "--pid", str(d.pid),
+                    "--nofile=%d:%d" % (limit, limit)], check=True)
+    flood = []
+    try:
+        for _ in range(200):
+            s = socket.socket(socket.AF_UNIX)
+            s.setblocking(False)
+            if s.connect_ex(str(d.socket)) == 0:
+                flood.append(s)
+            else:
+                s.close()       # the backlog is full: enough
+        wait_until("accept() to fail with EMFILE",
+                   lambda: "Too many open files" in d.logtext(), 30)
+        c0, t0 = cpu_seconds(d.pid), time.monotonic()
+        time.sleep(3)
+        c1, t1 = cpu_seconds(d.pid), time.monotonic()
+        share = (c1 - c0) / (t1 - t0)
+        print("EMFILE: %d connections, daemon CPU %.1f%% of a core" %
+              (len(flood), 100 * share))
+        assert share < 0.5, share
+        lines = [l for l in d.logtext().splitlines() if "accept:" in l]
+        assert 1 <= len(lines) <= 5, lines
+    finally:
+        for s in flood:
+            s.close()
+    # Serving again: the closed connections are accepted and dropped, and
+    # s3batchctl is answered.
+    wait_until("the daemon to answer again",
+               lambda: d.ctl("list-jobs", timeout=30).rc == 0, 60, 0.5)
+    assert d.proc.poll() is None
+
+
+def test_metrics_listener_bounded(daemon_factory):
+    """metrics_max_connections = 4: four idle connections held, the next
+    request is answered 503; the idle ones are closed by the daemon after
+    metrics_timeout, and a scrape then gets 200 and the exposition."""
+    port = free_ports(1)[0]
+    d = daemon_factory("metrics_listen = 127.0.0.1:%d\n"
+                       "metrics_max_connections = 4\n"
+                       "metrics_timeout = 5s\n" % port)
+    url = "http://127.0.0.1:%d/metrics" % port
+    assert b"s3batchd_build_info" in urllib.request.urlopen(
+        url, timeout=10).read()
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=10)
+            for _ in range(4)]
+    try:
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(url, timeout=10)
+        assert e.value.code == 503
+        for s in idle:
+            s.settimeout(60)
+            assert s.recv(100) == b"", "an idle metrics connection " \
+                "was answered instead of closed"
+    finally:
+        for s in idle:
+            s.close()
+    body = urllib.request.urlopen(url, timeout=10).read().decode()
+    assert "# TYPE s3batchd_tasks_total counter" in body
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(url.replace("/metrics", "/other"), timeout=10)
+    assert e.value.code == 404
