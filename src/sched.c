@@ -380,12 +380,8 @@ sched_transition(struct sched_job *sj, enum job_status from,
 		sj->job = fresh;
 		return (-1);
 	}
-	if (code != NULL) {
-		free(fresh.failure_code);
-		free(fresh.failure_reason);
-		fresh.failure_code = xstrdup(code);
-		fresh.failure_reason = xstrdup(reason);
-	}
+	if (code != NULL)
+		job_add_failure(&fresh, code, reason);
 	if (store_job_transition(st, &fresh, to, JOB_BY_DAEMON,
 	    STORE_UID_DAEMON, reason, &cause) != 0 ||
 	    store_commit(st, &cause) != 0) {
