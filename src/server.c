@@ -142,7 +142,8 @@ server_reload(struct server *srv)
 		    cause);
 		goto out;
 	}
-	if (cfg_check_reload(srv->cfg, cfg, &cause) != 0 ||
+	if (cfg_check_files(cfg, &cause) != 0 ||
+	    cfg_check_reload(srv->cfg, cfg, &cause) != 0 ||
 	    server_control_group(srv, cfg, &cause) != 0) {
 		log_warnx("reload: %s; keeping the running configuration",
 		    cause);

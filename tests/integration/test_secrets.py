@@ -10,13 +10,15 @@
   with a report) has no bits for others and no group write: 0600/0640
   files, 0700/0750 directories;
 - `s3batchd -n` refuses a ca_file that is missing, unreadable or not PEM,
-  naming the section and the file, and accepts a real CA bundle;
+  naming the section and the file, and accepts a real CA bundle; a
+  reload (SIGHUP) with such a ca_file is refused;
 - a configuration starting with a UTF-8 BOM is read (-n and a start).
 """
 
 import os
 import pathlib
 import pwd
+import signal
 import socket
 import stat
 import subprocess
@@ -26,7 +28,7 @@ import time
 import pytest
 
 from s3b import (REGION, Daemon, binary, endpoint_conf, job_spec,
-                 manifest_csv, put_objects, write_json)
+                 manifest_csv, put_objects, wait_until, write_json)
 
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -241,3 +243,30 @@ def test_bom_config_is_read(tmp_path):
             log.close()
     finally:
         subprocess.run(["rm", "-rf", str(top)])
+
+
+def test_ca_file_checked_on_reload(tmp_path):
+    """SIGHUP with a ca_file that is not PEM: the reload is refused, naming
+    the file, and the running configuration stays (the daemon answers)."""
+    good = ("[endpoint default]\nurl = https://127.0.0.1:1\nregion = %s\n"
+            "access_key_id = AK\nsecret_access_key = SK\nca_file = %%s\n" %
+            REGION)
+    d = Daemon(extra_conf=good % CA_BUNDLE)
+    os.chmod(d.conf, 0o600)
+    d.start()
+    try:
+        garbage = d.dir / "garbage.pem"
+        garbage.write_text("-----BEGIN CERTIFICATE-----\n!!\n"
+                           "-----END CERTIFICATE-----\n")
+        d.write_conf(extra_conf=good % garbage)
+        d.signal(signal.SIGHUP)
+        wait_until("the reload refused",
+                   lambda: "keeping the running configuration" in
+                   d.logtext(), 30)
+        line = [l for l in d.logtext().splitlines()
+                if "keeping the running configuration" in l][-1]
+        assert str(garbage) in line and "PEM" in line, line
+        assert d.ok("list-jobs")["Jobs"] == []
+    finally:
+        d.stop()
+        d.remove()
