@@ -20,8 +20,10 @@
 #include "cfg.h"
 #include "core.h"
 #include "job.h"
+#include "jobcaps.h"
 #include "lifecycle.h"
 #include "op.h"
+#include "s3-probe.h"
 #include "sched.h"
 #include "spool.h"
 #include "stage-fetch.h"
@@ -49,6 +51,7 @@
 #define LC_RETRY_LOG_S		30
 #define LC_CODE_REPORT		"ReportFailed"
 #define LC_CODE_THRESHOLD	"TaskFailureThresholdExceeded"
+#define LC_CODE_UNSUPPORTED	"EndpointUnsupported"
 
 enum lc_kind {
 	LC_NONE,
@@ -57,13 +60,14 @@ enum lc_kind {
 	LC_PREPARE,
 	LC_CLONE,
 	LC_PLAN,
+	LC_CHECK,
 	LC_RUN,
 	LC_REPORT
 };
 
 static const char *const lc_kind_names[] = {
-	"none", "fetch", "generate", "prepare", "clone", "plan", "run",
-	"report"
+	"none", "fetch", "generate", "prepare", "clone", "plan", "check",
+	"run", "report"
 };
 
 /* The stage of each state that has one. */
@@ -76,7 +80,7 @@ static const struct {
 	{ JOB_NEW,		JOB_MANIFEST_GENERATOR,	LC_GENERATE },
 	{ JOB_PREPARING,	JOB_MANIFEST_CLONE,	LC_CLONE },
 	{ JOB_PREPARING,	LC_ANY,			LC_PREPARE },
-	{ JOB_READY,		LC_ANY,			LC_RUN },
+	{ JOB_READY,		LC_ANY,			LC_CHECK },
 	{ JOB_ACTIVE,		LC_ANY,			LC_RUN },
 	{ JOB_COMPLETING,	LC_ANY,			LC_REPORT },
 	{ JOB_FAILING,		LC_ANY,			LC_REPORT },
@@ -119,6 +123,7 @@ struct lifecycle {
 	struct log_limit	 wait_ll;
 	struct log_limit	 timer_ll;	/* a store the timers cannot read */
 	unsigned		 purging;	/* purges queued on the bulk thread */
+	struct s3_caps_cache	*caps;		/* endpoints probed (jobcaps) */
 };
 
 static enum lc_kind
@@ -459,6 +464,43 @@ lc_plan_done_cb(const char *id, const struct stage_result *res, void *arg)
 	lifecycle_advance(lc, id);
 }
 
+/*
+ * Ready, checked: run it, or fail it at once when the endpoint it writes
+ * to cannot do its operation (jobcaps), instead of task by task. A job
+ * paused or cancelled during the check is left to lifecycle_advance.
+ */
+static void
+lc_check_done_cb(const char *refusal, void *arg)
+{
+	struct lc_stage		*st = arg;
+	struct lifecycle	*lc = st->lc;
+	char			 id[sizeof st->id];
+	struct job		 j;
+	char			*cause = NULL;
+
+	memcpy(id, st->id, sizeof id);
+	lc_stage_end(st);
+	if (refusal != NULL) {
+		log_job(LOG_WARNING, id, "refused before it runs: %s",
+		    refusal);
+		lc_transition(lc, id, 1U << JOB_READY, JOB_FAILED,
+		    LC_CODE_UNSUPPORTED, refusal, NULL);
+		lifecycle_advance(lc, id);
+		return;
+	}
+	if (store_job_get(lc->core->store, id, &j, &cause) != 0) {
+		if (cause != NULL)
+			lc_wait(lc, id, STAGE_CODE_LOCAL, cause);
+		free(cause);
+		return;
+	}
+	if (j.status == JOB_READY && lc_find(lc, id) == NULL)
+		lc_start(lc, &j, LC_RUN);
+	else
+		lifecycle_advance(lc, id);
+	job_clear(&j);
+}
+
 /* prepare, clone: the tasks are stored; plan them if the operation can. */
 static void
 lc_prepare_done_cb(const char *id, const struct stage_result *res, void *arg)
@@ -565,6 +607,48 @@ lc_left_cb(const char *id, enum job_status status, void *arg)
 
 /* ---- starting and stopping */
 
+static int
+lc_first_bucket_cb(const struct store_task *t, void *arg)
+{
+	char	**bucket = arg;
+
+	if (*bucket == NULL)
+		*bucket = xstrdup(t->bucket);
+	return (0);
+}
+
+/*
+ * The check before a Ready job runs (jobcaps.h): the bucket its operation
+ * writes to is the spec's, else the first task's. A job with no task, a
+ * spec that does not parse (it was validated when accepted) or a store
+ * that cannot be read has nothing to check: NULL, and the job runs.
+ */
+static struct jobcaps_check *
+lc_check_start(struct lifecycle *lc, const struct job *j,
+    struct lc_stage *st)
+{
+	struct core		*core = lc->core;
+	struct jobcaps_check	*c = NULL;
+	struct json_object	*spec;
+	char			*bucket, *cause = NULL;
+
+	if (j->spec == NULL || (spec = json_tokener_parse(j->spec)) == NULL)
+		return (NULL);
+	if ((bucket = jobcaps_bucket(spec)) == NULL &&
+	    store_task_window(core->store, j->rowid, 0, 1, lc_first_bucket_cb,
+	    &bucket, &cause) != 0) {
+		log_job(LOG_WARNING, j->id, "capability check skipped: %s",
+		    cause != NULL ? cause : "tasks unreadable");
+		free(cause);
+	}
+	if (bucket != NULL)
+		c = jobcaps_check_start(core->base, core->s3, lc->caps, spec,
+		    bucket, lc_check_done_cb, st);
+	free(bucket);
+	json_object_put(spec);
+	return (c);
+}
+
 static void
 lc_start(struct lifecycle *lc, const struct job *j, enum lc_kind kind)
 {
@@ -594,6 +678,13 @@ lc_start(struct lifecycle *lc, const struct job *j, enum lc_kind kind)
 		break;
 	case LC_PLAN:
 		sched_plan_start(lc->sched, j->id, lc_plan_done_cb, st);
+		break;
+	case LC_CHECK:
+		if ((h = lc_check_start(lc, j, st)) == NULL) {
+			/* Nothing to check: run it now. */
+			st->kind = LC_RUN;
+			sched_job_changed(lc->sched, j->id);
+		}
 		break;
 	case LC_RUN:
 		sched_job_changed(lc->sched, j->id);
@@ -628,6 +719,9 @@ lc_stop(struct lifecycle *lc, struct lc_stage *st)
 	case LC_PLAN:
 		sched_plan_stop(lc->sched, st->id);
 		break;
+	case LC_CHECK:
+		jobcaps_check_cancel(st->handle);
+		break;
 	case LC_REPORT:
 		stage_report_stop(st->handle);
 		break;
@@ -661,6 +755,7 @@ lc_wind_down(struct lifecycle *lc, const struct job *j)
 			return;
 		case LC_FETCH:
 		case LC_GENERATE:
+		case LC_CHECK:
 			lc_stop(lc, st);
 			break;
 		default:
@@ -1054,6 +1149,7 @@ lifecycle_new(struct core *core)
 	env.left_cb = lc_left_cb;
 	env.arg = lc;
 	lc->sched = sched_new(&env);
+	lc->caps = s3_caps_cache_new();
 	lc->ev_timer = event_new(core->base, -1, EV_PERSIST, lc_timer_cb, lc);
 	lifecycle_reload(lc);
 	return (lc);
@@ -1071,6 +1167,7 @@ lifecycle_free(struct lifecycle *lc)
 	while (!TAILQ_EMPTY(&lc->waits))
 		lc_wait_free(TAILQ_FIRST(&lc->waits));
 	sched_free(lc->sched);
+	s3_caps_cache_free(lc->caps);
 	event_free(lc->ev_timer);
 	free(lc);
 }
