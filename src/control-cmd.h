@@ -15,6 +15,7 @@ void	cmd_delete_job_tagging(struct ctl_req *);
 void	cmd_clone_job(struct ctl_req *);
 void	cmd_status(struct ctl_req *);
 void	cmd_report(struct ctl_req *);
+void	cmd_retry_report(struct ctl_req *);
 void	cmd_check_endpoint(struct ctl_req *);
 
 #endif /* CONTROL_CMD_H */

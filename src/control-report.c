@@ -21,9 +21,6 @@
 
 #define CMD_REPORT_WINDOW	1000
 
-/* A mutating command: control.c's table lists it (CTL_MUTATING). */
-void	cmd_retry_report(struct ctl_req *);
-
 struct cmd_report {
 	struct server	*srv;
 	int64_t		 rowid;

@@ -65,6 +65,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "clone-job",		 CTL_MUTATING,	cmd_clone_job },
 	{ "status",		 0,		cmd_status },
 	{ "report",		 0,		cmd_report },
+	{ "retry-report",	 CTL_MUTATING,	cmd_retry_report },
 	{ "check-endpoint",	 CTL_MUTATING,	cmd_check_endpoint },
 };
 

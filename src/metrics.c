@@ -154,6 +154,58 @@ metrics_http(struct buf *b, struct server *srv)
 	}
 }
 
+/* Outages and a full disk (docs/OUTAGES.md): what waits, and why. */
+static void
+metrics_outages(struct buf *b, struct server *srv,
+    const struct sched_stats *ss)
+{
+	static const char *const	 states[] = {
+		"closed", "open", "half-open"
+	};
+	struct s3_endpoint_state	 es;
+	size_t				 i, k;
+
+	metrics_help(b, "s3batchd_tasks_waiting", "gauge",
+	    "Tasks in flight held by an endpoint's open circuit breaker.");
+	buf_addf(b, "s3batchd_tasks_waiting %llu\n",
+	    (unsigned long long)ss->tasks_waiting);
+	metrics_help(b, "s3batchd_tasks_requeued_total", "counter",
+	    "Tasks that could not reach their endpoint and went back to "
+	    "pending without a verdict.");
+	buf_addf(b, "s3batchd_tasks_requeued_total %llu\n",
+	    (unsigned long long)ss->tasks_requeued);
+	metrics_help(b, "s3batchd_commit_failing", "gauge",
+	    "1 while group commits fail (a full disk): no task starts.");
+	buf_addf(b, "s3batchd_commit_failing %d\n", ss->commit_failing != 0);
+	metrics_help(b, "s3batchd_results_buffered", "gauge",
+	    "Task results waiting for a group commit.");
+	buf_addf(b, "s3batchd_results_buffered %llu\n",
+	    (unsigned long long)ss->results_buffered);
+
+	metrics_help(b, "s3batchd_endpoint_breaker_state", "gauge",
+	    "1 for the state each endpoint's circuit breaker is in.");
+	for (i = 0; s3_endpoint_state(srv->s3, i, &es) == 0; i++)
+		for (k = 0; k < nitems(states); k++)
+			buf_addf(b, "s3batchd_endpoint_breaker_state{endpoint="
+			    "\"%s\",state=\"%s\"} %d\n", es.name, states[k],
+			    strcmp(es.breaker, states[k]) == 0);
+	metrics_help(b, "s3batchd_endpoint_calls_waiting", "gauge",
+	    "S3 calls held while the endpoint's breaker is not closed.");
+	for (i = 0; s3_endpoint_state(srv->s3, i, &es) == 0; i++)
+		buf_addf(b, "s3batchd_endpoint_calls_waiting{endpoint=\"%s\"} "
+		    "%llu\n", es.name, (unsigned long long)es.waiting);
+	metrics_help(b, "s3batchd_endpoint_breaker_opens_total", "counter",
+	    "Times the endpoint's circuit breaker opened.");
+	for (i = 0; s3_endpoint_state(srv->s3, i, &es) == 0; i++)
+		buf_addf(b, "s3batchd_endpoint_breaker_opens_total{endpoint="
+		    "\"%s\"} %llu\n", es.name, (unsigned long long)es.opens);
+	metrics_help(b, "s3batchd_endpoint_attempts_parked_total", "counter",
+	    "Attempts that met an outage and were held, not counted.");
+	for (i = 0; s3_endpoint_state(srv->s3, i, &es) == 0; i++)
+		buf_addf(b, "s3batchd_endpoint_attempts_parked_total{endpoint="
+		    "\"%s\"} %llu\n", es.name, (unsigned long long)es.parked);
+}
+
 void
 metrics_render(struct server *srv, struct buf *b)
 {
@@ -203,6 +255,7 @@ metrics_render(struct server *srv, struct buf *b)
 	    "Bulk thread items queued or running (preparing, cloning, "
 	    "purging, reports).");
 	buf_addf(b, "s3batchd_worker_queue %u\n", bulk_pending(srv->bulk));
+	metrics_outages(b, srv, &ss);
 	metrics_http(b, srv);
 }
 

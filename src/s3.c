@@ -1153,6 +1153,9 @@ s3_fail_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Complete a call that never reached HTTP, from the loop, not from here. */
+static struct s3_call *s3_call_fail(struct s3_call *, const char *,
+    const char *, ...) printflike(3, 4);
+
 static struct s3_call *
 s3_call_fail(struct s3_call *call, const char *code, const char *fmt, ...)
 {
