@@ -6,10 +6,8 @@ s3batchctl, checked with boto3 on the same server.
 What a server cannot do is in CANNOT, measured by the capability probe
 (check-endpoint --bucket, src/s3-probe.c; docs/COMPATIBILITY.md). For
 those cases the test checks that the daemon refuses the job at once with
-the reason naming the capability (jobcaps.c), that no task ran and that no
-object changed: never a silent skip. Until the lifecycle calls
-jobcaps_refusal before a job runs (JOBCAPS_WIRED below), those cases are
-strict xfails naming the quirk.
+the reason naming the capability (the lifecycle's check, jobcaps.c), that
+no task ran and that no object changed: never a silent skip.
 
 Not here, and why: restore (RGW answers RestoreObject 501 without a cloud
 tier; test_ops_restore.py uses a stand-in), replication (one RGW zone, no
@@ -38,14 +36,8 @@ MIB = 1024 * 1024
 # '%', UTF-8.
 KEYS = ["plain-1", "sp ace/a+b%c.txt", "üñí/çødé", "dir/x"]
 
-# Set when the lifecycle refuses a job from jobcaps_refusal() before it
-# runs (the lead wires it; src/jobcaps.h). Until then the refusal cases
-# are strict xfails: a job there still fails (or worse, see retention)
-# task by task.
-JOBCAPS_WIRED = False
-
-# server kind -> case -> what the job's refusal must say. From the probe
-# (docs/COMPATIBILITY.md).
+# server kind -> case -> (what the job's refusal must say, the quirk). From
+# the probe (docs/COMPATIBILITY.md).
 CANNOT = {
     "rgw": {},
     "swift": {
@@ -69,16 +61,12 @@ CANNOT = {
 
 
 def cannot(request, server, case):
-    """The refusal text the case expects on this server, or None. Marks
-    the test a strict xfail naming the quirk while jobcaps is not wired."""
+    """The refusal text the case expects on this server, or None; the
+    quirk goes to the test's properties (the junit XML check.sh keeps)."""
     entry = CANNOT[server.kind].get(case)
     if entry is None:
         return None
-    if not JOBCAPS_WIRED:
-        request.node.add_marker(pytest.mark.xfail(
-            strict=True, reason="%s; the daemon does not yet refuse the job "
-            "from its probe (jobcaps_refusal not called by the lifecycle)"
-            % entry[1]))
+    request.node.user_properties.append(("quirk", entry[1]))
     return entry[0]
 
 
