@@ -480,9 +480,25 @@ client_call(struct client *c, const char *cmd, json_object *args,
 {
 	int	 rv;
 
+	char	*why = NULL;
+
 	memset(r, 0, sizeof *r);
-	if ((rv = client_send_request(c, cmd, args, cause)) != 0)
+	if ((rv = client_send_request(c, cmd, args, cause)) != 0) {
+		/*
+		 * A daemon that refuses a connection (too many from this
+		 * uid, shutting down) answers and closes before reading the
+		 * request: its answer says why better than EPIPE.
+		 */
+		if (rv == CLIENT_EIO && client_read_reply(c, r, &why) == 0 &&
+		    !r->ok) {
+			free(*cause);
+			*cause = NULL;
+			return (0);
+		}
+		client_reply_free(r);
+		free(why);
 		return (rv);
+	}
 	return (client_read_reply(c, r, cause));
 }
 
