@@ -449,9 +449,10 @@ s3_creds_new(const struct cfg_credentials *c)
 	cr = xcalloc(1, sizeof *cr);
 	cr->refs = 1;
 	cr->access_key_id = xstrdup(c->access_key_id);
-	cr->secret_access_key = xstrdup(c->secret_access_key);
+	/* Out of core dumps, like cfg's own copies (secret_strdup). */
+	cr->secret_access_key = secret_strdup(c->secret_access_key);
 	if (c->session_token != NULL && *c->session_token != '\0')
-		cr->session_token = xstrdup(c->session_token);
+		cr->session_token = secret_strdup(c->session_token);
 	return (cr);
 }
 
@@ -461,8 +462,8 @@ s3_creds_unref(struct s3_creds *cr)
 	if (cr == NULL || --cr->refs > 0)
 		return;
 	freezero_str(cr->access_key_id);
-	freezero_str(cr->secret_access_key);
-	freezero_str(cr->session_token);
+	secret_free(cr->secret_access_key);
+	secret_free(cr->session_token);
 	explicit_wipe(cr, sizeof *cr);
 	free(cr);
 }
