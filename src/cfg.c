@@ -228,6 +228,11 @@ static const struct cfg_option cfg_options[] = {
 	  NULL, NULL, NULL, NULL,
 	  "CA certificates (PEM) to verify the server with. Unset: the "
 	  "system's." },
+	{ "probe", CFG_SEC_ENDPOINT, CFG_BOOL, E(probe), R,
+	  "yes", NULL, NULL, NULL,
+	  "Probe the endpoint's capabilities before its first job runs "
+	  "(scratch objects under .s3batchd-probe/ in the job's bucket, "
+	  "removed after); no: jobs run unchecked." },
 	{ "max_connections", CFG_SEC_ENDPOINT, CFG_INT, E(max_connections), R,
 	  "64", "1", "4096", NULL,
 	  "Connections (and so requests in flight) to this endpoint." },

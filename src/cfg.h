@@ -53,6 +53,7 @@ struct cfg_endpoint {
 	struct cfg_credentials	 creds;
 	int			 tls_verify;
 	char			*ca_file;	/* NULL: the system default */
+	int			 probe;		/* capability probe before jobs */
 	int			 max_connections;
 	double			 max_requests_per_second;	/* 0: none */
 	uint64_t		 connect_timeout_ms;

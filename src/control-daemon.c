@@ -20,6 +20,52 @@
 #include "store.h"
 #include "bulk.h"
 
+/*
+ * What waits, and why (docs/OUTAGES.md): tasks held by an open circuit
+ * breaker or sent back to pending unable to reach S3, results waiting for
+ * a group commit that fails, and each endpoint's breaker.
+ */
+static void
+cmd_status_outages(struct json_object *r, struct server *srv,
+    const struct sched_stats *ss)
+{
+	struct s3_endpoint_state	 es;
+	struct json_object		*eps, *ep;
+	char				 since[32];
+	size_t				 i;
+
+	json_object_object_add(r, "TasksWaiting",
+	    json_object_new_int64((int64_t)ss->tasks_waiting));
+	json_object_object_add(r, "TasksRequeued",
+	    json_object_new_int64((int64_t)ss->tasks_requeued));
+	json_object_object_add(r, "CommitFailing",
+	    json_object_new_boolean(ss->commit_failing));
+	json_object_object_add(r, "ResultsBuffered",
+	    json_object_new_int64((int64_t)ss->results_buffered));
+	eps = json_object_new_array();
+	for (i = 0; s3_endpoint_state(srv->s3, i, &es) == 0; i++) {
+		ep = json_object_new_object();
+		json_object_object_add(ep, "Name",
+		    json_object_new_string(es.name));
+		json_object_object_add(ep, "Breaker",
+		    json_object_new_string(es.breaker));
+		if (es.since_ms != 0) {
+			time_format_utc(es.since_ms, since,
+			    sizeof since);
+			json_object_object_add(ep, "Since",
+			    json_object_new_string(since));
+		}
+		json_object_object_add(ep, "CallsWaiting",
+		    json_object_new_int64((int64_t)es.waiting));
+		json_object_object_add(ep, "Opens",
+		    json_object_new_int64((int64_t)es.opens));
+		json_object_object_add(ep, "AttemptsParked",
+		    json_object_new_int64((int64_t)es.parked));
+		json_object_array_add(eps, ep);
+	}
+	json_object_object_add(r, "Endpoints", eps);
+}
+
 void
 cmd_status(struct ctl_req *req)
 {
@@ -62,6 +108,7 @@ cmd_status(struct ctl_req *req)
 	    json_object_new_int64((int64_t)ss.tasks_succeeded));
 	json_object_object_add(r, "TasksFailed",
 	    json_object_new_int64((int64_t)ss.tasks_failed));
+	cmd_status_outages(r, srv, &ss);
 	ctl_reply(req, r);
 }
 

@@ -20,8 +20,9 @@
  * endpoint unreachable (refused, reset, DNS, timeouts; not an HTTP answer,
  * whatever its status) HTTP_BREAKER_FAILURES times in a row open it. While
  * it is open the pool's queue is held: nothing is sent but one-shot
- * requests, and an attempt that failed for the outage goes back to the
- * queue without counting as an attempt (it is "parked"). A probe timer,
+ * requests, and an attempt that failed for the outage without sending
+ * its request (refused, no name) goes back to the queue without counting
+ * as an attempt (it is "parked"). A probe timer,
  * with backoff, half-opens the breaker: the next queued request goes
  * alone, as the probe. Any HTTP answer closes the breaker and the queue
  * flows; another unreachable attempt opens it again. There is no limit on
@@ -1145,10 +1146,16 @@ http_attempt_end(struct http_request *req, CURLcode code)
 	else
 		verdict = http_classify_default(resp);
 	max_attempts = http_request_attempts(req);
-	/* An attempt lost to an outage waits for the endpoint, uncounted. */
+	/*
+	 * An attempt lost to an outage waits for the endpoint, uncounted,
+	 * but only if its request never left (no name, connection refused):
+	 * one that may have been sent (a reset, a timeout, a lost answer)
+	 * may have acted, and operations that tell "done by an earlier
+	 * attempt" apart (op-restore's 409) need it counted.
+	 */
 	park = verdict == HTTP_RETRY && max_attempts > 1 &&
 	    req->pool->breaker != HTTP_BREAKER_CLOSED &&
-	    http_error_unreachable(resp->error);
+	    (resp->error == HTTP_ERR_CONNECT || resp->error == HTTP_ERR_DNS);
 	if (verdict == HTTP_RETRY && !park && resp->attempts >= max_attempts)
 		verdict = HTTP_FINAL;
 	if (verdict == HTTP_RETRY && !req->cancelled && req->has_body &&

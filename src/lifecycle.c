@@ -23,6 +23,7 @@
 #include "jobcaps.h"
 #include "lifecycle.h"
 #include "op.h"
+#include "s3.h"
 #include "s3-probe.h"
 #include "sched.h"
 #include "spool.h"
@@ -617,6 +618,19 @@ lc_first_bucket_cb(const struct store_task *t, void *arg)
 	return (0);
 }
 
+/* Whether the bucket's endpoint may be probed ("probe = no" says not). */
+static int
+lc_probe_allowed(struct lifecycle *lc, const char *bucket)
+{
+	const struct cfg_endpoint	*ep;
+	const char			*name;
+
+	if ((name = s3_bucket_endpoint(lc->core->s3, bucket)) == NULL)
+		return (1);
+	ep = cfg_endpoint_find(*lc->core->cfg, name);
+	return (ep == NULL || ep->probe);
+}
+
 /*
  * The check before a Ready job runs (jobcaps.h): the bucket its operation
  * writes to is the spec's, else the first task's. A job with no task, a
@@ -641,7 +655,7 @@ lc_check_start(struct lifecycle *lc, const struct job *j,
 		    cause != NULL ? cause : "tasks unreadable");
 		free(cause);
 	}
-	if (bucket != NULL)
+	if (bucket != NULL && lc_probe_allowed(lc, bucket))
 		c = jobcaps_check_start(core->base, core->s3, lc->caps, spec,
 		    bucket, lc_check_done_cb, st);
 	free(bucket);

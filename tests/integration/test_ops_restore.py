@@ -90,10 +90,13 @@ def responder(rgw):
     r.stop()
 
 
-def restore_daemon(s3batchd, responder, *buckets):
+def restore_daemon(s3batchd, responder, *buckets, probe=True):
     """An s3batchd whose given buckets go through the stand-in (endpoint
-    "restore"); every other bucket stays on RGW directly."""
-    conf = endpoint_conf(responder.endpoint, name="restore")
+    "restore"); every other bucket stays on RGW directly. probe=False: no
+    capability probe of the stand-in before the job (its calls would take
+    faults the test injects for the tasks)."""
+    conf = endpoint_conf(responder.endpoint, name="restore",
+                         extra="" if probe else "probe = no\n")
     for b in buckets:
         conf += bucket_conf(b, "restore")
     return s3batchd(extra_conf=conf)
@@ -293,7 +296,7 @@ def test_lost_answer_is_not_a_failure(s3batchd, responder, s3, bucket,
     keys = ["k%02d" % i for i in range(20)]
     put_objects(s3, bucket, keys, StorageClass="GLACIER")
     responder.control(reset_after_accept=5)
-    d = restore_daemon(s3batchd, responder, bucket)
+    d = restore_daemon(s3batchd, responder, bucket, probe=False)
     m = manifest_csv(tmp_path / "m.csv", bucket, keys)
     job_id, job = run_job(d, tmp_path, restore_spec(1, "BULK"), m)
     assert job["ProgressSummary"]["NumberOfTasksSucceeded"] == 20, \

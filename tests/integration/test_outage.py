@@ -139,14 +139,14 @@ def _ps(job):
     return job["ProgressSummary"]
 
 
-def _daemon_via(s3batchd, forwarder):
+def _daemon_via(s3batchd, forwarder, extra=ENDPOINT_EXTRA):
     """A started s3batchd whose [endpoint default] is the forwarder, with
     the default limits. (The fixture's config points at RGW itself.)"""
     d = s3batchd(start=False)
     d.write_conf(extra_conf=(
         "[endpoint default]\nurl = %s\nregion = us-east-1\n"
         "access_key_id = TESTAK\nsecret_access_key = TESTSK\n"
-        "max_connections = 32\n%s\n" % (forwarder.endpoint, ENDPOINT_EXTRA)))
+        "max_connections = 32\n%s\n" % (forwarder.endpoint, extra)))
     return d.start()
 
 
@@ -181,17 +181,16 @@ def test_outage_60s_is_not_a_failure(s3batchd, forwarder, s3, bucket,
         # Tasks stay in flight, waiting, rather than ending as failures.
         assert st["TasksInFlight"] > 0, st
         assert st["TasksFailed"] == 0, st
-        for ep in st.get("Endpoints", []):
-            if ep.get("Name") == "default" and ep.get("Breaker") in (
-                    "open", "half-open"):
+        for ep in st["Endpoints"]:
+            if ep["Name"] == "default" and ep["Breaker"] in (
+                    "open", "half-open") and ep["Opens"] >= 1:
                 seen_waiting = True
         samples += 1
         time.sleep(2)
     assert samples >= 10
     frozen = _ps(d.describe(job_id))["NumberOfTasksSucceeded"]
     assert frozen < NKEYS, "the job ended before the outage did"
-    if "Endpoints" in d.ok("status"):
-        assert seen_waiting, d.ok("status")
+    assert seen_waiting, d.ok("status")
 
     forwarder.up()
     job = d.wait_status(job_id, ("Complete", "Failed"), timeout=300)
@@ -200,6 +199,9 @@ def test_outage_60s_is_not_a_failure(s3batchd, forwarder, s3, bucket,
     assert _ps(job)["NumberOfTasksFailed"] == 0, job
     log = d.logtext()
     assert "http: endpoint default answers again" in log, log[-3000:]
+    eps = {ep["Name"]: ep for ep in d.ok("status")["Endpoints"]}
+    assert eps["default"]["Breaker"] == "closed", eps
+    assert eps["default"]["CallsWaiting"] == 0, eps
 
     # Every object tagged, seen by boto3 at RGW itself.
     got = taggings(s3, bucket, keys)
@@ -212,7 +214,7 @@ def test_outage_60s_is_not_a_failure(s3batchd, forwarder, s3, bucket,
     assert max(r["Attempts"] for r in rows) <= 8
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(480)
 def test_pause_and_cancel_during_outage(s3batchd, forwarder, s3, bucket,
                                         tmp_path):
     """A pause or a cancel does not wait for the endpoint to come back: the
@@ -220,7 +222,12 @@ def test_pause_and_cancel_during_outage(s3batchd, forwarder, s3, bucket,
     after the outage, the job runs them all."""
     keys = ["p/%04d" % i for i in range(1000)]
     put_objects(s3, bucket, keys, workers=32)
-    d = _daemon_via(s3batchd, forwarder)
+    # 10 requests a second for both jobs: they are far from done (about
+    # 100 s of work) when the endpoint goes down, however busy the machine.
+    # No capability probe: at that rate it would hold the second job back
+    # while the first one runs alone.
+    d = _daemon_via(s3batchd, forwarder,
+                    extra="max_requests_per_second = 10\nprobe = no\n")
     spec = job_spec({"S3PutObjectTagging": {"TagSet": [
         {"Key": "outage", "Value": "paused"}]}}, confirmation=False)
     paused = create_job(d, tmp_path, spec,
@@ -229,8 +236,8 @@ def test_pause_and_cancel_during_outage(s3batchd, forwarder, s3, bucket,
                            manifest_csv(tmp_path / "c.csv", bucket,
                                         keys[500:]))
     for job_id in (paused, cancelled):
-        d.wait_job(job_id, "50 tasks done",
-                   lambda j: _ps(j)["NumberOfTasksSucceeded"] >= 50,
+        d.wait_job(job_id, "20 tasks done",
+                   lambda j: _ps(j)["NumberOfTasksSucceeded"] >= 20,
                    timeout=120)
 
     forwarder.down()
@@ -253,7 +260,7 @@ def test_pause_and_cancel_during_outage(s3batchd, forwarder, s3, bucket,
     forwarder.up()
     d.ok("update-job-status", "--job-id", paused,
          "--requested-job-status", "Ready")
-    job = d.wait_status(paused, ("Complete", "Failed"), timeout=120)
+    job = d.wait_status(paused, ("Complete", "Failed"), timeout=300)
     assert job["Status"] == "Complete", job
     assert _ps(job)["NumberOfTasksSucceeded"] == 500, job
     assert _ps(job)["NumberOfTasksFailed"] == 0, job
