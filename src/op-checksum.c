@@ -9,8 +9,9 @@
  * boundaries of a multipart object (an ETag ending in "-N"):
  *   - a server that answers partNumber= (x-amz-mp-parts-count) gives each
  *     part with its own GET ?partNumber=k;
- *   - one that ignores it (Ceph RGW before Reef) gets one GET of the whole
- *     object while a few likely part sizes are tried side by side; the
+ *   - one that ignores it (Ceph RGW before Reef) or refuses it (Swift's
+ *     s3api: 405) gets one GET of the whole object while a few likely
+ *     part sizes are tried side by side; the
  *     one whose part MD5s reproduce the multipart ETag proves the
  *     boundaries, and no value is reported without that proof.
  * A single-part object's composite value is its plain checksum, as in S3.
@@ -477,6 +478,19 @@ op_checksum_get(struct op_run *run)
 
 /* --- composite: learn the parts */
 
+/* Whether an answer to HEAD ?partNumber= says "no partNumber here". */
+static int
+op_checksum_no_part_number(const struct s3_result *r)
+{
+	static const int	 refusals[] = { 405, 501 };
+	size_t			 i;
+
+	for (i = 0; i < nitems(refusals); i++)
+		if (r->status == refusals[i])
+			return (1);
+	return (0);
+}
+
 static void
 op_checksum_parts_cb(const struct s3_result *r, void *arg)
 {
@@ -487,17 +501,23 @@ op_checksum_parts_cb(const struct s3_result *r, void *arg)
 	char			*msg;
 
 	op_account(run, r);
-	if (r->error_code != NULL) {
+	/*
+	 * A server that refuses HEAD ?partNumber= instead of ignoring it
+	 * (Swift's s3api: 405 MethodNotAllowed; others 501) has no part
+	 * boundaries to give: the same fallback as one that ignores it.
+	 */
+	if (r->error_code != NULL && !op_checksum_no_part_number(r)) {
 		op_checksum_end_result(run, r);
 		return;
 	}
-	count = s3_result_header(r, "x-amz-mp-parts-count");
+	count = r->error_code == NULL ?
+	    s3_result_header(r, "x-amz-mp-parts-count") : NULL;
 	if (count != NULL && atoi(count) == ct->nparts) {
 		ct->mode = OP_CHECKSUM_PARTS;
 		ct->part = 1;
 		checksum_init(&ct->outer, ctx->alg);
 	} else {
-		/* partNumber ignored: the whole object came back. */
+		/* partNumber ignored or refused: no boundaries. */
 		ct->mode = OP_CHECKSUM_GUESS;
 		op_checksum_guesses(run, ct);
 		if (ct->nguesses == 0) {

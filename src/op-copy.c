@@ -84,6 +84,13 @@ struct op_copy_task {
 	char			*copy_source;
 	uint64_t		 size;
 	char			*etag;		/* the source's, checked */
+	char			*last_modified;	/* the source's, from HEAD */
+	/*
+	 * The server refused x-amz-copy-source-if-match on a multipart
+	 * source although HEAD If-Match held (Swift's s3api compares its
+	 * internal ETag): guard with if-unmodified-since instead.
+	 */
+	int			 guard_unmodified;
 	/* Multipart. */
 	struct op_copy_header	 meta[OP_COPY_MAX_HEADERS];
 	size_t			 nmeta;
@@ -501,6 +508,7 @@ op_copy_task_free(struct op_copy_task *ct)
 	free(ct->target_key);
 	free(ct->copy_source);
 	free(ct->etag);
+	free(ct->last_modified);
 	op_copy_headers_free(ct->meta, ct->nmeta);
 	buf_free(&ct->post_tags);
 	/* A cancelled task's upload is aborted in the background. */
@@ -657,8 +665,11 @@ op_copy_finish_tags(struct op_run *run)
 	run->call = s3_call(run->s3, &req, op_copy_tags_cb, run);
 }
 
+static void	op_copy_single(struct op_run *);
+
+/* The source still has its ETag (HEAD If-Match): copy under the date. */
 static void
-op_copy_single_cb(const struct s3_result *r, void *arg)
+op_copy_recheck_cb(const struct s3_result *r, void *arg)
 {
 	struct op_run		*run = arg;
 	struct op_copy_task	*ct = run->state;
@@ -669,6 +680,72 @@ op_copy_single_cb(const struct s3_result *r, void *arg)
 		op_copy_end_result(run, r);
 		return;
 	}
+	ct->guard_unmodified = 1;
+	op_copy_single(run);
+}
+
+/*
+ * A 412 to a copy of a multipart source whose ETag HEAD had just
+ * confirmed: the server may compare x-amz-copy-source-if-match with an
+ * ETag of its own (Swift's s3api). HEAD If-Match again; if it holds, the
+ * copy is sent once more guarded by x-amz-copy-source-if-unmodified-since
+ * with the source's Last-Modified (a change within the same second is the
+ * one it cannot see; docs/COMPATIBILITY.md).
+ */
+static int
+op_copy_recheck(struct op_run *run, const struct s3_result *r)
+{
+	struct op_copy_task	*ct = run->state;
+	struct s3_request	 req;
+	struct s3_header	 h;
+	char			 quoted[256];
+
+	if (r->status != 412 || ct->guard_unmodified ||
+	    ct->last_modified == NULL || strchr(ct->etag, '-') == NULL)
+		return (0);
+	snprintf(quoted, sizeof quoted, "\"%s\"", ct->etag);
+	memset(&req, 0, sizeof req);
+	req.method = "HEAD";
+	req.bucket = run->bucket;
+	req.key = run->key;
+	req.key_len = run->key_len;
+	req.version_id = run->version_id;
+	req.role_arn = run->role_arn;
+	h.name = "If-Match";
+	h.value = quoted;
+	req.headers = &h;
+	req.nheaders = 1;
+	run->call = s3_call(run->s3, &req, op_copy_recheck_cb, run);
+	return (1);
+}
+
+static void
+op_copy_single_cb(const struct s3_result *r, void *arg)
+{
+	struct op_run		*run = arg;
+	struct op_copy_task	*ct = run->state;
+	struct s3xml_copy	 done;
+	char			*cause = NULL;
+
+	run->attempts += r->attempts;
+	run->call = NULL;
+	if (r->error_code != NULL) {
+		if (!op_copy_recheck(run, r))
+			op_copy_end_result(run, r);
+		return;
+	}
+	/* A 2xx is a copy only with a CopyObjectResult that says so. */
+	memset(&done, 0, sizeof done);
+	if (r->http == NULL || s3xml_parse_copy(r->http->body.data,
+	    r->http->body.len, &done, &cause) != 0 || done.etag.len == 0) {
+		op_copy_end(run, TASK_FAILED, r->status, "InvalidResponse",
+		    cause != NULL ? cause : "CopyObject answered without an "
+		    "ETag in its CopyObjectResult");
+		free(cause);
+		s3xml_copy_free(&done);
+		return;
+	}
+	s3xml_copy_free(&done);
 	if (r->version_id != NULL)
 		ct->new_version = xstrdup(r->version_id);
 	op_copy_finish_tags(run);
@@ -686,7 +763,11 @@ op_copy_single(struct op_run *run)
 	hv.n = 0;
 	op_copy_hv_add(&hv, "x-amz-copy-source", ct->copy_source);
 	snprintf(quoted, sizeof quoted, "\"%s\"", ct->etag);
-	op_copy_hv_add(&hv, "x-amz-copy-source-if-match", quoted);
+	if (ct->guard_unmodified)
+		op_copy_hv_add(&hv, "x-amz-copy-source-if-unmodified-since",
+		    ct->last_modified);
+	else
+		op_copy_hv_add(&hv, "x-amz-copy-source-if-match", quoted);
 	op_copy_hv_add(&hv, "x-amz-copy-if-match", quoted);
 	op_copy_hv_addv(&hv, ctx->copy_only, ctx->ncopy_only);
 	op_copy_hv_addv(&hv, ctx->common, ctx->ncommon);
@@ -1396,6 +1477,7 @@ op_copy_head_cb(const struct s3_result *r, void *arg)
 	struct op_run		*run = arg;
 	struct op_copy		*ctx = run->ctx;
 	struct op_copy_task	*ct = run->state;
+	const char		*lm;
 
 	op_account(run, r);
 	if (r->status == 412) {
@@ -1427,6 +1509,8 @@ op_copy_head_cb(const struct s3_result *r, void *arg)
 		return;
 	}
 	ct->etag = xstrdup(r->etag);
+	if ((lm = s3_result_header(r, "Last-Modified")) != NULL)
+		ct->last_modified = xstrdup(lm);
 	ct->size = (uint64_t)r->content_length;
 	if (ct->cross) {
 		op_copy_x_begin(run, r);

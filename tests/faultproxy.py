@@ -29,7 +29,9 @@ so the path never collides with a bucket).
             delay (wait delay_ms, then go on), truncate (forward, but cut
             the reply short: bytes= bytes of it, default the head and half
             the body, or half the status line when there is no body;
-            then close)
+            then close), garbage (read the request, do not forward it,
+            answer status= (default 200) with body= (default an HTML
+            page): a server whose success is not what S3 answers)
   select    every=N (the Nth, 2Nth, ... matching request), fraction=F
             (random, see --seed), neither: every matching request;
             skip=K (leave the first K matches alone), limit=M (fire at
@@ -94,7 +96,8 @@ ERROR_KINDS = {
     "error": (500, "Internal Server Error", "InternalError",
               "Injected error."),
 }
-OTHER_KINDS = ("reset", "close", "delay", "truncate")
+OTHER_KINDS = ("reset", "close", "delay", "truncate", "garbage")
+GARBAGE_BODY = "<html><body>It works!</body></html>\n"
 KINDS = tuple(ERROR_KINDS) + OTHER_KINDS
 
 # Rule fields: name -> converter.
@@ -102,7 +105,7 @@ RULE_FIELDS = {
     "kind": str, "every": int, "fraction": float, "skip": int,
     "limit": int, "method": str, "path": str, "query": str,
     "retry_after": str, "delay_ms": int, "status": int, "code": str,
-    "message": str, "bytes": int,
+    "message": str, "bytes": int, "body": str,
 }
 
 
@@ -617,6 +620,16 @@ class Handler(socketserver.BaseRequestHandler):
                 return False
             reqid = "faultproxy-%d" % next(REQUEST_IDS)
             reply, status = error_reply(kind, spec, path, reqid, close)
+            self.send(reply)
+            self.state.status_seen(status)
+            return not close
+
+        if kind == "garbage":
+            copy_body(self.reader, framing, length, lambda b: None)
+            status = spec.get("status", 200)
+            reply = plain_reply(status, "OK" if status == 200 else "Injected",
+                                spec.get("body", GARBAGE_BODY),
+                                ctype="text/html", close=close)
             self.send(reply)
             self.state.status_seen(status)
             return not close
