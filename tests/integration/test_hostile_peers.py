@@ -38,6 +38,15 @@ from s3b import Daemon, free_ports, job_spec, wait_until, write_json
 # What the daemon may grow by while a peer pipelines requests it does not
 # read: its output limit (1 MiB) per connection, plus allocator noise.
 RSS_BOUND = 32 * 1024 * 1024
+# Under ASan the allocator's quarantine and redzones keep freed memory
+# resident: measured +52 MB there for the same bounded work (+682 MB
+# unbounded before the limits), so a sanitizer build gets a wider bound.
+RSS_BOUND_SANITIZED = 128 * 1024 * 1024
+
+
+def rss_bound(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return RSS_BOUND_SANITIZED if "libasan" in f.read() else RSS_BOUND
 
 LIST_JOBS = b'{"v":1,"id":7,"cmd":"list-jobs","args":{}}\n'
 
@@ -182,13 +191,13 @@ def test_pipelining_peer_is_throttled(peer, daemon_factory, tmp_path):
         grown = rss(d.pid) - base
         # The peer did try: what it sent would have cost this much.
         assert sent * reply_bytes > 4 * RSS_BOUND, (sent, reply_bytes)
-        assert grown < RSS_BOUND, (grown, sent)
+        assert grown < rss_bound(d.pid), (grown, sent)
         print("pipelining: %d requests sent, %d bytes a reply, RSS grew "
               "by %d bytes" % (sent, reply_bytes, grown))
         # Others are served meanwhile, completely.
         jobs = d.ok("list-jobs")["Jobs"]
         assert sorted(j["JobId"] for j in jobs) == sorted(ids)
-        assert rss(d.pid) - base < RSS_BOUND
+        assert rss(d.pid) - base < rss_bound(d.pid)
     finally:
         end(p)
     assert "does not read its replies" in d.logtext()
