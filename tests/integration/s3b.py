@@ -13,6 +13,7 @@ awaited and what was last seen (wait_until, Daemon.wait_status).
 """
 
 import concurrent.futures
+import contextlib
 import gzip
 import hashlib
 import json
@@ -33,6 +34,7 @@ import boto3
 import botocore
 import botocore.config
 import botocore.exceptions
+import pytest
 
 TOP = pathlib.Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -654,3 +656,19 @@ def report_csv_lines(s3, bucket, prefix, job_id):
         assert hashlib.md5(body).hexdigest() == res["MD5Checksum"], res
         lines += body.decode().splitlines()
     return man, lines
+
+
+@contextlib.contextmanager
+def system_user(prefix, who):
+    """An unprivileged system user (pwd entry) made for a test module with
+    useradd and removed after; who names the module for the root check."""
+    if os.geteuid() != 0:
+        pytest.fail("%s needs root (useradd, setuid)" % who, pytrace=False)
+    name = "%s%d" % (prefix, os.getpid() % 100000)
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                    "/usr/sbin/nologin", name], check=True,
+                   capture_output=True)
+    try:
+        yield pwd.getpwnam(name)
+    finally:
+        subprocess.run(["userdel", name], capture_output=True)

@@ -33,7 +33,8 @@ import urllib.request
 
 import pytest
 
-from s3b import Daemon, free_ports, job_spec, wait_until, write_json
+from s3b import (Daemon, free_ports, job_spec, system_user, wait_until,
+                 write_json)
 
 # What the daemon may grow by while a peer pipelines requests it does not
 # read: its output limit (1 MiB) per connection, plus allocator noise.
@@ -54,17 +55,8 @@ LIST_JOBS = b'{"v":1,"id":7,"cmd":"list-jobs","args":{}}\n'
 @pytest.fixture(scope="module")
 def peer():
     """An unprivileged system user, removed after the module."""
-    if os.geteuid() != 0:
-        pytest.fail("test_hostile_peers needs root (useradd, setuid)",
-                    pytrace=False)
-    name = "s3bpeer%d" % (os.getpid() % 100000)
-    subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
-                    "/usr/sbin/nologin", name], check=True,
-                   capture_output=True)
-    try:
-        yield pwd.getpwnam(name)
-    finally:
-        subprocess.run(["userdel", name], capture_output=True)
+    with system_user("s3bpeer", "test_hostile_peers") as pw:
+        yield pw
 
 
 @pytest.fixture

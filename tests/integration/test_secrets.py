@@ -27,8 +27,9 @@ import time
 
 import pytest
 
-from s3b import (REGION, Daemon, binary, endpoint_conf, job_spec,
-                 manifest_csv, put_objects, wait_until, write_json)
+from s3b import (Daemon, REGION, binary, endpoint_conf, job_spec,
+                 manifest_csv, put_objects, system_user, wait_until,
+                 write_json)
 
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -36,17 +37,8 @@ CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 @pytest.fixture(scope="module")
 def sysuser():
     """An unprivileged system user, removed after the module."""
-    if os.geteuid() != 0:
-        pytest.fail("test_secrets needs root (useradd, setuid)",
-                    pytrace=False)
-    name = "s3bsec%d" % (os.getpid() % 100000)
-    subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
-                    "/usr/sbin/nologin", name], check=True,
-                   capture_output=True)
-    try:
-        yield pwd.getpwnam(name)
-    finally:
-        subprocess.run(["userdel", name], capture_output=True)
+    with system_user("s3bsec", "test_secrets") as pw:
+        yield pw
 
 
 def check_conf(text, tmp_path, name="check.conf"):
