@@ -7,6 +7,8 @@
  * Extensions, not in Amazon's model (EXTENSIONS in the generator):
  *   S3DeleteObjectOperation
  *   JobOperation.S3DeleteObject
+ *   ManifestFilterExpression
+ *   JobManifest.Filter
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -33,22 +35,22 @@ static const char *const model_enum_ComputeObjectChecksumType[] = {
 };
 static const struct model_member model_members_CreateJobRequest[] = {
 	{ "AccountId", 0, 0 },	/* AccountId */
-	{ "ClientRequestToken", 64, 0 },	/* NonEmptyMaxLength64String */
+	{ "ClientRequestToken", 65, 0 },	/* NonEmptyMaxLength64String */
 	{ "ConfirmationRequired", 4, 0 },	/* ConfirmationRequired */
-	{ "Description", 63, 0 },	/* NonEmptyMaxLength256String */
+	{ "Description", 64, 0 },	/* NonEmptyMaxLength256String */
 	{ "Manifest", 28, 0 },	/* JobManifest */
 	{ "ManifestGenerator", 32, 0 },	/* JobManifestGenerator */
 	{ "Operation", 38, MODEL_M_REQUIRED },	/* JobOperation */
 	{ "Priority", 39, MODEL_M_REQUIRED },	/* JobPriority */
 	{ "Report", 41, MODEL_M_REQUIRED },	/* JobReport */
 	{ "RoleArn", 17, MODEL_M_REQUIRED },	/* IAMRoleArn */
-	{ "Tags", 119, 0 },	/* S3TagSet */
+	{ "Tags", 120, 0 },	/* S3TagSet */
 };
 static const struct model_member model_members_CreateJobResult[] = {
 	{ "JobId", 25, 0 },	/* JobId */
 };
 static const struct model_member model_members_DSSEKMSFilter[] = {
-	{ "KmsKeyArn", 59, 0 },	/* NonEmptyKmsKeyArnString */
+	{ "KmsKeyArn", 60, 0 },	/* NonEmptyKmsKeyArnString */
 };
 static const struct model_member model_members_DeleteJobTaggingRequest[] = {
 	{ "AccountId", 0, 0 },	/* AccountId */
@@ -62,8 +64,8 @@ static const struct model_member model_members_DescribeJobResult[] = {
 	{ "Job", 20, 0 },	/* JobDescriptor */
 };
 static const struct model_member model_members_GeneratedManifestEncryption[] = {
-	{ "SSEKMS", 124, 0 },	/* SSEKMSEncryption */
-	{ "SSES3", 126, 0 },	/* SSES3Encryption */
+	{ "SSEKMS", 125, 0 },	/* SSEKMSEncryption */
+	{ "SSES3", 127, 0 },	/* SSES3Encryption */
 };
 static const char *const model_enum_GeneratedManifestFormat[] = {
 	"S3InventoryReport_CSV_20211130",
@@ -74,14 +76,14 @@ static const struct model_member model_members_GetJobTaggingRequest[] = {
 	{ "JobId", 25, MODEL_M_REQUIRED },	/* JobId */
 };
 static const struct model_member model_members_GetJobTaggingResult[] = {
-	{ "Tags", 119, 0 },	/* S3TagSet */
+	{ "Tags", 120, 0 },	/* S3TagSet */
 };
 static const struct model_member model_members_JobDescriptor[] = {
 	{ "ConfirmationRequired", 4, 0 },	/* ConfirmationRequired */
 	{ "CreationTime", 19, 0 },	/* JobCreationTime */
-	{ "Description", 63, 0 },	/* NonEmptyMaxLength256String */
+	{ "Description", 64, 0 },	/* NonEmptyMaxLength256String */
 	{ "FailureReasons", 23, 0 },	/* JobFailureList */
-	{ "GeneratedManifestDescriptor", 90, 0 },	/* S3GeneratedManifestDescriptor */
+	{ "GeneratedManifestDescriptor", 91, 0 },	/* S3GeneratedManifestDescriptor */
 	{ "JobArn", 18, 0 },	/* JobArn */
 	{ "JobId", 25, 0 },	/* JobId */
 	{ "Manifest", 28, 0 },	/* JobManifest */
@@ -93,8 +95,8 @@ static const struct model_member model_members_JobDescriptor[] = {
 	{ "RoleArn", 17, 0 },	/* IAMRoleArn */
 	{ "Status", 44, 0 },	/* JobStatus */
 	{ "StatusUpdateReason", 46, 0 },	/* JobStatusUpdateReason */
-	{ "SuspendedCause", 130, 0 },	/* SuspendedCause */
-	{ "SuspendedDate", 131, 0 },	/* SuspendedDate */
+	{ "SuspendedCause", 131, 0 },	/* SuspendedCause */
+	{ "SuspendedDate", 132, 0 },	/* SuspendedDate */
 	{ "TerminationDate", 47, 0 },	/* JobTerminationDate */
 };
 static const struct model_member model_members_JobFailure[] = {
@@ -103,15 +105,16 @@ static const struct model_member model_members_JobFailure[] = {
 };
 static const struct model_member model_members_JobListDescriptor[] = {
 	{ "CreationTime", 19, 0 },	/* JobCreationTime */
-	{ "Description", 63, 0 },	/* NonEmptyMaxLength256String */
+	{ "Description", 64, 0 },	/* NonEmptyMaxLength256String */
 	{ "JobId", 25, 0 },	/* JobId */
-	{ "Operation", 72, 0 },	/* OperationName */
+	{ "Operation", 73, 0 },	/* OperationName */
 	{ "Priority", 39, 0 },	/* JobPriority */
 	{ "ProgressSummary", 40, 0 },	/* JobProgressSummary */
 	{ "Status", 44, 0 },	/* JobStatus */
 	{ "TerminationDate", 47, 0 },	/* JobTerminationDate */
 };
 static const struct model_member model_members_JobManifest[] = {
+	{ "Filter", 56, 0 },	/* ManifestFilterExpression */
 	{ "Location", 34, MODEL_M_REQUIRED },	/* JobManifestLocation */
 	{ "Spec", 35, MODEL_M_REQUIRED },	/* JobManifestSpec */
 };
@@ -128,23 +131,23 @@ static const char *const model_enum_JobManifestFormat[] = {
 	NULL
 };
 static const struct model_member model_members_JobManifestGenerator[] = {
-	{ "S3JobManifestGenerator", 97, 0 },	/* S3JobManifestGenerator */
+	{ "S3JobManifestGenerator", 98, 0 },	/* S3JobManifestGenerator */
 };
 static const struct model_member model_members_JobManifestGeneratorFilter[] = {
-	{ "CreatedAfter", 66, 0 },	/* ObjectCreationTime */
-	{ "CreatedBefore", 66, 0 },	/* ObjectCreationTime */
+	{ "CreatedAfter", 67, 0 },	/* ObjectCreationTime */
+	{ "CreatedBefore", 67, 0 },	/* ObjectCreationTime */
 	{ "EligibleForReplication", 1, 0 },	/* Boolean */
 	{ "KeyNameConstraint", 51, 0 },	/* KeyNameConstraint */
-	{ "MatchAnyObjectEncryption", 69, 0 },	/* ObjectEncryptionFilterList */
-	{ "MatchAnyStorageClass", 128, 0 },	/* StorageClassList */
-	{ "ObjectReplicationStatuses", 76, 0 },	/* ReplicationStatusFilterList */
-	{ "ObjectSizeGreaterThanBytes", 70, 0 },	/* ObjectSizeGreaterThanBytes */
-	{ "ObjectSizeLessThanBytes", 71, 0 },	/* ObjectSizeLessThanBytes */
+	{ "MatchAnyObjectEncryption", 70, 0 },	/* ObjectEncryptionFilterList */
+	{ "MatchAnyStorageClass", 129, 0 },	/* StorageClassList */
+	{ "ObjectReplicationStatuses", 77, 0 },	/* ReplicationStatusFilterList */
+	{ "ObjectSizeGreaterThanBytes", 71, 0 },	/* ObjectSizeGreaterThanBytes */
+	{ "ObjectSizeLessThanBytes", 72, 0 },	/* ObjectSizeLessThanBytes */
 };
 static const struct model_member model_members_JobManifestLocation[] = {
-	{ "ETag", 60, MODEL_M_REQUIRED },	/* NonEmptyMaxLength1024String */
-	{ "ObjectArn", 98, MODEL_M_REQUIRED },	/* S3KeyArnString */
-	{ "ObjectVersionId", 107, 0 },	/* S3ObjectVersionId */
+	{ "ETag", 61, MODEL_M_REQUIRED },	/* NonEmptyMaxLength1024String */
+	{ "ObjectArn", 99, MODEL_M_REQUIRED },	/* S3KeyArnString */
+	{ "ObjectVersionId", 108, 0 },	/* S3ObjectVersionId */
 };
 static const struct model_member model_members_JobManifestSpec[] = {
 	{ "Fields", 29, 0 },	/* JobManifestFieldList */
@@ -152,17 +155,17 @@ static const struct model_member model_members_JobManifestSpec[] = {
 };
 static const struct model_member model_members_JobOperation[] = {
 	{ "LambdaInvoke", 53, 0 },	/* LambdaInvokeOperation */
-	{ "S3ComputeObjectChecksum", 84, 0 },	/* S3ComputeObjectChecksumOperation */
-	{ "S3DeleteObject", 87, 0 },	/* S3DeleteObjectOperation */
-	{ "S3DeleteObjectTagging", 88, 0 },	/* S3DeleteObjectTaggingOperation */
-	{ "S3InitiateRestoreObject", 96, 0 },	/* S3InitiateRestoreObjectOperation */
-	{ "S3PutObjectAcl", 113, 0 },	/* S3SetObjectAclOperation */
-	{ "S3PutObjectCopy", 86, 0 },	/* S3CopyObjectOperation */
-	{ "S3PutObjectLegalHold", 114, 0 },	/* S3SetObjectLegalHoldOperation */
-	{ "S3PutObjectRetention", 115, 0 },	/* S3SetObjectRetentionOperation */
-	{ "S3PutObjectTagging", 116, 0 },	/* S3SetObjectTaggingOperation */
-	{ "S3ReplicateObject", 110, 0 },	/* S3ReplicateObjectOperation */
-	{ "S3UpdateObjectEncryption", 120, 0 },	/* S3UpdateObjectEncryptionOperation */
+	{ "S3ComputeObjectChecksum", 85, 0 },	/* S3ComputeObjectChecksumOperation */
+	{ "S3DeleteObject", 88, 0 },	/* S3DeleteObjectOperation */
+	{ "S3DeleteObjectTagging", 89, 0 },	/* S3DeleteObjectTaggingOperation */
+	{ "S3InitiateRestoreObject", 97, 0 },	/* S3InitiateRestoreObjectOperation */
+	{ "S3PutObjectAcl", 114, 0 },	/* S3SetObjectAclOperation */
+	{ "S3PutObjectCopy", 87, 0 },	/* S3CopyObjectOperation */
+	{ "S3PutObjectLegalHold", 115, 0 },	/* S3SetObjectLegalHoldOperation */
+	{ "S3PutObjectRetention", 116, 0 },	/* S3SetObjectRetentionOperation */
+	{ "S3PutObjectTagging", 117, 0 },	/* S3SetObjectTaggingOperation */
+	{ "S3ReplicateObject", 111, 0 },	/* S3ReplicateObjectOperation */
+	{ "S3UpdateObjectEncryption", 121, 0 },	/* S3UpdateObjectEncryptionOperation */
 };
 static const struct model_member model_members_JobProgressSummary[] = {
 	{ "NumberOfTasksFailed", 36, 0 },	/* JobNumberOfTasksFailed */
@@ -171,11 +174,11 @@ static const struct model_member model_members_JobProgressSummary[] = {
 	{ "TotalNumberOfTasks", 50, 0 },	/* JobTotalNumberOfTasks */
 };
 static const struct model_member model_members_JobReport[] = {
-	{ "Bucket", 81, 0 },	/* S3BucketArnString */
+	{ "Bucket", 82, 0 },	/* S3BucketArnString */
 	{ "Enabled", 1, MODEL_M_REQUIRED },	/* Boolean */
 	{ "ExpectedBucketOwner", 0, 0 },	/* AccountId */
 	{ "Format", 42, 0 },	/* JobReportFormat */
-	{ "Prefix", 77, 0 },	/* ReportPrefixString */
+	{ "Prefix", 78, 0 },	/* ReportPrefixString */
 	{ "ReportScope", 43, 0 },	/* JobReportScope */
 };
 static const char *const model_enum_JobReportFormat[] = {
@@ -207,34 +210,34 @@ static const struct model_member model_members_JobTimers[] = {
 	{ "ElapsedTimeInActiveSeconds", 48, 0 },	/* JobTimeInStateSeconds */
 };
 static const struct model_member model_members_KeyNameConstraint[] = {
-	{ "MatchAnyPrefix", 61, 0 },	/* NonEmptyMaxLength1024StringList */
-	{ "MatchAnySubstring", 61, 0 },	/* NonEmptyMaxLength1024StringList */
-	{ "MatchAnySuffix", 61, 0 },	/* NonEmptyMaxLength1024StringList */
+	{ "MatchAnyPrefix", 62, 0 },	/* NonEmptyMaxLength1024StringList */
+	{ "MatchAnySubstring", 62, 0 },	/* NonEmptyMaxLength1024StringList */
+	{ "MatchAnySuffix", 62, 0 },	/* NonEmptyMaxLength1024StringList */
 };
 static const struct model_member model_members_LambdaInvokeOperation[] = {
 	{ "FunctionArn", 12, 0 },	/* FunctionArnString */
-	{ "InvocationSchemaVersion", 64, 0 },	/* NonEmptyMaxLength64String */
-	{ "UserArguments", 139, 0 },	/* UserArguments */
+	{ "InvocationSchemaVersion", 65, 0 },	/* NonEmptyMaxLength64String */
+	{ "UserArguments", 140, 0 },	/* UserArguments */
 };
 static const struct model_member model_members_ListJobsRequest[] = {
 	{ "AccountId", 0, 0 },	/* AccountId */
 	{ "JobStatuses", 45, 0 },	/* JobStatusList */
-	{ "MaxResults", 58, 0 },	/* MaxResults */
-	{ "NextToken", 129, 0 },	/* StringForNextToken */
+	{ "MaxResults", 59, 0 },	/* MaxResults */
+	{ "NextToken", 130, 0 },	/* StringForNextToken */
 };
 static const struct model_member model_members_ListJobsResult[] = {
 	{ "Jobs", 27, 0 },	/* JobListDescriptorList */
-	{ "NextToken", 129, 0 },	/* StringForNextToken */
+	{ "NextToken", 130, 0 },	/* StringForNextToken */
 };
 static const struct model_member model_members_ObjectEncryption[] = {
-	{ "SSEKMS", 121, 0 },	/* S3UpdateObjectEncryptionSSEKMS */
+	{ "SSEKMS", 122, 0 },	/* S3UpdateObjectEncryptionSSEKMS */
 };
 static const struct model_member model_members_ObjectEncryptionFilter[] = {
 	{ "DSSEKMS", 7, 0 },	/* DSSEKMSFilter */
-	{ "NOTSSE", 65, 0 },	/* NotSSEFilter */
-	{ "SSEC", 123, 0 },	/* SSECFilter */
-	{ "SSEKMS", 125, 0 },	/* SSEKMSFilter */
-	{ "SSES3", 127, 0 },	/* SSES3Filter */
+	{ "NOTSSE", 66, 0 },	/* NotSSEFilter */
+	{ "SSEC", 124, 0 },	/* SSECFilter */
+	{ "SSEKMS", 126, 0 },	/* SSEKMSFilter */
+	{ "SSES3", 128, 0 },	/* SSES3Filter */
 };
 static const char *const model_enum_OperationName[] = {
 	"LambdaInvoke",
@@ -253,7 +256,7 @@ static const char *const model_enum_OperationName[] = {
 static const struct model_member model_members_PutJobTaggingRequest[] = {
 	{ "AccountId", 0, 0 },	/* AccountId */
 	{ "JobId", 25, MODEL_M_REQUIRED },	/* JobId */
-	{ "Tags", 119, MODEL_M_REQUIRED },	/* S3TagSet */
+	{ "Tags", 120, MODEL_M_REQUIRED },	/* S3TagSet */
 };
 static const char *const model_enum_ReplicationStatus[] = {
 	"COMPLETED",
@@ -268,12 +271,12 @@ static const char *const model_enum_RequestedJobStatus[] = {
 	NULL
 };
 static const struct model_member model_members_S3AccessControlList[] = {
-	{ "Grants", 93, 0 },	/* S3GrantList */
-	{ "Owner", 106, MODEL_M_REQUIRED },	/* S3ObjectOwner */
+	{ "Grants", 94, 0 },	/* S3GrantList */
+	{ "Owner", 107, MODEL_M_REQUIRED },	/* S3ObjectOwner */
 };
 static const struct model_member model_members_S3AccessControlPolicy[] = {
-	{ "AccessControlList", 79, 0 },	/* S3AccessControlList */
-	{ "CannedAccessControlList", 82, 0 },	/* S3CannedAccessControlList */
+	{ "AccessControlList", 80, 0 },	/* S3AccessControlList */
+	{ "CannedAccessControlList", 83, 0 },	/* S3CannedAccessControlList */
 };
 static const char *const model_enum_S3CannedAccessControlList[] = {
 	"private",
@@ -303,24 +306,24 @@ static const struct model_member model_members_S3ComputeObjectChecksumOperation[
 	{ "ChecksumType", 3, 0 },	/* ComputeObjectChecksumType */
 };
 static const struct model_member model_members_S3CopyObjectOperation[] = {
-	{ "AccessControlGrants", 93, 0 },	/* S3GrantList */
+	{ "AccessControlGrants", 94, 0 },	/* S3GrantList */
 	{ "BucketKeyEnabled", 1, 0 },	/* Boolean */
-	{ "CannedAccessControlList", 82, 0 },	/* S3CannedAccessControlList */
-	{ "ChecksumAlgorithm", 83, 0 },	/* S3ChecksumAlgorithm */
-	{ "MetadataDirective", 100, 0 },	/* S3MetadataDirective */
-	{ "ModifiedSinceConstraint", 134, 0 },	/* TimeStamp */
-	{ "NewObjectMetadata", 105, 0 },	/* S3ObjectMetadata */
-	{ "NewObjectTagging", 119, 0 },	/* S3TagSet */
-	{ "ObjectLockLegalHoldStatus", 102, 0 },	/* S3ObjectLockLegalHoldStatus */
-	{ "ObjectLockMode", 103, 0 },	/* S3ObjectLockMode */
-	{ "ObjectLockRetainUntilDate", 134, 0 },	/* TimeStamp */
-	{ "RedirectLocation", 62, 0 },	/* NonEmptyMaxLength2048String */
+	{ "CannedAccessControlList", 83, 0 },	/* S3CannedAccessControlList */
+	{ "ChecksumAlgorithm", 84, 0 },	/* S3ChecksumAlgorithm */
+	{ "MetadataDirective", 101, 0 },	/* S3MetadataDirective */
+	{ "ModifiedSinceConstraint", 135, 0 },	/* TimeStamp */
+	{ "NewObjectMetadata", 106, 0 },	/* S3ObjectMetadata */
+	{ "NewObjectTagging", 120, 0 },	/* S3TagSet */
+	{ "ObjectLockLegalHoldStatus", 103, 0 },	/* S3ObjectLockLegalHoldStatus */
+	{ "ObjectLockMode", 104, 0 },	/* S3ObjectLockMode */
+	{ "ObjectLockRetainUntilDate", 135, 0 },	/* TimeStamp */
+	{ "RedirectLocation", 63, 0 },	/* NonEmptyMaxLength2048String */
 	{ "RequesterPays", 1, 0 },	/* Boolean */
 	{ "SSEAwsKmsKeyId", 52, 0 },	/* KmsKeyArnString */
-	{ "StorageClass", 117, 0 },	/* S3StorageClass */
-	{ "TargetKeyPrefix", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "TargetResource", 109, 0 },	/* S3RegionalOrS3ExpressBucketArnString */
-	{ "UnModifiedSinceConstraint", 134, 0 },	/* TimeStamp */
+	{ "StorageClass", 118, 0 },	/* S3StorageClass */
+	{ "TargetKeyPrefix", 61, 0 },	/* NonEmptyMaxLength1024String */
+	{ "TargetResource", 110, 0 },	/* S3RegionalOrS3ExpressBucketArnString */
+	{ "UnModifiedSinceConstraint", 135, 0 },	/* TimeStamp */
 };
 static const struct model_member model_members_S3DeleteObjectOperation[] = {
 	{ "BypassGovernanceRetention", 1, 0 },	/* Boolean */
@@ -335,13 +338,13 @@ static const char *const model_enum_S3GlacierJobTier[] = {
 	NULL
 };
 static const struct model_member model_members_S3Grant[] = {
-	{ "Grantee", 94, 0 },	/* S3Grantee */
-	{ "Permission", 108, 0 },	/* S3Permission */
+	{ "Grantee", 95, 0 },	/* S3Grantee */
+	{ "Permission", 109, 0 },	/* S3Permission */
 };
 static const struct model_member model_members_S3Grantee[] = {
-	{ "DisplayName", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "Identifier", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "TypeIdentifier", 95, 0 },	/* S3GranteeTypeIdentifier */
+	{ "DisplayName", 61, 0 },	/* NonEmptyMaxLength1024String */
+	{ "Identifier", 61, 0 },	/* NonEmptyMaxLength1024String */
+	{ "TypeIdentifier", 96, 0 },	/* S3GranteeTypeIdentifier */
 };
 static const char *const model_enum_S3GranteeTypeIdentifier[] = {
 	"id",
@@ -350,22 +353,22 @@ static const char *const model_enum_S3GranteeTypeIdentifier[] = {
 	NULL
 };
 static const struct model_member model_members_S3InitiateRestoreObjectOperation[] = {
-	{ "ExpirationInDays", 89, 0 },	/* S3ExpirationInDays */
-	{ "GlacierJobTier", 91, 0 },	/* S3GlacierJobTier */
+	{ "ExpirationInDays", 90, 0 },	/* S3ExpirationInDays */
+	{ "GlacierJobTier", 92, 0 },	/* S3GlacierJobTier */
 };
 static const struct model_member model_members_S3JobManifestGenerator[] = {
 	{ "EnableManifestOutput", 1, MODEL_M_REQUIRED },	/* Boolean */
 	{ "ExpectedBucketOwner", 0, 0 },	/* AccountId */
 	{ "Filter", 33, 0 },	/* JobManifestGeneratorFilter */
-	{ "ManifestOutputLocation", 99, 0 },	/* S3ManifestOutputLocation */
-	{ "SourceBucket", 81, MODEL_M_REQUIRED },	/* S3BucketArnString */
+	{ "ManifestOutputLocation", 100, 0 },	/* S3ManifestOutputLocation */
+	{ "SourceBucket", 82, MODEL_M_REQUIRED },	/* S3BucketArnString */
 };
 static const struct model_member model_members_S3ManifestOutputLocation[] = {
-	{ "Bucket", 81, MODEL_M_REQUIRED },	/* S3BucketArnString */
+	{ "Bucket", 82, MODEL_M_REQUIRED },	/* S3BucketArnString */
 	{ "ExpectedManifestBucketOwner", 0, 0 },	/* AccountId */
 	{ "ManifestEncryption", 13, 0 },	/* GeneratedManifestEncryption */
 	{ "ManifestFormat", 14, MODEL_M_REQUIRED },	/* GeneratedManifestFormat */
-	{ "ManifestPrefix", 56, 0 },	/* ManifestPrefixString */
+	{ "ManifestPrefix", 57, 0 },	/* ManifestPrefixString */
 };
 static const char *const model_enum_S3MetadataDirective[] = {
 	"COPY",
@@ -373,7 +376,7 @@ static const char *const model_enum_S3MetadataDirective[] = {
 	NULL
 };
 static const struct model_member model_members_S3ObjectLockLegalHold[] = {
-	{ "Status", 102, MODEL_M_REQUIRED },	/* S3ObjectLockLegalHoldStatus */
+	{ "Status", 103, MODEL_M_REQUIRED },	/* S3ObjectLockLegalHoldStatus */
 };
 static const char *const model_enum_S3ObjectLockLegalHoldStatus[] = {
 	"OFF",
@@ -391,21 +394,21 @@ static const char *const model_enum_S3ObjectLockRetentionMode[] = {
 	NULL
 };
 static const struct model_member model_members_S3ObjectMetadata[] = {
-	{ "CacheControl", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "ContentDisposition", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "ContentEncoding", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "ContentLanguage", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "ContentLength", 85, 0 },	/* S3ContentLength */
-	{ "ContentMD5", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "ContentType", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "HttpExpiresDate", 134, 0 },	/* TimeStamp */
+	{ "CacheControl", 61, 0 },	/* NonEmptyMaxLength1024String */
+	{ "ContentDisposition", 61, 0 },	/* NonEmptyMaxLength1024String */
+	{ "ContentEncoding", 61, 0 },	/* NonEmptyMaxLength1024String */
+	{ "ContentLanguage", 61, 0 },	/* NonEmptyMaxLength1024String */
+	{ "ContentLength", 86, 0 },	/* S3ContentLength */
+	{ "ContentMD5", 61, 0 },	/* NonEmptyMaxLength1024String */
+	{ "ContentType", 61, 0 },	/* NonEmptyMaxLength1024String */
+	{ "HttpExpiresDate", 135, 0 },	/* TimeStamp */
 	{ "RequesterCharged", 1, 0 },	/* Boolean */
-	{ "SSEAlgorithm", 112, 0 },	/* S3SSEAlgorithm */
-	{ "UserMetadata", 122, 0 },	/* S3UserMetadata */
+	{ "SSEAlgorithm", 113, 0 },	/* S3SSEAlgorithm */
+	{ "UserMetadata", 123, 0 },	/* S3UserMetadata */
 };
 static const struct model_member model_members_S3ObjectOwner[] = {
-	{ "DisplayName", 60, 0 },	/* NonEmptyMaxLength1024String */
-	{ "ID", 60, 0 },	/* NonEmptyMaxLength1024String */
+	{ "DisplayName", 61, 0 },	/* NonEmptyMaxLength1024String */
+	{ "ID", 61, 0 },	/* NonEmptyMaxLength1024String */
 };
 static const char *const model_enum_S3Permission[] = {
 	"FULL_CONTROL",
@@ -416,8 +419,8 @@ static const char *const model_enum_S3Permission[] = {
 	NULL
 };
 static const struct model_member model_members_S3Retention[] = {
-	{ "Mode", 104, 0 },	/* S3ObjectLockRetentionMode */
-	{ "RetainUntilDate", 134, 0 },	/* TimeStamp */
+	{ "Mode", 105, 0 },	/* S3ObjectLockRetentionMode */
+	{ "RetainUntilDate", 135, 0 },	/* TimeStamp */
 };
 static const char *const model_enum_S3SSEAlgorithm[] = {
 	"AES256",
@@ -425,17 +428,17 @@ static const char *const model_enum_S3SSEAlgorithm[] = {
 	NULL
 };
 static const struct model_member model_members_S3SetObjectAclOperation[] = {
-	{ "AccessControlPolicy", 80, 0 },	/* S3AccessControlPolicy */
+	{ "AccessControlPolicy", 81, 0 },	/* S3AccessControlPolicy */
 };
 static const struct model_member model_members_S3SetObjectLegalHoldOperation[] = {
-	{ "LegalHold", 101, MODEL_M_REQUIRED },	/* S3ObjectLockLegalHold */
+	{ "LegalHold", 102, MODEL_M_REQUIRED },	/* S3ObjectLockLegalHold */
 };
 static const struct model_member model_members_S3SetObjectRetentionOperation[] = {
 	{ "BypassGovernanceRetention", 1, 0 },	/* Boolean */
-	{ "Retention", 111, MODEL_M_REQUIRED },	/* S3Retention */
+	{ "Retention", 112, MODEL_M_REQUIRED },	/* S3Retention */
 };
 static const struct model_member model_members_S3SetObjectTaggingOperation[] = {
-	{ "TagSet", 119, 0 },	/* S3TagSet */
+	{ "TagSet", 120, 0 },	/* S3TagSet */
 };
 static const char *const model_enum_S3StorageClass[] = {
 	"STANDARD",
@@ -448,22 +451,22 @@ static const char *const model_enum_S3StorageClass[] = {
 	NULL
 };
 static const struct model_member model_members_S3Tag[] = {
-	{ "Key", 132, MODEL_M_REQUIRED },	/* TagKeyString */
-	{ "Value", 133, MODEL_M_REQUIRED },	/* TagValueString */
+	{ "Key", 133, MODEL_M_REQUIRED },	/* TagKeyString */
+	{ "Value", 134, MODEL_M_REQUIRED },	/* TagValueString */
 };
 static const struct model_member model_members_S3UpdateObjectEncryptionOperation[] = {
-	{ "ObjectEncryption", 67, 0 },	/* ObjectEncryption */
+	{ "ObjectEncryption", 68, 0 },	/* ObjectEncryption */
 };
 static const struct model_member model_members_S3UpdateObjectEncryptionSSEKMS[] = {
 	{ "BucketKeyEnabled", 1, 0 },	/* Boolean */
-	{ "KMSKeyArn", 59, MODEL_M_REQUIRED },	/* NonEmptyKmsKeyArnString */
+	{ "KMSKeyArn", 60, MODEL_M_REQUIRED },	/* NonEmptyKmsKeyArnString */
 };
 static const struct model_member model_members_SSEKMSEncryption[] = {
 	{ "KeyId", 52, MODEL_M_REQUIRED },	/* KmsKeyArnString */
 };
 static const struct model_member model_members_SSEKMSFilter[] = {
 	{ "BucketKeyEnabled", 1, 0 },	/* Boolean */
-	{ "KmsKeyArn", 59, 0 },	/* NonEmptyKmsKeyArnString */
+	{ "KmsKeyArn", 60, 0 },	/* NonEmptyKmsKeyArnString */
 };
 static const struct model_member model_members_UpdateJobPriorityRequest[] = {
 	{ "AccountId", 0, 0 },	/* AccountId */
@@ -477,7 +480,7 @@ static const struct model_member model_members_UpdateJobPriorityResult[] = {
 static const struct model_member model_members_UpdateJobStatusRequest[] = {
 	{ "AccountId", 0, 0 },	/* AccountId */
 	{ "JobId", 25, MODEL_M_REQUIRED },	/* JobId */
-	{ "RequestedJobStatus", 78, MODEL_M_REQUIRED },	/* RequestedJobStatus */
+	{ "RequestedJobStatus", 79, MODEL_M_REQUIRED },	/* RequestedJobStatus */
 	{ "StatusUpdateReason", 46, 0 },	/* JobStatusUpdateReason */
 };
 static const struct model_member model_members_UpdateJobStatusResult[] = {
@@ -602,7 +605,7 @@ const struct model_shape model_shapes[] = {
 	/* 28 */
 	{ "JobManifest", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
-	  NULL, model_members_JobManifest, 2, 0, 0 },
+	  NULL, model_members_JobManifest, 3, 0, 0 },
 	/* 29 */
 	{ "JobManifestFieldList", MODEL_LIST, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
@@ -712,343 +715,347 @@ const struct model_shape model_shapes[] = {
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_ListJobsResult, 2, 0, 0 },
 	/* 56 */
+	{ "ManifestFilterExpression", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
+	  INT64_C(1), INT64_C(4096), NULL, NULL,
+	  NULL, NULL, 0, 0, 0 },
+	/* 57 */
 	{ "ManifestPrefixString", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(512), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 57 */
+	/* 58 */
 	{ "MaxLength1024String", MODEL_STRING, MODEL_S_MAX,
 	  INT64_C(0), INT64_C(1024), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 58 */
+	/* 59 */
 	{ "MaxResults", MODEL_INTEGER, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(0), INT64_C(1000), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 59 */
+	/* 60 */
 	{ "NonEmptyKmsKeyArnString", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(20), INT64_C(2048), "arn:aws[a-zA-Z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+", "arn:aws[a-zA-Z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+",
 	  NULL, NULL, 0, 0, 0 },
-	/* 60 */
+	/* 61 */
 	{ "NonEmptyMaxLength1024String", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(1024), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 61 */
+	/* 62 */
 	{ "NonEmptyMaxLength1024StringList", MODEL_LIST, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
-	  NULL, NULL, 0, 60, 0 },
-	/* 62 */
+	  NULL, NULL, 0, 61, 0 },
+	/* 63 */
 	{ "NonEmptyMaxLength2048String", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(2048), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 63 */
+	/* 64 */
 	{ "NonEmptyMaxLength256String", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(256), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 64 */
+	/* 65 */
 	{ "NonEmptyMaxLength64String", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(64), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 65 */
+	/* 66 */
 	{ "NotSSEFilter", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 66 */
+	/* 67 */
 	{ "ObjectCreationTime", MODEL_TIMESTAMP, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 67 */
+	/* 68 */
 	{ "ObjectEncryption", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_ObjectEncryption, 1, 0, 0 },
-	/* 68 */
+	/* 69 */
 	{ "ObjectEncryptionFilter", MODEL_STRUCTURE, MODEL_S_UNION,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_ObjectEncryptionFilter, 5, 0, 0 },
-	/* 69 */
+	/* 70 */
 	{ "ObjectEncryptionFilterList", MODEL_LIST, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(1), NULL, NULL,
-	  NULL, NULL, 0, 68, 0 },
-	/* 70 */
+	  NULL, NULL, 0, 69, 0 },
+	/* 71 */
 	{ "ObjectSizeGreaterThanBytes", MODEL_LONG, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 71 */
+	/* 72 */
 	{ "ObjectSizeLessThanBytes", MODEL_LONG, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 72 */
+	/* 73 */
 	{ "OperationName", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_OperationName, NULL, 0, 0, 0 },
-	/* 73 */
+	/* 74 */
 	{ "PutJobTaggingRequest", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_PutJobTaggingRequest, 3, 0, 0 },
-	/* 74 */
+	/* 75 */
 	{ "PutJobTaggingResult", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 75 */
+	/* 76 */
 	{ "ReplicationStatus", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_ReplicationStatus, NULL, 0, 0, 0 },
-	/* 76 */
+	/* 77 */
 	{ "ReplicationStatusFilterList", MODEL_LIST, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
-	  NULL, NULL, 0, 75, 0 },
-	/* 77 */
+	  NULL, NULL, 0, 76, 0 },
+	/* 78 */
 	{ "ReportPrefixString", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(512), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 78 */
+	/* 79 */
 	{ "RequestedJobStatus", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_RequestedJobStatus, NULL, 0, 0, 0 },
-	/* 79 */
+	/* 80 */
 	{ "S3AccessControlList", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3AccessControlList, 2, 0, 0 },
-	/* 80 */
+	/* 81 */
 	{ "S3AccessControlPolicy", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3AccessControlPolicy, 2, 0, 0 },
-	/* 81 */
+	/* 82 */
 	{ "S3BucketArnString", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(128), "arn:[^:]+:s3:.*", "arn:[^:]+:s3:.*",
 	  NULL, NULL, 0, 0, 0 },
-	/* 82 */
+	/* 83 */
 	{ "S3CannedAccessControlList", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3CannedAccessControlList, NULL, 0, 0, 0 },
-	/* 83 */
+	/* 84 */
 	{ "S3ChecksumAlgorithm", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3ChecksumAlgorithm, NULL, 0, 0, 0 },
-	/* 84 */
+	/* 85 */
 	{ "S3ComputeObjectChecksumOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3ComputeObjectChecksumOperation, 2, 0, 0 },
-	/* 85 */
+	/* 86 */
 	{ "S3ContentLength", MODEL_LONG, MODEL_S_MIN,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 86 */
+	/* 87 */
 	{ "S3CopyObjectOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3CopyObjectOperation, 18, 0, 0 },
-	/* 87 */
+	/* 88 */
 	{ "S3DeleteObjectOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3DeleteObjectOperation, 1, 0, 0 },
-	/* 88 */
+	/* 89 */
 	{ "S3DeleteObjectTaggingOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 89 */
+	/* 90 */
 	{ "S3ExpirationInDays", MODEL_INTEGER, MODEL_S_MIN,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 90 */
+	/* 91 */
 	{ "S3GeneratedManifestDescriptor", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3GeneratedManifestDescriptor, 2, 0, 0 },
-	/* 91 */
+	/* 92 */
 	{ "S3GlacierJobTier", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3GlacierJobTier, NULL, 0, 0, 0 },
-	/* 92 */
+	/* 93 */
 	{ "S3Grant", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3Grant, 2, 0, 0 },
-	/* 93 */
+	/* 94 */
 	{ "S3GrantList", MODEL_LIST, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
-	  NULL, NULL, 0, 92, 0 },
-	/* 94 */
+	  NULL, NULL, 0, 93, 0 },
+	/* 95 */
 	{ "S3Grantee", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3Grantee, 3, 0, 0 },
-	/* 95 */
+	/* 96 */
 	{ "S3GranteeTypeIdentifier", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3GranteeTypeIdentifier, NULL, 0, 0, 0 },
-	/* 96 */
+	/* 97 */
 	{ "S3InitiateRestoreObjectOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3InitiateRestoreObjectOperation, 2, 0, 0 },
-	/* 97 */
+	/* 98 */
 	{ "S3JobManifestGenerator", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3JobManifestGenerator, 5, 0, 0 },
-	/* 98 */
+	/* 99 */
 	{ "S3KeyArnString", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(2000), "arn:[^:]+:s3:.*", "arn:[^:]+:s3:.*",
 	  NULL, NULL, 0, 0, 0 },
-	/* 99 */
+	/* 100 */
 	{ "S3ManifestOutputLocation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3ManifestOutputLocation, 5, 0, 0 },
-	/* 100 */
+	/* 101 */
 	{ "S3MetadataDirective", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3MetadataDirective, NULL, 0, 0, 0 },
-	/* 101 */
+	/* 102 */
 	{ "S3ObjectLockLegalHold", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3ObjectLockLegalHold, 1, 0, 0 },
-	/* 102 */
+	/* 103 */
 	{ "S3ObjectLockLegalHoldStatus", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3ObjectLockLegalHoldStatus, NULL, 0, 0, 0 },
-	/* 103 */
+	/* 104 */
 	{ "S3ObjectLockMode", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3ObjectLockMode, NULL, 0, 0, 0 },
-	/* 104 */
+	/* 105 */
 	{ "S3ObjectLockRetentionMode", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3ObjectLockRetentionMode, NULL, 0, 0, 0 },
-	/* 105 */
+	/* 106 */
 	{ "S3ObjectMetadata", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3ObjectMetadata, 11, 0, 0 },
-	/* 106 */
+	/* 107 */
 	{ "S3ObjectOwner", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3ObjectOwner, 2, 0, 0 },
-	/* 107 */
+	/* 108 */
 	{ "S3ObjectVersionId", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(2000), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 108 */
+	/* 109 */
 	{ "S3Permission", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3Permission, NULL, 0, 0, 0 },
-	/* 109 */
+	/* 110 */
 	{ "S3RegionalOrS3ExpressBucketArnString", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(128), "arn:[^:]+:(s3|s3express):.*", "arn:[^:]+:(s3|s3express):.*",
 	  NULL, NULL, 0, 0, 0 },
-	/* 110 */
+	/* 111 */
 	{ "S3ReplicateObjectOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 111 */
+	/* 112 */
 	{ "S3Retention", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3Retention, 2, 0, 0 },
-	/* 112 */
+	/* 113 */
 	{ "S3SSEAlgorithm", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3SSEAlgorithm, NULL, 0, 0, 0 },
-	/* 113 */
+	/* 114 */
 	{ "S3SetObjectAclOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3SetObjectAclOperation, 1, 0, 0 },
-	/* 114 */
+	/* 115 */
 	{ "S3SetObjectLegalHoldOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3SetObjectLegalHoldOperation, 1, 0, 0 },
-	/* 115 */
+	/* 116 */
 	{ "S3SetObjectRetentionOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3SetObjectRetentionOperation, 2, 0, 0 },
-	/* 116 */
+	/* 117 */
 	{ "S3SetObjectTaggingOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3SetObjectTaggingOperation, 1, 0, 0 },
-	/* 117 */
+	/* 118 */
 	{ "S3StorageClass", MODEL_STRING, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  model_enum_S3StorageClass, NULL, 0, 0, 0 },
-	/* 118 */
+	/* 119 */
 	{ "S3Tag", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3Tag, 2, 0, 0 },
-	/* 119 */
+	/* 120 */
 	{ "S3TagSet", MODEL_LIST, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
-	  NULL, NULL, 0, 118, 0 },
-	/* 120 */
+	  NULL, NULL, 0, 119, 0 },
+	/* 121 */
 	{ "S3UpdateObjectEncryptionOperation", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3UpdateObjectEncryptionOperation, 1, 0, 0 },
-	/* 121 */
+	/* 122 */
 	{ "S3UpdateObjectEncryptionSSEKMS", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_S3UpdateObjectEncryptionSSEKMS, 2, 0, 0 },
-	/* 122 */
+	/* 123 */
 	{ "S3UserMetadata", MODEL_MAP, MODEL_S_MAX,
 	  INT64_C(0), INT64_C(8192), NULL, NULL,
-	  NULL, NULL, 0, 57, 60 },
-	/* 123 */
+	  NULL, NULL, 0, 58, 61 },
+	/* 124 */
 	{ "SSECFilter", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 124 */
+	/* 125 */
 	{ "SSEKMSEncryption", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_SSEKMSEncryption, 1, 0, 0 },
-	/* 125 */
+	/* 126 */
 	{ "SSEKMSFilter", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_SSEKMSFilter, 2, 0, 0 },
-	/* 126 */
+	/* 127 */
 	{ "SSES3Encryption", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 127 */
+	/* 128 */
 	{ "SSES3Filter", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 128 */
+	/* 129 */
 	{ "StorageClassList", MODEL_LIST, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
-	  NULL, NULL, 0, 117, 0 },
-	/* 129 */
+	  NULL, NULL, 0, 118, 0 },
+	/* 130 */
 	{ "StringForNextToken", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(1024), "^[A-Za-z0-9\\+\\:\\/\\=\\?\\#-_]+$", "^[A-Za-z0-9#-_+:/=?]+$",
 	  NULL, NULL, 0, 0, 0 },
-	/* 130 */
+	/* 131 */
 	{ "SuspendedCause", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(1024), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 131 */
+	/* 132 */
 	{ "SuspendedDate", MODEL_TIMESTAMP, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 132 */
+	/* 133 */
 	{ "TagKeyString", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX | MODEL_S_PATTERN_UNI,
 	  INT64_C(1), INT64_C(128), "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", "^([A-Za-z0-9 _.:/=+@-]*)$",
 	  NULL, NULL, 0, 0, 0 },
-	/* 133 */
+	/* 134 */
 	{ "TagValueString", MODEL_STRING, MODEL_S_MIN | MODEL_S_MAX | MODEL_S_PATTERN_UNI,
 	  INT64_C(0), INT64_C(256), "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", "^([A-Za-z0-9 _.:/=+@-]*)$",
 	  NULL, NULL, 0, 0, 0 },
-	/* 134 */
+	/* 135 */
 	{ "TimeStamp", MODEL_TIMESTAMP, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, NULL, 0, 0, 0 },
-	/* 135 */
+	/* 136 */
 	{ "UpdateJobPriorityRequest", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_UpdateJobPriorityRequest, 3, 0, 0 },
-	/* 136 */
+	/* 137 */
 	{ "UpdateJobPriorityResult", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_UpdateJobPriorityResult, 2, 0, 0 },
-	/* 137 */
+	/* 138 */
 	{ "UpdateJobStatusRequest", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_UpdateJobStatusRequest, 4, 0, 0 },
-	/* 138 */
+	/* 139 */
 	{ "UpdateJobStatusResult", MODEL_STRUCTURE, 0,
 	  INT64_C(0), INT64_C(0), NULL, NULL,
 	  NULL, model_members_UpdateJobStatusResult, 3, 0, 0 },
-	/* 139 */
+	/* 140 */
 	{ "UserArguments", MODEL_MAP, MODEL_S_MIN | MODEL_S_MAX,
 	  INT64_C(1), INT64_C(10), NULL, NULL,
-	  NULL, NULL, 0, 57, 64 },
+	  NULL, NULL, 0, 58, 65 },
 };
-const size_t model_nshapes = 140;
+const size_t model_nshapes = 141;
 
 /* Every pattern of these shapes has a POSIX translation; those
  * flagged MODEL_S_PATTERN_UNI stand for Unicode classes. */

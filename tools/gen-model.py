@@ -50,6 +50,19 @@ EXTENSIONS = [
             },
         },
     },
+    {
+        # docs/INVENTORY.md: a filter over an inventory report's rows, in
+        # S3 Select's WHERE syntax (s._6 = 'DISABLED', or the column
+        # names); only the rows it selects become tasks.
+        "extends": "JobManifest",
+        "member": "Filter",
+        "shape": "ManifestFilterExpression",
+        "shapes": {
+            "ManifestFilterExpression": {
+                "type": "string", "min": 1, "max": 4096,
+            },
+        },
+    },
 ]
 
 
