@@ -1,0 +1,2 @@
+/* Placeholder while issue 9 is built; its owner replaces this file. */
+#include "client.h"
