@@ -104,56 +104,10 @@ touch "$BASE/$MARKER"
 
 STARTED=()
 OK=0
-
-# A daemon is alive while its pid is neither gone nor a zombie (our own
-# children stay zombies until waited for, and kill -0 succeeds on those).
-alive() {
-	local st
-	[[ -r /proc/$1/stat ]] || return 1
-	read -r _ _ st _ <"/proc/$1/stat" || return 1
-	[[ $st != Z ]]
-}
-
-show_log() {
-	local f
-	for f in "$@"; do
-		[[ -s $f ]] || continue
-		echo "---- last lines of $f" >&2
-		tail -n 25 "$f" >&2
-	done
-}
-
-stop_started() {
-	local d pid i
-	for d in "${STARTED[@]}"; do
-		pid=$(<"$BASE/$d.pid")
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for d in "${STARTED[@]}"; do
-		pid=$(<"$BASE/$d.pid")
-		for ((i = 0; i < 50; i++)); do
-			alive "$pid" || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-}
-
-on_exit() {
-	((OK)) && return
-	stop_started
-	if ((CREATED_BASE)) && [[ ${RGW_KEEP_FAILED:-0} != 1 ]]; then
-		rm -rf "$BASE"
-	else
-		say "logs kept in $BASE/log"
-	fi
-}
+KEEP_FAILED=${RGW_KEEP_FAILED:-0}
+# alive, show_log, stop_started, on_exit, die
+. "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 trap on_exit EXIT
-
-die() {
-	say "FAILED: $*"
-	exit 1
-}
 
 # Which log tells why a daemon is gone.
 log_of() {

@@ -94,54 +94,10 @@ touch "$BASE/$MARKER"
 
 STARTED=()
 OK=0
-
-alive() {
-	local st
-	[[ -r /proc/$1/stat ]] || return 1
-	read -r _ _ st _ <"/proc/$1/stat" || return 1
-	[[ $st != Z ]]
-}
-
-show_log() {
-	local f
-	for f in "$@"; do
-		[[ -s $f ]] || continue
-		echo "---- last lines of $f" >&2
-		tail -n 25 "$f" >&2
-	done
-}
-
-stop_started() {
-	local d pid i
-	for d in "${STARTED[@]}"; do
-		pid=$(<"$BASE/$d.pid")
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for d in "${STARTED[@]}"; do
-		pid=$(<"$BASE/$d.pid")
-		for ((i = 0; i < 50; i++)); do
-			alive "$pid" || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-}
-
-on_exit() {
-	((OK)) && return
-	stop_started
-	if ((CREATED_BASE)) && [[ ${SWIFT_KEEP_FAILED:-0} != 1 ]]; then
-		rm -rf "$BASE"
-	else
-		say "logs kept in $BASE/log"
-	fi
-}
+KEEP_FAILED=${SWIFT_KEEP_FAILED:-0}
+# alive, show_log, stop_started, on_exit, die
+. "$(dirname "${BASH_SOURCE[0]}")/../server-lib.sh"
 trap on_exit EXIT
-
-die() {
-	say "FAILED: $*"
-	exit 1
-}
 
 check_servers() {
 	local d
