@@ -29,6 +29,9 @@ PY=/usr/bin/python3
 
 say() { printf '\n=== %s\n' "$*"; }
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+# The sanitizer build's options: a report fails the test that caused it.
+ASAN_RUN=detect_leaks=1:abort_on_error=0:halt_on_error=1
+UBSAN_RUN=print_stacktrace=1:halt_on_error=1
 
 say "packages"
 if ! sh tests/deps.sh; then
@@ -95,19 +98,17 @@ run_make_check() {
 	count "${p:-0}" "$f"
 }
 
-# pytest: its junit XML gives the counts.
+# pytest: its junit XML gives the counts, left in DIR/pytest.count for
+# collect_pytest (the two builds' runs go side by side, in subshells).
 run_pytest() {
 	local dir=$1 xml res
 	shift
 	xml="$dir/pytest.xml"
-	rm -f "$xml"
+	rm -f "$xml" "$dir/pytest.count"
 	S3B_BUILDDIR="$dir" "$PY" -m pytest -p no:cacheprovider -q \
-	    --junitxml="$xml" tests/integration "$@"
-	if [ ! -f "$xml" ]; then
-		count 0 1
-		return
-	fi
-	res=$("$PY" - "$xml" <<'PY'
+	    --junitxml="$xml" tests/integration "$@" >"$dir/pytest.out" 2>&1
+	[ -f "$xml" ] || return
+	"$PY" - "$xml" >"$dir/pytest.count" <<'PY'
 import sys, xml.etree.ElementTree as ET
 r = ET.parse(sys.argv[1]).getroot()
 suites = [r] if r.tag == "testsuite" else list(r)
@@ -116,9 +117,18 @@ f = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
 sk = sum(int(s.get("skipped", 0)) for s in suites)
 print(t - f - sk, f)
 PY
-)
-	echo "pytest with $dir: ${res% *} passed, ${res#* } failed"
-	count ${res% *} ${res#* }
+}
+
+collect_pytest() {
+	local dir=$1 p f
+	cat "$dir/pytest.out" 2>/dev/null
+	if ! read -r p f <"$dir/pytest.count" 2>/dev/null; then
+		echo "pytest with $dir: no result"
+		count 0 1
+		return
+	fi
+	echo "pytest with $dir: $p passed, $f failed"
+	count "$p" "$f"
 }
 
 build() {
@@ -134,24 +144,55 @@ build() {
 	fi
 }
 
+# Both builds first, with their unit tests; then the two integration runs
+# side by side (they wait on daemons and servers far more than they use the
+# CPU, and every test holds on a busy machine), each in its own log, shown
+# when both are done.
 say "build: strict warnings"
+strict=
 if build build/check --enable-werror; then
 	say "unit tests and fuzz corpus replays"
 	run_make_check build/check
-	say "integration tests (job cases against RGW and Swift)"
-	S3B_SERVERS=rgw,swift run_pytest "$top/build/check" "$@"
+	strict=$top/build/check
 fi
 
+asan=
 if [ "${S3B_SKIP_ASAN:-0}" != 1 ]; then
 	say "build: ASan + UBSan"
-	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
-	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	if build build/asan --enable-werror --enable-sanitizers; then
 		say "unit tests and fuzz corpus replays (sanitizers)"
-		run_make_check build/asan
-		say "integration tests (sanitizers; job cases against RGW)"
-		S3B_SERVERS=rgw run_pytest "$top/build/asan" "$@"
+		ASAN_OPTIONS=$ASAN_RUN UBSAN_OPTIONS=$UBSAN_RUN \
+		    run_make_check build/asan
+		asan=$top/build/asan
 	fi
+fi
+
+pids=
+if [ -n "$strict" ]; then
+	S3B_SERVERS=rgw,swift run_pytest "$strict" "$@" &
+	pids="$pids $!"
+fi
+if [ -n "$asan" ]; then
+	ASAN_OPTIONS=$ASAN_RUN UBSAN_OPTIONS=$UBSAN_RUN S3B_SERVERS=rgw \
+	    run_pytest "$asan" "$@" &
+	pids="$pids $!"
+fi
+if [ -n "$pids" ]; then
+	say "integration tests: strict build (job cases against RGW and Swift)${asan:+ and sanitizer build (job cases against RGW)}, side by side"
+	t0=$(date +%s)
+	# A line every five minutes, so that a long quiet run shows it lives.
+	while sleep 10; do
+		running=0
+		for pid in $pids; do
+			kill -0 "$pid" 2>/dev/null && running=1
+		done
+		[ "$running" -eq 1 ] || break
+		el=$(( $(date +%s) - t0 ))
+		[ $((el % 300)) -lt 10 ] && echo "  ... $((el / 60)) min"
+	done
+	wait
+	[ -n "$strict" ] && { say "integration tests, strict build"; collect_pytest "$strict"; }
+	[ -n "$asan" ] && { say "integration tests, sanitizer build"; collect_pytest "$asan"; }
 fi
 
 echo
