@@ -27,7 +27,7 @@ LAYERS = [
     ("transport", ["http", "sigv4", "s3", "s3xml", "s3-*"]),
     ("store", ["job", "store", "store_sqlite"]),
     ("formats", ["model", "model-data", "jobspec", "manifest", "report",
-                 "inventory", "invfilter"]),
+                 "inventory", "invfilter", "invreport"]),
     ("operations", ["op", "op-*", "jobcheck", "jobcaps"]),
     ("daemon core", ["core", "lifecycle", "spool", "stage", "stage-*",
                      "bulk", "sched", "worker", "fetch", "generator",
