@@ -88,5 +88,15 @@ void		 inv_config_free(struct inv_config *);
  * when inv_next_run(cfg, last) <= now, then asks again after now.
  */
 time_t		 inv_next_run(const struct inv_config *, time_t);
+/*
+ * The newest scheduled time in (LAST, NOW], or 0 if none: what the
+ * scheduler owes when the last time it ran for was LAST. However long the
+ * daemon was down, that is one run.
+ */
+time_t		 inv_last_due(const struct inv_config *, time_t, time_t);
+
+/* Amazon's names: "ETag", "Weekly"; NULL or "?" when out of range. */
+const char	*inv_field_name(enum inv_field);
+const char	*inv_frequency_name(enum inv_frequency);
 
 #endif /* INVENTORY_H */

@@ -5,6 +5,10 @@ usage: tools/gen-model.py MODEL.json [OUTPUT]
 
 MODEL.json is the service model (s3control-batch-jobs.json in the shared
 reference tree); OUTPUT defaults to src/model-data.c beside this script.
+The inventory shapes of the S3 service model (s3-inventory.json, beside
+MODEL.json) are merged in first, under their own roots (INVENTORY_ROOTS):
+a shape whose name the S3 Control model already uses for something else
+(AccountId) is renamed with an "S3" prefix.
 The output holds one table entry per shape reachable from the job-control
 operations and from JobDescriptor/JobListDescriptor: members, required flags,
 type, enum values, bounds and regex patterns (translated from the model's
@@ -24,6 +28,17 @@ OPERATIONS = [
     "UpdateJobStatus", "GetJobTagging", "PutJobTagging", "DeleteJobTagging",
 ]
 EXTRA_ROOTS = ["JobDescriptor", "JobListDescriptor"]
+
+# The inventory configuration calls (issue 9, docs/INVENTORY.md), from the
+# S3 service model's shapes in s3-inventory.json.
+INVENTORY_MODEL = "s3-inventory.json"
+INVENTORY_ROOTS = [
+    "PutBucketInventoryConfigurationRequest",
+    "GetBucketInventoryConfigurationRequest",
+    "DeleteBucketInventoryConfigurationRequest",
+    "ListBucketInventoryConfigurationsRequest",
+    "ListBucketInventoryConfigurationsOutput",
+]
 
 # Amazon's documentation says a job has exactly one operation, but the model
 # does not carry the union trait on JobOperation; the validator needs it.
@@ -63,7 +78,71 @@ EXTENSIONS = [
             },
         },
     },
+    # docs/INVENTORY.md: inventory schedules beyond Daily and Weekly, at a
+    # time of day and on a day of the week (UTC), and the job an inventory
+    # report feeds.
+    {"extends": "InventoryFrequency", "enum": "Hourly"},
+    {
+        "extends": "InventorySchedule",
+        "member": "TimeOfDay",
+        "shape": "InventoryTimeOfDay",
+        "shapes": {
+            "InventoryTimeOfDay": {
+                "type": "string",
+                "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            },
+        },
+    },
+    {
+        "extends": "InventorySchedule",
+        "member": "DayOfWeek",
+        "shape": "InventoryDayOfWeek",
+        "shapes": {
+            "InventoryDayOfWeek": {
+                "type": "string",
+                "enum": ["Sunday", "Monday", "Tuesday", "Wednesday",
+                         "Thursday", "Friday", "Saturday"],
+            },
+        },
+    },
+    {
+        # A CreateJob request without its Manifest: the report is the
+        # manifest (the validator is told that Manifest may be absent).
+        "extends": "InventoryConfiguration",
+        "member": "JobTemplate",
+        "shape": "CreateJobRequest",
+        "shapes": {},
+    },
+    {
+        "extends": "InventoryConfiguration",
+        "member": "JobFilter",
+        "shape": "ManifestFilterExpression",
+        "shapes": {},
+    },
 ]
+
+
+def merge_inventory(model, inv):
+    """Add the inventory shapes of the S3 model to the S3 Control model."""
+    shapes = model["shapes"]
+    rename = {}
+    for name, shape in inv["shapes"].items():
+        if name in shapes and strip_docs(shapes[name]) != strip_docs(shape):
+            rename[name] = "S3" + name
+    for name, shape in inv["shapes"].items():
+        shape = json.loads(json.dumps(shape))
+        for ref in list(shape.get("members", {}).values()) + \
+                [shape[k] for k in ("member", "key", "value") if k in shape]:
+            ref["shape"] = rename.get(ref["shape"], ref["shape"])
+        new = rename.get(name, name)
+        if new in shapes and strip_docs(shapes[new]) != strip_docs(shape):
+            raise SystemExit("inventory shape %s clashes" % new)
+        shapes[new] = shape
+
+
+def strip_docs(shape):
+    return json.dumps({k: v for k, v in shape.items()
+                       if k != "documentation"}, sort_keys=True)
 
 
 def apply_extensions(model):
@@ -71,6 +150,15 @@ def apply_extensions(model):
     shapes = model["shapes"]
     added = []
     for ext in EXTENSIONS:
+        if "enum" in ext:
+            # A value added to an enum shape.
+            target = shapes[ext["extends"]]
+            if ext["enum"] in target["enum"]:
+                raise SystemExit("extension value %s of %s is already in "
+                                 "the model" % (ext["enum"], ext["extends"]))
+            target["enum"].append(ext["enum"])
+            added.append("%s value %s" % (ext["extends"], ext["enum"]))
+            continue
         for name, shape in ext["shapes"].items():
             if name in shapes:
                 raise SystemExit("extension shape %s is already in the "
@@ -261,7 +349,7 @@ def reachable(model):
         for k in ("input", "output"):
             if k in o:
                 roots.append(o[k]["shape"])
-    roots += EXTRA_ROOTS
+    roots += EXTRA_ROOTS + INVENTORY_ROOTS
     seen, todo = set(), list(roots)
     while todo:
         n = todo.pop()
@@ -385,10 +473,15 @@ def main():
         return 1
     with open(sys.argv[1], encoding="utf-8") as f:
         model = json.load(f)
+    inv_path = os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])),
+                            INVENTORY_MODEL)
+    with open(inv_path, encoding="utf-8") as f:
+        merge_inventory(model, json.load(f))
     out = sys.argv[2] if len(sys.argv) == 3 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "src",
         "model-data.c")
-    text = generate(model, os.path.basename(sys.argv[1]))
+    text = generate(model, "%s and %s" % (os.path.basename(sys.argv[1]),
+                                          INVENTORY_MODEL))
     tmp = out + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
