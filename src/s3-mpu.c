@@ -210,16 +210,42 @@ s3_mpu_abort_cb(const struct s3_result *r, void *arg)
 	s3_mpu_end(m, NULL);
 }
 
+/*
+ * A completed upload's answer must be a CompleteMultipartUploadResult
+ * with an ETag: S3 sends its 200 before the work is done and may put an
+ * <Error> in it (S3_ERROR_IN_200 makes that a failed call), and anything
+ * else is no proof that the object exists.
+ */
+static int
+s3_mpu_complete_ok(const struct s3_result *r, char **cause)
+{
+	struct s3xml_complete	 done;
+	int			 ok;
+
+	memset(&done, 0, sizeof done);
+	ok = r->http != NULL && s3xml_parse_complete(r->http->body.data,
+	    r->http->body.len, &done, cause) == 0 && done.etag.len != 0;
+	if (!ok && *cause == NULL)
+		*cause = xstrdup("CompleteMultipartUpload answered without "
+		    "an ETag in its CompleteMultipartUploadResult");
+	s3xml_complete_free(&done);
+	return (ok);
+}
+
 static void
 s3_mpu_complete_cb(const struct s3_result *r, void *arg)
 {
 	struct s3_mpu	*m = arg;
+	char		*cause = NULL;
 
 	m->call = NULL;
 	m->attempts += r->attempts;
-	if (r->error_code != NULL) {
-		s3_mpu_record(m, S3_MPU_COMPLETE, r->status, r->error_code,
-		    r->error_message);
+	if (r->error_code != NULL || !s3_mpu_complete_ok(r, &cause)) {
+		/* Then abort: a no-op if the upload did complete after all. */
+		s3_mpu_record(m, S3_MPU_COMPLETE, r->status,
+		    r->error_code != NULL ? r->error_code : "InvalidResponse",
+		    r->error_code != NULL ? r->error_message : cause);
+		free(cause);
 		m->ending = 0;
 		s3_mpu_check(m);
 		return;

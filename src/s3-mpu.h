@@ -18,7 +18,13 @@
  *    ended then, and the caller drops it.
  *  - part_done_cb (optional) sees every sent part's result; it may check
  *    the ETag and call s3_mpu_fail. A part's ETag comes from the ETag
- *    header (UploadPart) or the CopyPartResult (UploadPartCopy).
+ *    header (UploadPart) or the CopyPartResult (UploadPartCopy); a part
+ *    answered 2xx without one fails the upload with InvalidResponse.
+ *  - The answers are verified: CreateMultipartUpload must give an
+ *    UploadId, CompleteMultipartUpload a CompleteMultipartUploadResult
+ *    with an ETag; a 200 that carries an <Error> (S3 does that for
+ *    copies and completions) fails with the error's code, any other body
+ *    with InvalidResponse (and the upload is aborted).
  *  - The first failure (a call's, or s3_mpu_fail's) wins: no more parts are
  *    handed out, the parts out are waited for, the upload is aborted, and
  *    done_cb reports the failure. After all parts, the upload is completed
