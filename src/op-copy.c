@@ -23,6 +23,16 @@
  * Each GET is conditioned on the source's ETag; each PUT's ETag is checked
  * against the MD5 computed while receiving, and the completed upload's
  * against the MD5 of the part digests. See docs/operations/S3PutObjectCopy.md.
+ *
+ * S3UpdateObjectEncryption (op-encrypt.c) is this engine in place: a
+ * copy of the object onto itself with COPY directives and only the
+ * encryption headers new (op_copy_reencrypt_new). Its HEAD also checks
+ * that the object is encrypted (Amazon changes no other), keeps the
+ * storage class, and ends at once when the object is already as asked.
+ * A server that refuses to copy an encrypted source (Ceph RGW 16 answers
+ * CopyObject 501 NotImplemented) gets the bytes through the daemon
+ * instead, the cross-endpoint path's GET If-Match then PUT. Every answer
+ * must say aws:kms, or the task fails: a server may ignore the headers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +85,9 @@ struct op_copy {
 	/* Modified/UnModifiedSinceConstraint, ms; 0: none. */
 	int64_t			 modified_since;
 	int64_t			 unmodified_since;
+	/* S3UpdateObjectEncryption: the KMS key id; NULL: a copy. */
+	char			*reencrypt_key;
+	int			 reencrypt_bucket_key;
 };
 
 /* One task's progress. */
@@ -91,6 +104,7 @@ struct op_copy_task {
 	 * internal ETag): guard with if-unmodified-since instead.
 	 */
 	int			 guard_unmodified;
+	char			*storage_class;	/* the source's, in place */
 	/* Multipart. */
 	struct op_copy_header	 meta[OP_COPY_MAX_HEADERS];
 	size_t			 nmeta;
@@ -133,6 +147,8 @@ static uint64_t			op_copy_x_used;
 
 static void	op_copy_finish_tags(struct op_run *);
 static void	op_copy_head_cb(const struct s3_result *, void *);
+static void	op_copy_x_head(struct op_run *);
+static int	op_copy_same_key(const char *, const char *);
 static void	op_copy_source_tags_cb(const struct s3_result *, void *);
 static void	op_copy_xpart_free(struct op_copy_xpart *);
 
@@ -158,13 +174,14 @@ op_copy_headers_free(struct op_copy_header *h, size_t n)
 	}
 }
 
-static void
+void
 op_copy_free(void *arg)
 {
 	struct op_copy	*ctx = arg;
 
 	if (ctx == NULL)
 		return;
+	free(ctx->reencrypt_key);
 	free(ctx->target_bucket);
 	free(ctx->prefix);
 	op_copy_headers_free(ctx->common, ctx->ncommon);
@@ -498,6 +515,29 @@ fail:
 	return (-1);
 }
 
+void *
+op_copy_reencrypt_new(const char *key_id, int bucket_key)
+{
+	struct op_copy	*ctx;
+
+	ctx = xcalloc(1, sizeof *ctx);
+	ctx->reencrypt_key = xstrdup(key_id);
+	ctx->reencrypt_bucket_key = bucket_key;
+	op_copy_add(ctx->copy_only, &ctx->ncopy_only, nitems(ctx->copy_only),
+	    "x-amz-metadata-directive", "COPY");
+	op_copy_add(ctx->copy_only, &ctx->ncopy_only, nitems(ctx->copy_only),
+	    "x-amz-tagging-directive", "COPY");
+	op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
+	    "x-amz-server-side-encryption", "aws:kms");
+	op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
+	    "x-amz-server-side-encryption-aws-kms-key-id", key_id);
+	/* Sent either way: unset, Amazon would take the bucket's default. */
+	op_copy_add(ctx->common, &ctx->ncommon, OP_COPY_MAX_HEADERS,
+	    "x-amz-server-side-encryption-bucket-key-enabled",
+	    bucket_key ? "true" : "false");
+	return (ctx);
+}
+
 static void
 op_copy_task_free(struct op_copy_task *ct)
 {
@@ -509,6 +549,7 @@ op_copy_task_free(struct op_copy_task *ct)
 	free(ct->copy_source);
 	free(ct->etag);
 	free(ct->last_modified);
+	free(ct->storage_class);
 	op_copy_headers_free(ct->meta, ct->nmeta);
 	buf_free(&ct->post_tags);
 	/* A cancelled task's upload is aborted in the background. */
@@ -667,6 +708,57 @@ op_copy_finish_tags(struct op_run *run)
 
 static void	op_copy_single(struct op_run *);
 
+/*
+ * An in-place re-encryption that the server refused to copy (RGW 16:
+ * CopyObject of an encrypted source answers 501): the bytes go through
+ * the daemon, from a new HEAD on.
+ */
+static int
+op_copy_reencrypt_through(struct op_run *run, const struct s3_result *r)
+{
+	struct op_copy		*ctx = run->ctx;
+	struct op_copy_task	*ct = run->state;
+
+	if (ctx->reencrypt_key == NULL || ct->cross || r->status != 501)
+		return (0);
+	log_debug("%s: CopyObject answered 501; re-encrypting s3://%s/%.*s "
+	    "by GET and PUT", run->job_id != NULL ? run->job_id : "-",
+	    run->bucket, (int)run->key_len, run->key);
+	ct->cross = 1;
+	op_copy_x_head(run);
+	return (1);
+}
+
+/*
+ * A re-encryption's write must come back encrypted as asked: a server
+ * may take the headers and ignore them. Ends the task and returns 0 if
+ * not.
+ */
+static int
+op_copy_reencrypt_applied(struct op_run *run, const struct s3_result *r,
+    const char *what)
+{
+	struct op_copy	*ctx = run->ctx;
+	const char	*sse, *key;
+	char		*m;
+
+	if (ctx->reencrypt_key == NULL)
+		return (1);
+	sse = s3_result_header(r, "x-amz-server-side-encryption");
+	key = s3_result_header(r,
+	    "x-amz-server-side-encryption-aws-kms-key-id");
+	if (sse != NULL && strcmp(sse, "aws:kms") == 0 && (key == NULL ||
+	    op_copy_same_key(key, ctx->reencrypt_key)))
+		return (1);
+	xasprintf(&m, "%s answered %d with x-amz-server-side-encryption %s "
+	    "and key %s, not aws:kms with key %s: the server did not encrypt "
+	    "the object as asked", what, r->status, sse != NULL ? sse :
+	    "absent", key != NULL ? key : "absent", ctx->reencrypt_key);
+	op_copy_end(run, TASK_FAILED, r->status, "InvalidResponse", m);
+	free(m);
+	return (0);
+}
+
 /* The source still has its ETag (HEAD If-Match): copy under the date. */
 static void
 op_copy_recheck_cb(const struct s3_result *r, void *arg)
@@ -730,10 +822,14 @@ op_copy_single_cb(const struct s3_result *r, void *arg)
 	run->attempts += r->attempts;
 	run->call = NULL;
 	if (r->error_code != NULL) {
+		if (op_copy_reencrypt_through(run, r))
+			return;
 		if (!op_copy_recheck(run, r))
 			op_copy_end_result(run, r);
 		return;
 	}
+	if (!op_copy_reencrypt_applied(run, r, "CopyObject"))
+		return;
 	/* A 2xx is a copy only with a CopyObjectResult that says so. */
 	memset(&done, 0, sizeof done);
 	if (r->http == NULL || s3xml_parse_copy(r->http->body.data,
@@ -771,6 +867,9 @@ op_copy_single(struct op_run *run)
 	op_copy_hv_add(&hv, "x-amz-copy-if-match", quoted);
 	op_copy_hv_addv(&hv, ctx->copy_only, ctx->ncopy_only);
 	op_copy_hv_addv(&hv, ctx->common, ctx->ncommon);
+	/* A copy without the header would make the object STANDARD. */
+	if (ct->storage_class != NULL)
+		op_copy_hv_add(&hv, "x-amz-storage-class", ct->storage_class);
 	op_copy_request(run, &req, "PUT", NULL);
 	req.headers = hv.h;
 	req.nheaders = hv.n;
@@ -1229,6 +1328,9 @@ op_copy_x_put_cb(const struct s3_result *r, void *arg)
 		op_copy_x_fail_result(xp, r, "PutObject");
 		return;
 	}
+	if (((struct op_copy *)run->ctx)->reencrypt_key != NULL &&
+	    !op_copy_reencrypt_applied(run, r, "PutObject"))
+		return;		/* ended: xp was freed with the task */
 	if (!op_copy_x_put_ok(xp, r)) {
 		op_copy_x_fail(xp, r->status, "BadDigest", "the target's ETag "
 		    "is not the MD5 of the bytes read from the source");
@@ -1419,11 +1521,13 @@ op_copy_x_begin(struct op_run *run, const struct s3_result *r)
 		"x-amz-checksum-crc64nvme", "x-amz-checksum-sha1",
 		"x-amz-checksum-sha256",
 	};
+	struct op_copy		*ctx = run->ctx;
 	struct op_copy_task	*ct = run->state;
 	const char		*v;
 	size_t			 i;
 
-	op_copy_keep_metadata(ct, r, 0);
+	/* Re-encrypting in place keeps the class; a copy takes its own. */
+	op_copy_keep_metadata(ct, r, ctx->reencrypt_key != NULL);
 	if (ct->size <= run->cfg->multipart_threshold &&
 	    ct->size <= run->cfg->multipart_part_size) {
 		/* A whole-object checksum the target verifies on the PUT. */
@@ -1471,6 +1575,79 @@ op_copy_x_head(struct op_run *run)
 	run->call = s3_call(run->s3, &req, op_copy_head_cb, run);
 }
 
+/*
+ * Whether a key id the server reports is the one asked for: the same
+ * string, or an ARN whose "key/<id>" ends with it (Amazon reports ARNs).
+ */
+static int
+op_copy_same_key(const char *reported, const char *asked)
+{
+	size_t	rl = strlen(reported), al = strlen(asked);
+
+	if (strcmp(reported, asked) == 0)
+		return (1);
+	return (rl > al + 4 && strcmp(reported + rl - al, asked) == 0 &&
+	    strncmp(reported + rl - al - 4, "key/", 4) == 0);
+}
+
+/*
+ * The HEAD of an object to re-encrypt: Amazon's UpdateObjectEncryption
+ * changes only objects encrypted with SSE-S3 or SSE-KMS; an unencrypted,
+ * SSE-C or DSSE-KMS one fails with 400 InvalidRequest. One already
+ * encrypted as asked is left alone. Returns 0 to go on (the source's
+ * storage class kept), else the task has ended.
+ */
+static int
+op_copy_reencrypt_check(struct op_run *run, const struct s3_result *r)
+{
+	struct op_copy		*ctx = run->ctx;
+	struct op_copy_task	*ct = run->state;
+	const char		*sse, *key, *bk, *sc;
+	char			*m;
+	int			 bucket_key;
+
+	if (ctx->reencrypt_key == NULL)
+		return (0);
+	sse = s3_result_header(r, "x-amz-server-side-encryption");
+	if (s3_result_header(r,
+	    "x-amz-server-side-encryption-customer-algorithm") != NULL) {
+		op_copy_end(run, TASK_FAILED, 400, "InvalidRequest", "the "
+		    "object is encrypted with a customer-provided key (SSE-C); "
+		    "UpdateObjectEncryption changes only SSE-S3 and SSE-KMS "
+		    "objects");
+		return (-1);
+	}
+	if (sse == NULL || (strcmp(sse, "AES256") != 0 &&
+	    strcmp(sse, "aws:kms") != 0)) {
+		xasprintf(&m, "the object is %s%s; UpdateObjectEncryption "
+		    "changes only SSE-S3 and SSE-KMS objects", sse == NULL ?
+		    "not encrypted" : "encrypted with ", sse == NULL ? "" :
+		    sse);
+		op_copy_end(run, TASK_FAILED, 400, "InvalidRequest", m);
+		free(m);
+		return (-1);
+	}
+	key = s3_result_header(r,
+	    "x-amz-server-side-encryption-aws-kms-key-id");
+	bk = s3_result_header(r,
+	    "x-amz-server-side-encryption-bucket-key-enabled");
+	bucket_key = bk != NULL && strcasecmp(bk, "true") == 0;
+	if (strcmp(sse, "aws:kms") == 0 && key != NULL &&
+	    op_copy_same_key(key, ctx->reencrypt_key) &&
+	    bucket_key == ctx->reencrypt_bucket_key) {
+		xasprintf(&m, "already SSE-KMS with key %s, bucket key %s: "
+		    "nothing to change", key, bucket_key ? "enabled" :
+		    "disabled");
+		op_copy_end(run, TASK_SUCCEEDED, r->status, NULL, m);
+		free(m);
+		return (-1);
+	}
+	sc = s3_result_header(r, "x-amz-storage-class");
+	free(ct->storage_class);
+	ct->storage_class = sc != NULL ? xstrdup(sc) : NULL;
+	return (0);
+}
+
 static void
 op_copy_head_cb(const struct s3_result *r, void *arg)
 {
@@ -1492,6 +1669,14 @@ op_copy_head_cb(const struct s3_result *r, void *arg)
 		    "not exist.");
 		return;
 	}
+	/* Amazon and RGW refuse a HEAD of an SSE-C object without its key. */
+	if (ctx->reencrypt_key != NULL && r->status == 400) {
+		op_copy_end(run, TASK_FAILED, 400, "InvalidRequest", "HEAD "
+		    "answered 400, as S3 does for an object encrypted with a "
+		    "customer-provided key (SSE-C); UpdateObjectEncryption "
+		    "changes only SSE-S3 and SSE-KMS objects");
+		return;
+	}
 	if (r->error_code != NULL) {
 		op_copy_end_result(run, r);
 		return;
@@ -1508,6 +1693,11 @@ op_copy_head_cb(const struct s3_result *r, void *arg)
 		    "hold");
 		return;
 	}
+	if (op_copy_reencrypt_check(run, r) != 0)
+		return;
+	free(ct->etag);
+	free(ct->last_modified);
+	ct->last_modified = NULL;
 	ct->etag = xstrdup(r->etag);
 	if ((lm = s3_result_header(r, "Last-Modified")) != NULL)
 		ct->last_modified = xstrdup(lm);
@@ -1529,7 +1719,7 @@ op_copy_head_cb(const struct s3_result *r, void *arg)
 	op_copy_get_source_tags(run);
 }
 
-static void
+void
 op_copy_start(struct op_run *run)
 {
 	struct op_copy		*ctx = run->ctx;
@@ -1566,7 +1756,7 @@ op_copy_start(struct op_run *run)
 		op_head(run, op_copy_head_cb);
 }
 
-static void
+void
 op_copy_cancel(struct op_run *run)
 {
 	struct op_copy_task	*ct = run->state;

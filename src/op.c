@@ -23,6 +23,7 @@ static const struct op_def *const op_table[] = {
 	&op_put_acl,
 	&op_put_retention,
 	&op_put_legal_hold,
+	&op_update_encryption,
 };
 
 const struct op_def *

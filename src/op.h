@@ -98,6 +98,19 @@ const char	*op_expected_etag(const struct op_run *);
 struct s3_call	*op_head(struct op_run *, void (*)(const struct s3_result *,
 		     void *));
 
+/*
+ * op-copy.c's engine, shared with S3UpdateObjectEncryption (op-encrypt.c):
+ * op_copy_reencrypt_new makes the compiled ctx of an in-place copy that
+ * changes only the encryption to SSE-KMS with a key id (and the bucket
+ * key on or off), run by op_copy_start and freed by op_copy_free like a
+ * copy's. The source must be encrypted (SSE-S3 or SSE-KMS) or the task
+ * fails 400 InvalidRequest; one already as asked succeeds untouched.
+ */
+void		*op_copy_reencrypt_new(const char *, int);
+void		 op_copy_free(void *);
+void		 op_copy_start(struct op_run *);
+void		 op_copy_cancel(struct op_run *);
+
 extern const struct op_def op_put_tagging;
 extern const struct op_def op_delete_tagging;
 extern const struct op_def op_copy;
@@ -106,6 +119,7 @@ extern const struct op_def op_delete;	/* op-delete.c */
 extern const struct op_def op_compute_checksum;
 extern const struct op_def op_restore;
 extern const struct op_def op_lambda;
+extern const struct op_def op_update_encryption;	/* op-encrypt.c */
 /*
  * op-acl.c, op-lock.c: S3PutObjectAcl, S3PutObjectRetention and
  * S3PutObjectLegalHold are one PUT ?<subresource> each; their compiled
