@@ -105,6 +105,7 @@ struct op_copy_task {
 	 */
 	int			 guard_unmodified;
 	char			*storage_class;	/* the source's, in place */
+	int			 same_kms;	/* already aws:kms, the key */
 	/* Multipart. */
 	struct op_copy_header	 meta[OP_COPY_MAX_HEADERS];
 	size_t			 nmeta;
@@ -730,6 +731,32 @@ op_copy_reencrypt_through(struct op_run *run, const struct s3_result *r)
 }
 
 /*
+ * An object already SSE-KMS with the key, asked only for another bucket
+ * key setting, whose in-place copy the server refuses as changing nothing
+ * (400 InvalidRequest; RGW keeps no S3 Bucket Keys): there is nothing the
+ * server can change, and the object is encrypted as asked.
+ */
+static int
+op_copy_reencrypt_nothing(struct op_run *run, const struct s3_result *r)
+{
+	struct op_copy		*ctx = run->ctx;
+	struct op_copy_task	*ct = run->state;
+	char			*m;
+
+	if (ctx->reencrypt_key == NULL || !ct->same_kms || ct->cross ||
+	    r->status != 400 || r->error_code == NULL ||
+	    strcmp(r->error_code, "InvalidRequest") != 0)
+		return (0);
+	xasprintf(&m, "already SSE-KMS with key %s; the server refused to "
+	    "set S3 Bucket Key %s as no change (it keeps no bucket key "
+	    "setting)", ctx->reencrypt_key, ctx->reencrypt_bucket_key ?
+	    "enabled" : "disabled");
+	op_copy_end(run, TASK_SUCCEEDED, 200, NULL, m);
+	free(m);
+	return (1);
+}
+
+/*
  * A re-encryption's write must come back encrypted as asked: a server
  * may take the headers and ignore them. Ends the task and returns 0 if
  * not.
@@ -822,7 +849,8 @@ op_copy_single_cb(const struct s3_result *r, void *arg)
 	run->attempts += r->attempts;
 	run->call = NULL;
 	if (r->error_code != NULL) {
-		if (op_copy_reencrypt_through(run, r))
+		if (op_copy_reencrypt_nothing(run, r) ||
+		    op_copy_reencrypt_through(run, r))
 			return;
 		if (!op_copy_recheck(run, r))
 			op_copy_end_result(run, r);
@@ -1642,6 +1670,8 @@ op_copy_reencrypt_check(struct op_run *run, const struct s3_result *r)
 		free(m);
 		return (-1);
 	}
+	ct->same_kms = strcmp(sse, "aws:kms") == 0 && key != NULL &&
+	    op_copy_same_key(key, ctx->reencrypt_key);
 	sc = s3_result_header(r, "x-amz-storage-class");
 	free(ct->storage_class);
 	ct->storage_class = sc != NULL ? xstrdup(sc) : NULL;

@@ -211,23 +211,39 @@ s3_mpu_abort_cb(const struct s3_result *r, void *arg)
 }
 
 /*
- * A completed upload's answer must be a CompleteMultipartUploadResult
- * with an ETag: S3 sends its 200 before the work is done and may put an
- * <Error> in it (S3_ERROR_IN_200 makes that a failed call), and anything
- * else is no proof that the object exists.
+ * A completed upload's answer must be a CompleteMultipartUploadResult: S3
+ * sends its 200 before the work is done and may put an <Error> in it
+ * (S3_ERROR_IN_200 makes that a failed call), and anything else is no
+ * proof that the object exists. The root element is the proof: its ETag
+ * may be empty (Ceph RGW 16 sends <ETag></ETag>, which the parser counts
+ * as missing); callers that compare it read it themselves.
  */
 static int
 s3_mpu_complete_ok(const struct s3_result *r, char **cause)
 {
 	struct s3xml_complete	 done;
-	int			 ok;
+	struct s3xml		*x;
+	char			*c = NULL;
+	int			 ok = 0;
 
-	memset(&done, 0, sizeof done);
-	ok = r->http != NULL && s3xml_parse_complete(r->http->body.data,
-	    r->http->body.len, &done, cause) == 0 && done.etag.len != 0;
-	if (!ok && *cause == NULL)
-		*cause = xstrdup("CompleteMultipartUpload answered without "
-		    "an ETag in its CompleteMultipartUploadResult");
+	if (r->http == NULL) {
+		*cause = xstrdup("CompleteMultipartUpload answered 2xx "
+		    "without a body");
+		return (0);
+	}
+	x = s3xml_new(S3XML_DOC_COMPLETE_MULTIPART, &done, NULL, NULL, 0);
+	if (s3xml_feed(x, r->http->body.data, r->http->body.len, &c) == 0 &&
+	    s3xml_finish(x, &c) == 0)
+		ok = 1;
+	else if (s3xml_kind(x) == S3XML_DOC_COMPLETE_MULTIPART &&
+	    done.etag.len == 0)
+		ok = 1;
+	if (!ok)
+		xasprintf(cause, "CompleteMultipartUpload answered 2xx without "
+		    "a CompleteMultipartUploadResult%s%s", c != NULL ? ": " :
+		    "", c != NULL ? c : "");
+	free(c);
+	s3xml_free(x);
 	s3xml_complete_free(&done);
 	return (ok);
 }

@@ -22,7 +22,7 @@
  *    answered 2xx without one fails the upload with InvalidResponse.
  *  - The answers are verified: CreateMultipartUpload must give an
  *    UploadId, CompleteMultipartUpload a CompleteMultipartUploadResult
- *    with an ETag; a 200 that carries an <Error> (S3 does that for
+ *    (its ETag may be empty: Ceph RGW 16); a 200 that carries an <Error> (S3 does that for
  *    copies and completions) fails with the error's code, any other body
  *    with InvalidResponse (and the upload is aborted).
  *  - The first failure (a call's, or s3_mpu_fail's) wins: no more parts are
