@@ -24,13 +24,13 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <openssl/evp.h>
-#include <zlib.h>
 
 #include "s3batchd.h"
 #include "cfg.h"
 #include "core.h"
 #include "http.h"
+#include "inventory.h"
+#include "invreport.h"
 #include "job.h"
 #include "jobspec.h"
 #include "model.h"
@@ -45,7 +45,7 @@
 #define GEN_PAGE_BYTES		(64 * 1024 * 1024) /* one page's XML */
 #define GEN_PARALLEL		32	/* HEAD/tagging calls at a time */
 #define GEN_FILE_ROWS		1000000	/* rows per data file */
-#define GEN_ZCHUNK		(64 * 1024)
+#define GEN_ROWS_FLUSH		(64 * 1024)	/* CSV text before deflate */
 #define GEN_PROGRESS_MS		2000	/* StatusUpdateReason refresh */
 #define GEN_CODE		"ManifestGeneratorFailed"
 
@@ -200,12 +200,8 @@ struct generator {
 	int			 last_page;
 
 	/* The data file being written. */
-	int			 fd;
+	struct invreport_file	*file;
 	char			*part;
-	z_stream		 z;
-	int			 z_open;
-	EVP_MD_CTX		*md5;
-	unsigned char		*zbuf;
 	struct buf		 rows;
 	struct gen_file		*files;
 	size_t			 nfiles;
@@ -733,44 +729,7 @@ gen_match_tags(const struct s3xml_replication *repl, const char *key,
 	return (0);
 }
 
-/* ---- writing the data files */
-
-static int
-gen_deflate(struct generator *g, const void *data, size_t len, int flush,
-    char **cause)
-{
-	struct gen_file	*f = &g->files[g->nfiles - 1];
-	size_t		 n;
-	int		 r;
-
-	g->z.next_in = (unsigned char *)(uintptr_t)data;
-	g->z.avail_in = (unsigned)len;
-	for (;;) {
-		g->z.next_out = g->zbuf;
-		g->z.avail_out = GEN_ZCHUNK;
-		r = deflate(&g->z, flush);
-		if (r == Z_STREAM_ERROR) {
-			xasprintf(cause, "deflate failed");
-			return (-1);
-		}
-		n = GEN_ZCHUNK - g->z.avail_out;
-		if (n != 0) {
-			if (io_write_all(g->fd, g->zbuf, n) != 0) {
-				xasprintf(cause, "cannot write %s: %s",
-				    g->part, strerror(errno));
-				g->local = 1;
-				return (-1);
-			}
-			if (EVP_DigestUpdate(g->md5, g->zbuf, n) != 1)
-				fatalx("MD5 update failed");
-			f->size += n;
-		}
-		if (flush == Z_FINISH ? r == Z_STREAM_END :
-		    g->z.avail_out != 0)
-			break;
-	}
-	return (0);
-}
+/* ---- writing the data files (invreport.c's form) */
 
 static int
 gen_file_open(struct generator *g, char **cause)
@@ -790,31 +749,22 @@ gen_file_open(struct generator *g, char **cause)
 	free(g->part);
 	xasprintf(&g->part, "%s.part", path);
 	free(path);
-	g->fd = open(g->part, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
-	if (g->fd == -1) {
-		xasprintf(cause, "cannot write %s: %s", g->part,
-		    strerror(errno));
+	if ((g->file = invreport_file_open(g->part, cause)) == NULL) {
 		g->local = 1;
 		return (-1);
 	}
-	memset(&g->z, 0, sizeof g->z);
-	/* 15 + 16: a gzip wrapper, as inventory data files have. */
-	if (deflateInit2(&g->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16,
-	    8, Z_DEFAULT_STRATEGY) != Z_OK)
-		fatalx("deflateInit2 failed");
-	g->z_open = 1;
-	if (EVP_DigestInit_ex(g->md5, EVP_md5(), NULL) != 1)
-		fatalx("MD5 is not available from libcrypto");
 	return (0);
 }
 
 static int
-gen_flush_rows(struct generator *g, int flush, char **cause)
+gen_flush_rows(struct generator *g, char **cause)
 {
 	int	r;
 
-	r = gen_deflate(g, g->rows.data, g->rows.len, flush, cause);
+	r = invreport_file_write(g->file, g->rows.data, g->rows.len, cause);
 	buf_reset(&g->rows);
+	if (r != 0)
+		g->local = 1;
 	return (r);
 }
 
@@ -822,83 +772,67 @@ static int
 gen_file_close(struct generator *g, char **cause)
 {
 	struct gen_file	*f = &g->files[g->nfiles - 1];
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen;
 	char		*path;
 	int		 r = 0;
 
-	if (gen_flush_rows(g, Z_FINISH, cause) != 0)
+	if (gen_flush_rows(g, cause) != 0 ||
+	    invreport_file_close(g->file, f->md5, cause) != 0) {
+		g->local = 1;
 		return (-1);
-	deflateEnd(&g->z);
-	g->z_open = 0;
-	if (EVP_DigestFinal_ex(g->md5, md, &mdlen) != 1 || mdlen != 16)
-		fatalx("MD5 final failed");
-	hex_encode(md, 16, f->md5);
+	}
+	f->size = invreport_file_size(g->file);
+	invreport_file_free(g->file);
+	g->file = NULL;
 	path = spool_inventory_data_path((*g->core->cfg)->state_dir, g->id,
 	    g->nfiles - 1);
-	if (fsync(g->fd) == -1 || close(g->fd) == -1 ||
-	    rename(g->part, path) == -1) {
+	if (rename(g->part, path) == -1) {
 		xasprintf(cause, "cannot keep %s: %s", path, strerror(errno));
 		g->local = 1;
 		r = -1;
 	}
-	g->fd = -1;
 	free(path);
 	free(g->part);
 	g->part = NULL;
 	return (r);
 }
 
-static void
-gen_csv_field(struct buf *b, const char *s, size_t len, int last)
-{
-	const char	*q;
+/* GENERATOR_SCHEMA's columns. */
+#define GEN_COLS	invreport_columns(1, INV_FIELD_BIT(INV_F_SIZE) |	\
+			    INV_FIELD_BIT(INV_F_LAST_MODIFIED_DATE) |	\
+			    INV_FIELD_BIT(INV_F_ETAG) |			\
+			    INV_FIELD_BIT(INV_F_STORAGE_CLASS))
 
-	buf_addc(b, '"');
-	while (len > 0 && (q = memchr(s, '"', len)) != NULL) {
-		buf_add(b, s, (size_t)(q - s) + 1);
-		buf_addc(b, '"');
-		len -= (size_t)(q - s) + 1;
-		s = q + 1;
-	}
-	buf_add(b, s, len);
-	buf_adds(b, last ? "\"\n" : "\",");
-}
-
-/* One row, in GENERATOR_SCHEMA's order. */
 static int
 gen_write_row(struct generator *g, const struct gen_entry *e, char **cause)
 {
-	struct buf	*b = &g->rows;
-	char		 when[40], num[32];
+	struct invreport_row	 row;
+	char			 when[40], num[32];
 
 	if (g->files[g->nfiles - 1].rows == GEN_FILE_ROWS) {
 		if (gen_file_close(g, cause) != 0 ||
 		    gen_file_open(g, cause) != 0)
 			return (-1);
 	}
-	gen_csv_field(b, g->spec.bucket, strlen(g->spec.bucket), 0);
-	/* Keys URL-encoded as in inventory reports. */
-	buf_addc(b, '"');
-	url_encode(b, e->key, e->key_len, 0);
-	buf_adds(b, "\",");
+	memset(&row, 0, sizeof row);
+	row.v[INVR_BUCKET] = g->spec.bucket;
+	row.v[INVR_KEY] = e->key;
+	row.len[INVR_KEY] = e->key_len;
 	/* The null version of a listing is the current object: no id. */
 	if (e->version_id != NULL && strcmp(e->version_id, "null") != 0)
-		gen_csv_field(b, e->version_id, strlen(e->version_id), 0);
-	else
-		gen_csv_field(b, "", 0, 0);
-	gen_csv_field(b, "true", 4, 0);
-	gen_csv_field(b, "false", 5, 0);
+		row.v[INVR_VERSION_ID] = e->version_id;
+	row.v[INVR_IS_LATEST] = "true";
+	row.v[INVR_IS_DELETE_MARKER] = "false";
 	snprintf(num, sizeof num, "%" PRId64, e->size);
-	gen_csv_field(b, num, strlen(num), 0);
+	row.v[INVR_SIZE] = num;
 	time_format_utc(e->mtime, when, sizeof when);
-	gen_csv_field(b, when, strlen(when), 0);
-	gen_csv_field(b, e->etag, strlen(e->etag), 0);
-	gen_csv_field(b, e->storage_class, strlen(e->storage_class), 1);
+	row.v[INVR_LAST_MODIFIED_DATE] = when;
+	row.v[INVR_ETAG] = e->etag;
+	row.v[INVR_STORAGE_CLASS] = e->storage_class;
+	invreport_row(&g->rows, GEN_COLS, &row);
 	g->files[g->nfiles - 1].rows++;
 	g->selected++;
-	if (b->len >= GEN_ZCHUNK)
-		return (gen_flush_rows(g, Z_NO_FLUSH, cause));
+	if (g->rows.len >= GEN_ROWS_FLUSH)
+		return (gen_flush_rows(g, cause));
 	return (0);
 }
 
@@ -963,10 +897,7 @@ gen_free(struct generator *g, int keep_spool)
 	if (g->call != NULL)
 		s3_call_cancel(g->call);
 	gen_page_clear(g);
-	if (g->z_open)
-		deflateEnd(&g->z);
-	if (g->fd != -1)
-		close(g->fd);
+	invreport_file_free(g->file);
 	if (g->up_fd != -1)
 		close(g->up_fd);
 	if (!keep_spool)
@@ -975,8 +906,6 @@ gen_free(struct generator *g, int keep_spool)
 	for (i = 0; i < g->nfiles; i++)
 		free(g->files[i].key);
 	free(g->files);
-	EVP_MD_CTX_free(g->md5);
-	free(g->zbuf);
 	buf_free(&g->rows);
 	buf_free(&g->token);
 	buf_free(&g->vmarker);
@@ -1470,43 +1399,30 @@ gen_next_page(struct generator *g)
 static char *
 gen_manifest_json(struct generator *g)
 {
-	struct json_object	*o, *files, *f;
-	char			 ts[32], *s, *arn = NULL;
-	size_t			 i;
+	struct invreport_manifest	 m;
+	struct invreport_manifest_file	*mf;
+	char				*s, *arn;
+	size_t				 i;
 
-	o = json_object_new_object();
-	json_object_object_add(o, "sourceBucket",
-	    json_object_new_string(g->spec.bucket));
-	if (g->spec.output)
-		xasprintf(&arn, "arn:aws:s3:::%s", g->spec.out_bucket);
-	else
-		xasprintf(&arn, "arn:aws:s3:::%s", g->spec.bucket);
-	json_object_object_add(o, "destinationBucket",
-	    json_object_new_string(arn));
-	free(arn);
-	json_object_object_add(o, "version",
-	    json_object_new_string("2021-11-30"));
-	snprintf(ts, sizeof ts, "%llu", (unsigned long long)time_now_ms());
-	json_object_object_add(o, "creationTimestamp",
-	    json_object_new_string(ts));
-	json_object_object_add(o, "fileFormat", json_object_new_string("CSV"));
-	json_object_object_add(o, "fileSchema",
-	    json_object_new_string(GENERATOR_SCHEMA));
-	files = json_object_new_array();
+	xasprintf(&arn, "arn:aws:s3:::%s", g->spec.output ?
+	    g->spec.out_bucket : g->spec.bucket);
+	mf = xcalloc(g->nfiles, sizeof *mf);
 	for (i = 0; i < g->nfiles; i++) {
-		f = json_object_new_object();
-		json_object_object_add(f, "key",
-		    json_object_new_string(g->files[i].key));
-		json_object_object_add(f, "size",
-		    json_object_new_int64((int64_t)g->files[i].size));
-		json_object_object_add(f, "MD5checksum",
-		    json_object_new_string(g->files[i].md5));
-		json_object_array_add(files, f);
+		mf[i].key = g->files[i].key;
+		mf[i].size = g->files[i].size;
+		mf[i].md5 = g->files[i].md5;
 	}
-	json_object_object_add(o, "files", files);
-	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY|
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	memset(&m, 0, sizeof m);
+	m.source_bucket = g->spec.bucket;
+	m.destination_arn = arn;
+	m.version = "2021-11-30";
+	m.creation_ms = time_now_ms();
+	m.file_schema = GENERATOR_SCHEMA;
+	m.files = mf;
+	m.nfiles = g->nfiles;
+	s = invreport_manifest_json(&m);
+	free(mf);
+	free(arn);
 	return (s);
 }
 
@@ -1801,15 +1717,12 @@ stage_generate_start(struct core *core, const char *id, stage_done_cb done_cb,
 	g->core = core;
 	g->done_cb = done_cb;
 	g->arg = arg;
-	g->fd = g->up_fd = -1;
+	g->up_fd = -1;
 	snprintf(g->id, sizeof g->id, "%s", id);
 	g->t0 = g->progress_ms = time_mono_ms();
 	buf_init(&g->rows);
 	buf_init(&g->token);
 	buf_init(&g->vmarker);
-	if ((g->md5 = EVP_MD_CTX_new()) == NULL)
-		fatalx("EVP_MD_CTX_new");
-	g->zbuf = xmalloc(GEN_ZCHUNK);
 	if (store_job_get(core->store, id, &j, &cause) != 0) {
 		gen_fail(g, "%s", cause != NULL ? cause : "the job is gone");
 		free(cause);

@@ -249,8 +249,8 @@ test_small_parts(void)
 	struct buf	b;
 
 	buf_init(&b);
-	gen_csv_field(&b, "a\"b", 3, 0);
-	gen_csv_field(&b, "", 0, 1);
+	invreport_field(&b, "a\"b", 3, 0);
+	invreport_field(&b, "", 0, 1);
 	CHECK_STR(b.data, "\"a\"\"b\",\"\"\n");
 	buf_reset(&b);
 	buf_adds(&b, "<VersioningConfiguration><Status>Suspended</Status>"
