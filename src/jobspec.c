@@ -19,6 +19,7 @@
 #include "s3batchd.h"
 #include "json.h"
 #include "model.h"
+#include "invfilter.h"
 #include "manifest.h"
 #include "jobspec.h"
 
@@ -215,6 +216,35 @@ jobspec_check_fields(struct json_object *fields, char **cause)
 	return (0);
 }
 
+/*
+ * Manifest.Filter (an extension, docs/FILTERS.md): an inventory report's
+ * rows only, compiled now against Amazon's column names and any position,
+ * and again at prepare against the report's own fileSchema.
+ */
+static int
+jobspec_check_filter(struct json_object *man, const char *format,
+    char **cause)
+{
+	const char	*where;
+	char		*why = NULL;
+
+	if ((where = json_path_string(man, "Filter")) == NULL)
+		return (0);
+	if (format == NULL ||
+	    strcmp(format, MANIFEST_FORMAT_INVENTORY_NAME) != 0) {
+		xasprintf(cause, "Manifest.Filter: only for %s manifests (a "
+		    "%s manifest lists exactly the objects to act on)",
+		    MANIFEST_FORMAT_INVENTORY_NAME, MANIFEST_FORMAT_CSV_NAME);
+		return (-1);
+	}
+	if (invfilter_check(where, NULL, 0, &why) != 0) {
+		xasprintf(cause, "Manifest.Filter: %s", why);
+		free(why);
+		return (-1);
+	}
+	return (0);
+}
+
 static int
 jobspec_check_manifest(struct json_object *req, int local, char **cause)
 {
@@ -265,6 +295,8 @@ jobspec_check_manifest(struct json_object *req, int local, char **cause)
 	}
 	if (jobspec_check_arn(req, "Manifest.Location.ObjectArn", 1,
 	    cause) != 0)
+		return (-1);
+	if (jobspec_check_filter(man, format, cause) != 0)
 		return (-1);
 
 	fields = json_path(man, "Spec.Fields");

@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "s3batchd.h"
+#include "invfilter.h"
 #include "manifest.h"
 
 /* What a column holds. */
@@ -98,6 +99,7 @@ struct manifest_csv {
 	int			 flags;
 #define MANIFEST_CSV_INVENTORY	0x1	/* '+' is a space, ETag, markers */
 	char			*name;		/* message prefix or NULL */
+	struct invfilter	*filter;	/* Manifest.Filter, not owned */
 	char			*names;		/* "Bucket,Key" for messages */
 	size_t			 max_line;
 
@@ -122,6 +124,7 @@ struct manifest_csv {
 	uint64_t		 seen;		/* rows that were not blank */
 	uint64_t		 rows;		/* rows given to the callback */
 	uint64_t		 skipped;	/* delete markers */
+	uint64_t		 filtered;	/* rows the filter left out */
 	struct buf		 key;		/* decoded key */
 };
 
@@ -322,6 +325,18 @@ uint64_t
 manifest_csv_rows(struct manifest_csv *mc)
 {
 	return (mc->rows);
+}
+
+void
+manifest_csv_set_filter(struct manifest_csv *mc, struct invfilter *filter)
+{
+	mc->filter = filter;
+}
+
+uint64_t
+manifest_csv_filtered(struct manifest_csv *mc)
+{
+	return (mc->filtered);
 }
 
 uint64_t
@@ -550,6 +565,28 @@ manifest_csv_header(struct manifest_csv *mc, char **cause)
 
 #define MANIFEST_FIELD(mc, i)	((mc)->rowbuf + (mc)->off[(i)])
 
+/*
+ * The filter sees the row's fields as the file has them (Key still
+ * URL-encoded); 1 selected, 0 not, -1 with *cause.
+ */
+static int
+manifest_csv_filter(struct manifest_csv *mc, char **cause)
+{
+	const char	*values[MANIFEST_MAX_COLUMNS];
+	char		*why = NULL;
+	size_t		 i;
+	int		 r;
+
+	for (i = 0; i < mc->ncols; i++)
+		values[i] = MANIFEST_FIELD(mc, i);
+	if ((r = invfilter_match(mc->filter, values, mc->len, mc->ncols,
+	    &why)) == -1) {
+		manifest_csv_fail(mc, cause, "Manifest.Filter: %s", why);
+		free(why);
+	}
+	return (r);
+}
+
 /* A complete row: check it and hand it over. */
 static int
 manifest_csv_row(struct manifest_csv *mc, manifest_row_cb cb, void *arg,
@@ -609,6 +646,17 @@ manifest_csv_row(struct manifest_csv *mc, manifest_row_cb cb, void *arg,
 			 * null version; the current object is another one.
 			 */
 			row.version_id = "null";
+		}
+	}
+
+	/* Before the ETag loses its quotes in place. */
+	if (!marker && mc->filter != NULL) {
+		switch (manifest_csv_filter(mc, cause)) {
+		case -1:
+			return (-1);
+		case 0:
+			mc->filtered++;
+			goto next;
 		}
 	}
 

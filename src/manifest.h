@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct invfilter;
 struct json_object;
 
 #define MANIFEST_FORMAT_CSV_NAME	"S3BatchOperations_CSV_20180820"
@@ -79,6 +80,16 @@ int		 manifest_csv_finish(struct manifest_csv *, manifest_row_cb,
 		     void *, char **);
 uint64_t	 manifest_csv_rows(struct manifest_csv *);	/* delivered */
 uint64_t	 manifest_csv_skipped(struct manifest_csv *);	/* delete markers */
+/*
+ * Only rows the filter selects reach the callback (inventory parsers; set
+ * before the first feed; the caller keeps the filter alive and frees it).
+ * Delete markers are skipped before the filter sees them; a row is checked
+ * (bucket, key, version id) before it is filtered, so a broken row fails
+ * the parse whether selected or not. A filter error fails the parse.
+ */
+void		 manifest_csv_set_filter(struct manifest_csv *,
+		     struct invfilter *);
+uint64_t	 manifest_csv_filtered(struct manifest_csv *);	/* left out */
 uint64_t	 manifest_csv_lines(struct manifest_csv *);	/* lines ended */
 void		 manifest_csv_free(struct manifest_csv *);
 

@@ -19,6 +19,7 @@
 #include "bulk.h"
 #include "cfg.h"
 #include "core.h"
+#include "invfilter.h"
 #include "job.h"
 #include "manifest.h"
 #include "spool.h"
@@ -40,6 +41,7 @@ struct stage_prepare {
 	char			*code;
 	char			*reason;
 	uint64_t		 tasks;
+	uint64_t		 filtered;	/* rows Manifest.Filter left out */
 	/* The bulk thread's work. */
 	struct store		*st;
 	struct job		*job;
@@ -160,16 +162,21 @@ out:
 
 /*
  * An inventory report: its manifest.json and data files are in the spool;
- * each data file's size and MD5 are checked as it is read.
+ * each data file's size and MD5 are checked as it is read. With a filter
+ * (Manifest.Filter, checked at create-job against Amazon's column names),
+ * compiled here against the report's own fileSchema, only the rows it
+ * selects become tasks.
  */
 static int
-prepare_read_inventory(struct stage_prepare *p, char *buf, char **cause)
+prepare_read_inventory(struct stage_prepare *p, const char *where, char *buf,
+    char **cause)
 {
 	struct manifest_inventory	*inv = NULL;
 	struct manifest_csv		*csv = NULL;
 	struct manifest_gunzip		*gz = NULL;
+	struct invfilter		*filter = NULL;
 	struct buf			 json;
-	char				*path;
+	char				*path, *why = NULL;
 	size_t				 i;
 	int				 fd, r = -1;
 
@@ -193,14 +200,24 @@ prepare_read_inventory(struct stage_prepare *p, char *buf, char **cause)
 	close(fd);
 	if (manifest_inventory_parse(json.data, json.len, &inv, cause) != 0)
 		goto out;
+	if (where != NULL && invfilter_new(where,
+	    (const char *const *)inv->columns, inv->ncolumns, &filter,
+	    &why) != 0) {
+		xasprintf(cause, "Manifest.Filter: %s (the report's columns: "
+		    "%s)", why, inv->file_schema);
+		free(why);
+		goto out;
+	}
 	for (i = 0; i < inv->nfiles; i++) {
 		if ((csv = manifest_inventory_csv_new(inv, inv->files[i].key,
 		    cause)) == NULL)
 			goto out;
+		manifest_csv_set_filter(csv, filter);
 		gz = manifest_gunzip_new(csv, &inv->files[i]);
 		path = spool_inventory_data_path(p->state_dir, p->id, i);
 		r = prepare_feed_file(p, path, csv, gz, buf, cause);
 		free(path);
+		p->filtered += manifest_csv_filtered(csv);
 		manifest_gunzip_free(gz);
 		manifest_csv_free(csv);
 		csv = NULL;
@@ -211,6 +228,7 @@ prepare_read_inventory(struct stage_prepare *p, char *buf, char **cause)
 	r = 0;
 out:
 	buf_free(&json);
+	invfilter_free(filter);
 	if (inv != NULL)
 		manifest_inventory_free(inv);
 	return (r);
@@ -220,10 +238,10 @@ out:
 static int
 prepare_read_spool(struct stage_prepare *p, char **cause)
 {
-	struct json_object	*spec, *manifest, *mspec;
+	struct json_object	*spec, *manifest, *mspec, *o;
 	struct manifest_csv	*csv = NULL;
 	enum manifest_format	 format;
-	const char		*fields[MANIFEST_MAX_FIELDS];
+	const char		*fields[MANIFEST_MAX_FIELDS], *where = NULL;
 	size_t			 nfields;
 	char			*path, *buf = NULL;
 	int			 r = -1;
@@ -239,6 +257,15 @@ prepare_read_spool(struct stage_prepare *p, char **cause)
 	} else if (manifest_fields_from_spec(mspec, &format, fields, &nfields,
 	    cause) != 0)
 		goto out;
+	else if (json_object_object_get_ex(manifest, "Filter", &o) &&
+	    json_object_is_type(o, json_type_string))
+		where = json_object_get_string(o);
+	/* create-job refuses it; a spec stored otherwise must not pass. */
+	if (where != NULL && format != MANIFEST_FORMAT_INVENTORY) {
+		xasprintf(cause, "Manifest.Filter: only an inventory report "
+		    "can be filtered");
+		goto out;
+	}
 	buf = xmalloc(PREPARE_READ_SIZE);
 	/*
 	 * The batches need not survive a power cut: a job still Preparing
@@ -251,7 +278,7 @@ prepare_read_spool(struct stage_prepare *p, char **cause)
 		goto out;
 	}
 	if (format == MANIFEST_FORMAT_INVENTORY)
-		r = prepare_read_inventory(p, buf, cause);
+		r = prepare_read_inventory(p, where, buf, cause);
 	else if ((csv = manifest_csv_new(fields, nfields, cause)) == NULL)
 		r = -1;
 	else {
@@ -397,6 +424,9 @@ prepare_run(struct store *st, void *arg)
 		}
 		goto fail;
 	}
+	if (p->filtered != 0)
+		log_job(LOG_INFO, j.id, "Manifest.Filter left out %llu rows",
+		    (unsigned long long)p->filtered);
 	log_job(LOG_INFO, j.id, "%s %llu tasks in %llu ms",
 	    p->clone ? "cloned" : "prepared", (unsigned long long)p->tasks,
 	    (unsigned long long)(time_mono_ms() - t0));
