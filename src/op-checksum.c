@@ -94,6 +94,8 @@ struct op_checksum_task {
 	int			 nparts;	/* the ETag's -N; 0: none */
 	int			 part;		/* PARTS: the one being read */
 	uint64_t		 size;
+	uint64_t		 got;		/* this GET's body bytes */
+	uint64_t		 total;		/* PARTS: the parts' bytes */
 	struct op_checksum_guess guesses[OP_CHECKSUM_MAX_GUESSES];
 	size_t			 nguesses;
 };
@@ -388,6 +390,46 @@ op_checksum_sink_cb(uint64_t off, const void *data, size_t len, void *arg)
 			op_checksum_guess_update(&ct->guesses[i], data, len);
 	} else
 		checksum_update(&ct->sum, data, len);
+	ct->got = off + len;
+	return (0);
+}
+
+/*
+ * What a GET must have been to be summed: an ETag (the one If-Match
+ * named), and as many bytes as the object has: its Content-Length, and
+ * what HEAD said when a composite checksum asked (the parts' bytes are
+ * added up at the end). A 200 carrying an HTML page has no ETag.
+ */
+static int
+op_checksum_get_valid(struct op_run *run, const struct s3_result *r)
+{
+	struct op_checksum	*ctx = run->ctx;
+	struct op_checksum_task	*ct = run->state;
+	char			*msg;
+
+	if (r->etag == NULL || (r->status != 200 && r->status != 206)) {
+		xasprintf(&msg, "GetObject answered %d without an ETag; no "
+		    "checksum was computed", r->status);
+		goto fail;
+	}
+	if (r->content_length >= 0 && ct->got != (uint64_t)r->content_length) {
+		xasprintf(&msg, "GetObject answered %llu bytes with a "
+		    "Content-Length of %lld; no checksum was computed",
+		    (unsigned long long)ct->got, (long long)r->content_length);
+		goto fail;
+	}
+	if (ctx->composite && ct->mode != OP_CHECKSUM_PARTS &&
+	    ct->got != ct->size) {
+		xasprintf(&msg, "GetObject answered %llu bytes where HEAD "
+		    "said the object has %llu; no checksum was computed",
+		    (unsigned long long)ct->got,
+		    (unsigned long long)ct->size);
+		goto fail;
+	}
+	return (1);
+fail:
+	op_checksum_end(run, TASK_FAILED, r->status, "InvalidResponse", msg);
+	free(msg);
 	return (0);
 }
 
@@ -400,6 +442,7 @@ op_checksum_get_cb(const struct s3_result *r, void *arg)
 	const char			*etag;
 	uint8_t				 v[CHECKSUM_MAX_LEN];
 	size_t				 len;
+	char				*msg;
 
 	op_account(run, r);
 	if (r->error_code != NULL) {
@@ -414,6 +457,8 @@ op_checksum_get_cb(const struct s3_result *r, void *arg)
 		    "checksum was computed");
 		return;
 	}
+	if (!op_checksum_get_valid(run, r))
+		return;
 	switch (ct->mode) {
 	case OP_CHECKSUM_WHOLE:
 		len = checksum_final(&ct->sum, v);
@@ -422,8 +467,20 @@ op_checksum_get_cb(const struct s3_result *r, void *arg)
 	case OP_CHECKSUM_PARTS:
 		len = checksum_final(&ct->sum, v);
 		checksum_update(&ct->outer, v, len);
+		ct->total += ct->got;
 		if (++ct->part <= ct->nparts) {
 			op_checksum_get(run);
+			return;
+		}
+		if (ct->total != ct->size) {
+			xasprintf(&msg, "GetObject ?partNumber= answered %llu "
+			    "bytes in all where HEAD said the object has %llu; "
+			    "no checksum was computed",
+			    (unsigned long long)ct->total,
+			    (unsigned long long)ct->size);
+			op_checksum_end(run, TASK_FAILED, r->status,
+			    "InvalidResponse", msg);
+			free(msg);
 			return;
 		}
 		len = checksum_final(&ct->outer, v);
@@ -473,6 +530,7 @@ op_checksum_get(struct op_run *run)
 	}
 	req.sink = op_checksum_sink_cb;
 	req.sink_arg = run;
+	ct->got = 0;
 	run->call = s3_call(run->s3, &req, op_checksum_get_cb, run);
 }
 

@@ -42,10 +42,12 @@
 #include <json-c/json.h>
 
 #include "s3batchd.h"
+#include "http.h"
 #include "model.h"
 #include "op.h"
 #include "op-delete.h"
 #include "s3.h"
+#include "s3xml.h"
 
 #define OP_DELETE_SHOWN		5	/* buckets named in the text */
 
@@ -130,12 +132,28 @@ op_delete_locked(const struct s3_result *r, int bypass, char *buf,
 	return (1);
 }
 
+/* S3 answers DeleteObject 204 without a body (some servers 200). */
+static const int op_delete_ok[] = { 200, 204, 0 };
+
+/*
+ * A HEAD that succeeded must describe an object: S3 always sends its
+ * ETag, and the DELETE's If-Match needs it. A 2xx without one is not a
+ * HeadObject answer (a proxy's page, a misrouted request).
+ */
+static int
+op_delete_head_valid(const struct s3_result *r)
+{
+	return (r->status == 200 && r->etag != NULL);
+}
+
 static void
 op_delete_done_cb(const struct s3_result *r, void *arg)
 {
-	struct op_run	*run = arg;
-	const char	*marker, *vid;
-	char		*msg;
+	struct op_run		*run = arg;
+	const struct buf	*body;
+	struct buf		 none = { NULL, 0, 0 };
+	const char		*marker, *vid;
+	char			*msg, *cause = NULL;
 
 	op_account(run, r);
 	if (r->status == 412) {
@@ -145,6 +163,13 @@ op_delete_done_cb(const struct s3_result *r, void *arg)
 	}
 	if (r->error_code != NULL) {
 		op_fail_result(run, r);
+		return;
+	}
+	body = r->http != NULL ? &r->http->body : &none;
+	if (s3xml_check_bodiless("DeleteObject", r->status, op_delete_ok,
+	    body->data, body->len, &cause) != 0) {
+		op_fail(run, r->status, "InvalidResponse", "%s", cause);
+		free(cause);
 		return;
 	}
 	marker = s3_result_header(r, "x-amz-delete-marker");
@@ -188,6 +213,7 @@ op_delete_call(struct op_run *run)
 	}
 	req.headers = h;
 	req.nheaders = n;
+	req.flags = S3_ERROR_IN_200;
 	run->call = s3_call(run->s3, &req, op_delete_done_cb, run);
 }
 
@@ -214,6 +240,11 @@ op_delete_head_cb(const struct s3_result *r, void *arg)
 	}
 	if (r->error_code != NULL) {
 		op_fail_result(run, r);
+		return;
+	}
+	if (!op_delete_head_valid(r)) {
+		op_fail(run, r->status, "InvalidResponse", "HeadObject answered "
+		    "%d without an ETag; it was not deleted", r->status);
 		return;
 	}
 	/* A delete marker on a locked object is allowed; a version is not. */
@@ -348,7 +379,7 @@ op_delete_seen(const struct op_run *run, const struct s3_result *r,
 		return (OP_DELETE_CHANGED);
 	if (op_delete_absent(r))
 		return (OP_DELETE_MISSING);
-	if (r->error_code != NULL)
+	if (r->error_code != NULL || !op_delete_head_valid(r))
 		return (OP_DELETE_UNCHECKED);
 	if (run->version_id != NULL &&
 	    op_delete_locked(r, bypass, why, sizeof why))
@@ -371,12 +402,16 @@ op_delete_plan_head_cb(const struct s3_result *r, void *arg)
 	op_account(run, r);
 	seen = op_delete_seen(run, r, sv->bypass);
 	if (seen == OP_DELETE_UNCHECKED)
-		xasprintf(&code, "%d %s", r->status, r->error_code);
+		xasprintf(&code, "%d %s", r->status, r->error_code != NULL ?
+		    r->error_code : "InvalidResponse");
 	op_delete_plan_count(sv, run->bucket, seen, code);
 	free(code);
 	/* The scheduler keeps only the recorded ETag, not this result. */
 	if (r->error_code != NULL)
 		op_fail_result(run, r);
+	else if (seen == OP_DELETE_UNCHECKED)
+		op_fail(run, r->status, "InvalidResponse", "HeadObject "
+		    "answered %d without an ETag", r->status);
 	else
 		op_succeed(run, r->status, NULL);
 }

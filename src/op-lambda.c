@@ -845,6 +845,12 @@ op_lambda_head_cb(const struct s3_result *r, void *arg)
 		    r->error_message);
 		return;
 	}
+	/* HeadObject always sends the ETag its If-Match was checked on. */
+	if (r->status != 200 || r->etag == NULL) {
+		op_lambda_end(run, 0, r->status, "InvalidResponse", "HeadObject "
+		    "answered without an ETag; the function was not invoked");
+		return;
+	}
 	op_lambda_invoke(run);
 }
 

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "s3batchd.h"
+#include "http.h"
 #include "json.h"
 #include "model.h"
 #include "op.h"
@@ -35,14 +36,65 @@ op_subres_free(void *arg)
 	free(ctx);
 }
 
+/* S3 answers PutObjectAcl, PutObjectRetention, PutObjectLegalHold 200. */
+static const int op_subres_ok[] = { 200, 204, 0 };
+
+/* The call each subresource's PUT is, for messages. */
+static const struct {
+	const char	*query;
+	const char	*call;
+} op_subres_calls[] = {
+	{ "acl",	"PutObjectAcl" },
+	{ "retention",	"PutObjectRetention" },
+	{ "legal-hold",	"PutObjectLegalHold" },
+};
+
+static const char *
+op_subres_call_name(const struct op_subres *ctx)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(op_subres_calls); i++) {
+		if (strcmp(op_subres_calls[i].query, ctx->query) == 0)
+			return (op_subres_calls[i].call);
+	}
+	return (ctx->query);
+}
+
 static void
 op_subres_done_cb(const struct s3_result *r, void *arg)
 {
-	struct op_run	*run = arg;
+	struct op_run		*run = arg;
+	struct op_subres	*ctx = run->ctx;
+	const struct buf	*body;
+	struct buf		 none = { NULL, 0, 0 };
+	const char		*call = op_subres_call_name(ctx);
+	char			*cause = NULL;
 
 	op_account(run, r);
 	if (r->error_code != NULL) {
 		op_fail_result(run, r);
+		return;
+	}
+	/*
+	 * None of these answers carries an ETag; PutObject's does. A server
+	 * that does not know the subresource (OpenStack Swift's s3api for
+	 * ?retention and ?legal-hold) stores the request's body as the
+	 * object and answers as for an upload: say so, never Successful.
+	 */
+	if (r->etag != NULL) {
+		op_fail(run, r->status, "UnsupportedByEndpoint", "the server "
+		    "treated PUT ?%s as an upload (its answer carries ETag %s, "
+		    "as PutObject's does): it does not support %s, and the "
+		    "object's data was most likely replaced by the request's "
+		    "body", ctx->query, r->etag, call);
+		return;
+	}
+	body = r->http != NULL ? &r->http->body : &none;
+	if (s3xml_check_bodiless(call, r->status, op_subres_ok,
+	    body->data, body->len, &cause) != 0) {
+		op_fail(run, r->status, "InvalidResponse", "%s", cause);
+		free(cause);
 		return;
 	}
 	op_succeed(run, r->status, NULL);
@@ -71,7 +123,7 @@ op_subres_call(struct op_run *run)
 	}
 	req.body = ctx->body;
 	req.body_len = ctx->body_len;
-	req.flags = S3_CONTENT_MD5;
+	req.flags = S3_CONTENT_MD5 | S3_ERROR_IN_200;
 	run->call = s3_call(run->s3, &req, op_subres_done_cb, run);
 }
 
@@ -100,6 +152,13 @@ op_subres_head_cb(const struct s3_result *r, void *arg)
 	size_t			 i;
 
 	op_account(run, r);
+	/* HeadObject always sends the ETag its If-Match was checked on. */
+	if (r->error_code == NULL && (r->status != 200 || r->etag == NULL)) {
+		op_fail(run, r->status, "InvalidResponse", "HeadObject answered "
+		    "%d without an ETag; its %s was not changed", r->status,
+		    ctx->what);
+		return;
+	}
 	if (r->error_code == NULL) {
 		op_subres_call(run);
 		return;

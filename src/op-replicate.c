@@ -639,6 +639,13 @@ op_repl_head_cb(const struct s3_result *r, void *arg)
 		op_repl_end_result(rt, r, "HeadObject");
 		return;
 	}
+	/* The copies are guarded by the ETag HeadObject always sends. */
+	if (r->status != 200 || r->etag == NULL) {
+		op_repl_end(rt, TASK_FAILED, r->status, "InvalidResponse",
+		    "HeadObject answered without an ETag; it was not "
+		    "replicated");
+		return;
+	}
 	if ((v = s3_result_header(r, "x-amz-storage-class")) != NULL)
 		rt->storage_class = xstrdup(v);
 	v = s3_result_header(r, "x-amz-server-side-encryption");
@@ -663,12 +670,17 @@ op_repl_head(struct op_repl_task *rt)
 
 /* --- copies, one destination after the other */
 
+/* S3 answers DeleteObject 204 without a body (some servers 200). */
+static const int op_repl_delete_ok[] = { 200, 204, 0 };
+
 static void
 op_repl_delete_cb(const struct s3_result *r, void *arg)
 {
 	struct op_repl_task	*rt = arg;
 	struct op_run		*run = rt->run;
-	char			*m;
+	const struct buf	*body;
+	struct buf		 none = { NULL, 0, 0 };
+	char			*m, *cause = NULL;
 
 	run->call = NULL;
 	run->attempts += r->attempts;
@@ -677,6 +689,16 @@ op_repl_delete_cb(const struct s3_result *r, void *arg)
 		    rt->dests[rt->next - 1].bucket);
 		op_repl_end_result(rt, r, m);
 		free(m);
+		return;
+	}
+	body = r->http != NULL ? &r->http->body : &none;
+	if (s3xml_check_bodiless("DeleteObject", r->status, op_repl_delete_ok,
+	    body->data, body->len, &cause) != 0) {
+		xasprintf(&m, "on %s: %s", rt->dests[rt->next - 1].bucket,
+		    cause);
+		op_repl_end(rt, TASK_FAILED, r->status, "InvalidResponse", m);
+		free(m);
+		free(cause);
 		return;
 	}
 	op_repl_next(rt);
@@ -835,6 +857,7 @@ op_repl_next(struct op_repl_task *rt)
 		req.key = run->key;
 		req.key_len = run->key_len;
 		req.role_arn = run->role_arn;
+		req.flags = S3_ERROR_IN_200;
 		run->call = s3_call(run->s3, &req, op_repl_delete_cb, rt);
 		return;
 	}

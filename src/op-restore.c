@@ -24,6 +24,7 @@
 #include <json-c/json.h>
 
 #include "s3batchd.h"
+#include "http.h"
 #include "op.h"
 #include "s3.h"
 #include "s3xml.h"
@@ -148,16 +149,32 @@ op_restore_attempt_cb(const struct s3_result *r, int more, void *arg)
 		rt->maybe_sent = 1;
 }
 
+/*
+ * 202: initiated; 200: already restored, expiry updated. Neither has a
+ * body (a SELECT restore, which answers one, is not a Batch Operation).
+ */
+static const int op_restore_ok[] = { 200, 202, 0 };
+
 static void
 op_restore_done_cb(const struct s3_result *r, void *arg)
 {
-	struct op_run	*run = arg;
-	int		 maybe_sent;
+	struct op_run		*run = arg;
+	const struct buf	*body;
+	struct buf		 none = { NULL, 0, 0 };
+	char			*cause = NULL;
+	int			 maybe_sent;
 
 	op_account(run, r);
 	maybe_sent = op_restore_end(run);
 	if (r->error_code == NULL) {
-		/* 202: initiated; 200: already restored, expiry updated. */
+		body = r->http != NULL ? &r->http->body : &none;
+		if (s3xml_check_bodiless("RestoreObject", r->status,
+		    op_restore_ok, body->data, body->len, &cause) != 0) {
+			op_fail(run, r->status, "InvalidResponse", "%s",
+			    cause);
+			free(cause);
+			return;
+		}
 		op_succeed(run, r->status, NULL);
 		return;
 	}
@@ -187,7 +204,7 @@ op_restore_call(struct op_run *run)
 	req.role_arn = run->role_arn;
 	req.body = ctx->body.data;
 	req.body_len = ctx->body.len;
-	req.flags = S3_CONTENT_MD5;
+	req.flags = S3_CONTENT_MD5 | S3_ERROR_IN_200;
 	run->call = s3_call(run->s3, &req, op_restore_done_cb, run);
 	s3_call_set_attempt_cb(run->call, op_restore_attempt_cb);
 }
@@ -218,6 +235,14 @@ op_restore_head_cb(const struct s3_result *r, void *arg)
 	if (r->error_code != NULL) {
 		op_restore_end(run);
 		op_fail_result(run, r);
+		return;
+	}
+	/* HeadObject always sends the ETag its If-Match was checked on. */
+	if (r->status != 200 || r->etag == NULL) {
+		op_restore_end(run);
+		op_fail(run, r->status, "InvalidResponse", "HeadObject answered "
+		    "%d without an ETag; its restore was not initiated",
+		    r->status);
 		return;
 	}
 	op_restore_call(run);

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "s3batchd.h"
+#include "http.h"
 #include "op.h"
 #include "s3.h"
 #include "s3xml.h"
@@ -88,14 +89,29 @@ op_tagging_free(void *arg)
 	free(ctx);
 }
 
+/* S3 answers PutObjectTagging 200, DeleteObjectTagging 204, no body. */
+static const int op_tagging_ok[] = { 200, 204, 0 };
+
 static void
 op_tagging_done_cb(const struct s3_result *r, void *arg)
 {
-	struct op_run	*run = arg;
+	struct op_run		*run = arg;
+	struct op_tagging	*ctx = run->ctx;
+	const struct buf	*body;
+	struct buf		 none = { NULL, 0, 0 };
+	char			*cause = NULL;
 
 	op_account(run, r);
 	if (r->error_code != NULL) {
 		op_fail_result(run, r);
+		return;
+	}
+	body = r->http != NULL ? &r->http->body : &none;
+	if (s3xml_check_bodiless(ctx->delete ? "DeleteObjectTagging" :
+	    "PutObjectTagging", r->status, op_tagging_ok, body->data,
+	    body->len, &cause) != 0) {
+		op_fail(run, r->status, "InvalidResponse", "%s", cause);
+		free(cause);
 		return;
 	}
 	op_succeed(run, r->status, NULL);
@@ -120,6 +136,7 @@ op_tagging_call(struct op_run *run)
 		req.body_len = ctx->body.len;
 		req.flags = S3_CONTENT_MD5;
 	}
+	req.flags |= S3_ERROR_IN_200;
 	run->call = s3_call(run->s3, &req, op_tagging_done_cb, run);
 }
 
@@ -136,6 +153,12 @@ op_tagging_head_cb(const struct s3_result *r, void *arg)
 	}
 	if (r->error_code != NULL) {
 		op_fail_result(run, r);
+		return;
+	}
+	/* HeadObject always sends the ETag its If-Match was checked on. */
+	if (r->status != 200 || r->etag == NULL) {
+		op_fail(run, r->status, "InvalidResponse", "HeadObject answered "
+		    "%d without an ETag; its tags were not changed", r->status);
 		return;
 	}
 	op_tagging_call(run);

@@ -17,12 +17,14 @@
 #include <openssl/evp.h>
 
 #include "s3batchd.h"
+#include "http.h"
 #include "job.h"
 #include "json.h"
 #include "jobspec.h"
 #include "report.h"
 #include "s3.h"
 #include "s3-mpu.h"
+#include "s3xml.h"
 #include "store.h"
 
 #define REPORT_FORMAT		"Report_CSV_20180820"
@@ -678,6 +680,7 @@ report_upload_put(struct report_upload *u, const char *key,
 		req.body_len = u->body.len;
 		req.flags = S3_CONTENT_MD5;
 	}
+	req.flags |= S3_ERROR_IN_200;
 	u->call = s3_call(u->s3, &req, report_upload_done_cb, u);
 }
 
@@ -709,15 +712,30 @@ report_upload_fail(struct report_upload *u, const char *what, int status,
 	free(cause);
 }
 
+static const int report_put_ok[] = { 200, 0 };
+
 static void
 report_upload_done_cb(const struct s3_result *r, void *arg)
 {
 	struct report_upload	*u = arg;
+	const struct buf	*body;
+	struct buf		 none = { NULL, 0, 0 };
+	char			*cause = NULL;
 
 	u->call = NULL;
 	if (r->error_code != NULL || r->status < 200 || r->status > 299) {
 		report_upload_fail(u, "uploading", r->status, r->error_code,
 		    r->error_message);
+		return;
+	}
+	/* PutObject's success is a 200 with the new object's ETag, no body. */
+	body = r->http != NULL ? &r->http->body : &none;
+	if (s3xml_check_bodiless("PutObject", r->status, report_put_ok,
+	    body->data, body->len, &cause) != 0 || r->etag == NULL) {
+		report_upload_fail(u, "uploading", r->status, "InvalidResponse",
+		    cause != NULL ? cause : "PutObject answered without an "
+		    "ETag");
+		free(cause);
 		return;
 	}
 	if (u->step == REPORT_MANIFEST) {

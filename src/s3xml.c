@@ -2038,3 +2038,49 @@ s3xml_write_restore(struct buf *out, int64_t days, const char *tier,
 	buf_adds(&b, "</RestoreRequest>");
 	return (s3xml_done(out, &b, 0));
 }
+
+/* ---- answers without a body */
+
+/* How much of an unexpected body a cause shows. */
+#define S3XML_SHOW_MAX	48
+
+int
+s3xml_check_bodiless(const char *call, int status, const int *ok,
+    const void *data, size_t len, char **cause)
+{
+	const unsigned char	*p = data;
+	struct buf		 b;
+	size_t			 start, i, n;
+
+	for (; *ok != 0; ok++) {
+		if (*ok == status)
+			break;
+	}
+	if (*ok == 0) {
+		xasprintf(cause, "%s answered %d, which is not its success",
+		    call, status);
+		return (-1);
+	}
+	for (start = 0; start < len; start++) {
+		if (p[start] != ' ' && p[start] != '\t' &&
+		    p[start] != '\r' && p[start] != '\n')
+			break;
+	}
+	if (start == len)
+		return (0);
+	/* Show where the content starts: an HTML title, an XML root. */
+	buf_init(&b);
+	n = len - start < S3XML_SHOW_MAX ? len - start : S3XML_SHOW_MAX;
+	for (i = start; i < start + n; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\' &&
+		    p[i] != '"')
+			buf_addc(&b, (char)p[i]);
+		else
+			buf_addf(&b, "\\x%02x", p[i]);
+	}
+	xasprintf(cause, "%s answered %d with a body of %zu bytes where S3 "
+	    "sends none (\"%s%s\")", call, status, len, b.data,
+	    len - start > n ? "..." : "");
+	buf_free(&b);
+	return (-1);
+}

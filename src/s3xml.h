@@ -344,6 +344,18 @@ int		 s3xml_parse_replication(const void *, size_t,
 int		 s3xml_parse_object_lock(const void *, size_t,
 		    struct s3xml_object_lock *, char **);
 
+/*
+ * A 2xx answer to a call S3 answers without a body (PutObject,
+ * PutObjectTagging, PutObjectAcl, PutObjectRetention, PutObjectLegalHold,
+ * DeleteObject, RestoreObject, ...): its status one of ok[] (ended by 0)
+ * and its body empty or blanks only. Anything else is not that call's
+ * success (an HTML page from a proxy, a document of another call): -1
+ * with a cause naming the call and what came instead (the status, or the
+ * body's size and first bytes with control characters escaped).
+ */
+int		 s3xml_check_bodiless(const char *, int, const int *,
+		    const void *, size_t, char **);
+
 /* Free what a result holds (the struct itself is the caller's). */
 void		 s3xml_error_free(struct s3xml_error *);
 void		 s3xml_object_free(struct s3xml_object *);

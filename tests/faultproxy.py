@@ -31,7 +31,9 @@ so the path never collides with a bucket).
             the body, or half the status line when there is no body;
             then close), garbage (read the request, do not forward it,
             answer status= (default 200) with body= (default an HTML
-            page): a server whose success is not what S3 answers)
+            page; body= empty: none) and header=NAME:VALUE if given (a
+            HEAD gets the headers and no body, as HTTP wants): a server
+            whose success is not what S3 answers)
   select    every=N (the Nth, 2Nth, ... matching request), fraction=F
             (random, see --seed), neither: every matching request;
             skip=K (leave the first K matches alone), limit=M (fire at
@@ -105,7 +107,7 @@ RULE_FIELDS = {
     "kind": str, "every": int, "fraction": float, "skip": int,
     "limit": int, "method": str, "path": str, "query": str,
     "retry_after": str, "delay_ms": int, "status": int, "code": str,
-    "message": str, "bytes": int, "body": str,
+    "message": str, "bytes": int, "body": str, "header": str,
 }
 
 
@@ -486,14 +488,18 @@ def error_reply(kind, spec, path, reqid, close):
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body, status
 
 
-def plain_reply(status, reason, body, ctype="text/plain", close=False):
+def plain_reply(status, reason, body, ctype="text/plain", close=False,
+                extra=(), head=False):
+    """A reply; extra: more header lines; head: the headers of a reply to
+    HEAD (Content-Length of the body, which is not sent)."""
     body = body.encode() if isinstance(body, str) else body
     lines = ["HTTP/1.1 %d %s" % (status, reason),
              "Content-Type: %s" % ctype,
-             "Content-Length: %d" % len(body)]
+             "Content-Length: %d" % len(body)] + list(extra)
     if close:
         lines.append("Connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + \
+        (b"" if head else body)
 
 
 def xml_escape(s):
@@ -627,9 +633,14 @@ class Handler(socketserver.BaseRequestHandler):
         if kind == "garbage":
             copy_body(self.reader, framing, length, lambda b: None)
             status = spec.get("status", 200)
+            extra = []
+            if spec.get("header"):
+                name, _, value = spec["header"].partition(":")
+                extra.append("%s: %s" % (name.strip(), value.strip()))
             reply = plain_reply(status, "OK" if status == 200 else "Injected",
                                 spec.get("body", GARBAGE_BODY),
-                                ctype="text/html", close=close)
+                                ctype="text/html", close=close, extra=extra,
+                                head=method == "HEAD")
             self.send(reply)
             self.state.status_seen(status)
             return not close

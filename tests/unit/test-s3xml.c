@@ -1277,6 +1277,52 @@ test_writers(void)
 	buf_free(&b);
 }
 
+/* The 2xx answers S3 sends without a body. */
+static void
+test_bodiless(void)
+{
+	static const int	 ok[] = { 200, 204, 0 };
+	static const char	 html[] =
+	    "<html><body>It works!</body></html>\n";
+	char			*cause = NULL;
+	struct buf		 big;
+	size_t			 i;
+
+	CHECK_INT(s3xml_check_bodiless("PutObjectAcl", 200, ok, NULL, 0,
+	    &cause), 0);
+	CHECK(cause == NULL);
+	CHECK_INT(s3xml_check_bodiless("DeleteObject", 204, ok, " \r\n\t",
+	    4, &cause), 0);
+	CHECK(cause == NULL);
+	/* A status the call never answers with. */
+	CHECK_INT(s3xml_check_bodiless("DeleteObject", 206, ok, NULL, 0,
+	    &cause), -1);
+	CHECK_STR(cause, "DeleteObject answered 206, which is not its "
+	    "success");
+	free(cause);
+	cause = NULL;
+	/* An HTML page: shown from its first non-blank byte. */
+	CHECK_INT(s3xml_check_bodiless("PutObjectTagging", 200, ok, html,
+	    sizeof html - 1, &cause), -1);
+	CHECK_STR(cause, "PutObjectTagging answered 200 with a body of 36 "
+	    "bytes where S3 sends none (\"<html><body>It works!</body>"
+	    "</html>\\x0a\")");
+	free(cause);
+	cause = NULL;
+	/* Control characters and quotes escaped; a long body cut. */
+	buf_init(&big);
+	buf_adds(&big, "\n\x01\"");
+	for (i = 0; i < 100; i++)
+		buf_addc(&big, 'x');
+	CHECK_INT(s3xml_check_bodiless("PutObjectRetention", 200, ok,
+	    big.data, big.len, &cause), -1);
+	CHECK(cause != NULL && strstr(cause, "a body of 103 bytes") != NULL);
+	CHECK(cause != NULL && strstr(cause, "(\"\\x01\\x22xxx") != NULL);
+	CHECK(cause != NULL && strstr(cause, "xxx...\")") != NULL);
+	free(cause);
+	buf_free(&big);
+}
+
 int
 main(void)
 {
@@ -1293,5 +1339,6 @@ main(void)
 	test_truncated();
 	test_time();
 	test_writers();
+	test_bodiless();
 	return (unit_done("test-s3xml"));
 }
