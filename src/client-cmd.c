@@ -143,6 +143,57 @@ static const struct cli_opt check_endpoint_opts[] = {
 	END_OPT
 };
 
+#define INV_BUCKET_OPT \
+	{ "bucket", "Bucket", CLI_T_STRING, CLI_O_REQUIRED, "BUCKET", NULL, \
+	  0, 0, "the source bucket" }
+#define INV_ID_OPT \
+	{ "id", "Id", CLI_T_STRING, CLI_O_REQUIRED, "ID", NULL, 0, 0, \
+	  "the inventory configuration's Id" }
+#define INV_OWNER_OPT \
+	{ "expected-bucket-owner", "ExpectedBucketOwner", CLI_T_STRING, 0, \
+	  "ACCOUNT", NULL, 0, 0, "accepted for aws s3api's sake; ignored" }
+
+static const struct cli_opt inv_put_opts[] = {
+	INV_BUCKET_OPT,
+	INV_ID_OPT,
+	{ "inventory-configuration", "InventoryConfiguration", CLI_T_JSON,
+	  CLI_O_REQUIRED, "JSON", NULL, 0, 0,
+	  "the InventoryConfiguration: JSON text, file://PATH, or -" },
+	INV_OWNER_OPT,
+	END_OPT
+};
+
+static const struct cli_opt inv_id_opts[] = {
+	INV_BUCKET_OPT,
+	INV_ID_OPT,
+	INV_OWNER_OPT,
+	END_OPT
+};
+
+static const struct cli_opt inv_run_opts[] = {
+	INV_BUCKET_OPT,
+	INV_ID_OPT,
+	END_OPT
+};
+
+static const struct cli_opt inv_list_opts[] = {
+	INV_BUCKET_OPT,
+	{ "continuation-token", "ContinuationToken", CLI_T_STRING, 0, "T",
+	  NULL, 0, 0, "the page after this token (NextContinuationToken)" },
+	INV_OWNER_OPT,
+	END_OPT
+};
+
+static const struct cli_opt inv_runs_opts[] = {
+	{ "bucket", "Bucket", CLI_T_STRING, 0, "BUCKET", NULL, 0, 0,
+	  "only runs of this bucket's configurations" },
+	{ "id", "Id", CLI_T_STRING, 0, "ID", NULL, 0, 0,
+	  "only runs of configurations with this Id" },
+	{ "max-results", "MaxResults", CLI_T_INT, 0, "N", NULL, 1, 1000,
+	  "at most N runs, newest first (default 100)" },
+	END_OPT
+};
+
 static const struct cli_opt help_opts[] = {
 	{ "verb", NULL, CLI_T_STRING, CLI_O_POSITIONAL, "COMMAND", NULL, 0, 0,
 	  "a command to describe" },
@@ -185,6 +236,23 @@ const struct cli_cmd cli_cmds[] = {
 	{ "check-endpoint", "Check that the daemon can reach an endpoint "
 	  "(and probe what it can do).",
 	  0, check_endpoint_opts, NULL, NULL, cli_text_check_endpoint },
+	{ "put-bucket-inventory-configuration", "Create or replace an "
+	  "inventory configuration.", CLI_MUTATING, inv_put_opts, NULL, NULL,
+	  cli_text_none },
+	{ "get-bucket-inventory-configuration", "Show an inventory "
+	  "configuration.", 0, inv_id_opts, NULL, NULL,
+	  cli_text_inventory_config },
+	{ "list-bucket-inventory-configurations", "List a bucket's inventory "
+	  "configurations.", 0, inv_list_opts, NULL, NULL,
+	  cli_text_inventory_configs },
+	{ "delete-bucket-inventory-configuration", "Delete an inventory "
+	  "configuration.", CLI_MUTATING, inv_id_opts, NULL, NULL,
+	  cli_text_none },
+	{ "run-inventory", "Run an inventory configuration now (one run at "
+	  "a time).", CLI_MUTATING, inv_run_opts, NULL, NULL,
+	  cli_text_inventory_run_id },
+	{ "list-inventory-runs", "List inventory runs, newest first.",
+	  0, inv_runs_opts, NULL, NULL, cli_text_inventory_runs },
 	{ "status", "Show the daemon's version, uptime and job counts.",
 	  0, no_opts, NULL, NULL, cli_text_status },
 	{ "help", "Describe the commands, or one command.",

@@ -200,6 +200,12 @@ void		 cli_progress_line(struct buf *, struct cli_progress *,
 		     const char *, int);
 int		 cli_status_terminal(const char *);
 
+/* client-inventory.c: the inventory verbs' text forms. */
+void		 cli_text_inventory_config(struct buf *, json_object *);
+void		 cli_text_inventory_configs(struct buf *, json_object *);
+void		 cli_text_inventory_run_id(struct buf *, json_object *);
+void		 cli_text_inventory_runs(struct buf *, json_object *);
+
 /* client-daemon.c: status, check-endpoint, help. */
 void		 cli_text_status(struct buf *, json_object *);
 void		 cli_text_check_endpoint(struct buf *, json_object *);

@@ -17,5 +17,11 @@ void	cmd_status(struct ctl_req *);
 void	cmd_report(struct ctl_req *);
 void	cmd_retry_report(struct ctl_req *);
 void	cmd_check_endpoint(struct ctl_req *);
+void	cmd_put_bucket_inventory_configuration(struct ctl_req *);
+void	cmd_get_bucket_inventory_configuration(struct ctl_req *);
+void	cmd_list_bucket_inventory_configurations(struct ctl_req *);
+void	cmd_delete_bucket_inventory_configuration(struct ctl_req *);
+void	cmd_run_inventory(struct ctl_req *);
+void	cmd_list_inventory_runs(struct ctl_req *);
 
 #endif /* CONTROL_CMD_H */

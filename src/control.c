@@ -67,6 +67,16 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "report",		 0,		cmd_report },
 	{ "retry-report",	 CTL_MUTATING,	cmd_retry_report },
 	{ "check-endpoint",	 CTL_MUTATING,	cmd_check_endpoint },
+	{ "put-bucket-inventory-configuration", CTL_MUTATING,
+	  cmd_put_bucket_inventory_configuration },
+	{ "get-bucket-inventory-configuration", 0,
+	  cmd_get_bucket_inventory_configuration },
+	{ "list-bucket-inventory-configurations", 0,
+	  cmd_list_bucket_inventory_configurations },
+	{ "delete-bucket-inventory-configuration", CTL_MUTATING,
+	  cmd_delete_bucket_inventory_configuration },
+	{ "run-inventory",	 CTL_MUTATING,	cmd_run_inventory },
+	{ "list-inventory-runs", 0,		cmd_list_inventory_runs },
 };
 
 #define CTL_OUT_CHUNK		(256 * 1024)	/* bytes per frame we send */

@@ -13,6 +13,7 @@
 
 #include "s3batchd.h"
 #include "inventory.h"
+#include "invfilter.h"
 #include "json.h"
 #include "model.h"
 
@@ -260,6 +261,13 @@ inv_config_parse(struct json_object *doc, const char *bucket, const char *id,
 	if (c->job_filter != NULL && c->job_template == NULL) {
 		xasprintf(cause, P "JobFilter: a filter needs a JobTemplate "
 		    "(the job it selects rows for)");
+		goto fail;
+	}
+	/* The report's columns are known only when it is read. */
+	if (c->job_filter != NULL && invfilter_check(c->job_filter, NULL, 0,
+	    &why) != 0) {
+		xasprintf(cause, P "JobFilter: %s", why);
+		free(why);
 		goto fail;
 	}
 	c->json = json_object_get(doc);

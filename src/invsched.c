@@ -1,2 +1,606 @@
-/* Placeholder while issue 9 is built; its owner replaces this file. */
+/*
+ * The inventory scheduler: one libevent timer that, when it fires, reads
+ * the configurations from the store and starts a run for each enabled one
+ * whose next scheduled time has come (and that has no run under way),
+ * then sleeps until the earliest next time (at most a minute, so that a
+ * clock step is noticed). A run's outcome comes back through
+ * invsched_run_cb and goes to the store at once.
+ */
+#include <sys/queue.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+
 #include "s3batchd.h"
+#include "core.h"
+#include "inventory.h"
+#include "invsched.h"
+#include "stage-inventory.h"
+#include "store.h"
+
+#define INVSCHED_MAX_SLEEP	60		/* real seconds */
+#define INVSCHED_RETRY_DELAY	60		/* real seconds */
+
+struct invsched_run {
+	struct invsched			*is;
+	char				*bucket;
+	char				*id;
+	char				*run_id;
+	char				*trigger;
+	char				*dest;		/* the report's bucket */
+	time_t				 sched;
+	int64_t				 start_ms;
+	struct inv_run			*stage;		/* NULL: retry wait */
+	uint64_t			 retry_at;	/* mono ms, or 0 */
+	TAILQ_ENTRY(invsched_run)	 entry;
+};
+TAILQ_HEAD(invsched_runs, invsched_run);
+
+struct invsched {
+	struct core		*core;
+	struct event		*timer;
+	struct invsched_runs	 runs;
+	size_t			 nrunning;
+	/* The test clock: scheduler time = base + (mono - mono0) * scale. */
+	int			 test_clock;
+	time_t			 clock_base;
+	uint64_t		 clock_mono0;
+	int64_t			 clock_scale;
+	time_t			 next;		/* earliest next due, or 0 */
+	struct log_limit	 store_ll;
+};
+
+static void	invsched_arm(struct invsched *);
+static void	invsched_soon(struct invsched *);
+
+time_t
+invsched_now(const struct invsched *is)
+{
+	if (!is->test_clock)
+		return ((time_t)(time_now_ms() / 1000));
+	return (is->clock_base + (time_t)((int64_t)(time_mono_ms() -
+	    is->clock_mono0) * is->clock_scale / 1000));
+}
+
+static void
+invsched_test_clock(struct invsched *is)
+{
+	const char	*env = getenv(INVSCHED_TEST_CLOCK_ENV);
+	char		*end;
+	long long	 base, scale = 1;
+
+	if (env == NULL || *env == '\0')
+		return;
+	base = strtoll(env, &end, 10);
+	if (*end == ':')
+		scale = strtoll(end + 1, &end, 10);
+	if (*end != '\0' || base <= 0 || scale < 1 || scale > 100000) {
+		log_warnx("inventory: %s=\"%s\" is not EPOCH[:SCALE]; the "
+		    "real clock is used", INVSCHED_TEST_CLOCK_ENV, env);
+		return;
+	}
+	is->test_clock = 1;
+	is->clock_base = (time_t)base;
+	is->clock_scale = scale;
+	is->clock_mono0 = time_mono_ms();
+	log_warnx("inventory: test clock from %lld, %lld times real time",
+	    base, scale);
+}
+
+static struct invsched_run *
+invsched_find(struct invsched *is, const char *bucket, const char *id)
+{
+	struct invsched_run	*r;
+
+	TAILQ_FOREACH(r, &is->runs, entry) {
+		if (strcmp(r->bucket, bucket) == 0 && strcmp(r->id, id) == 0)
+			return (r);
+	}
+	return (NULL);
+}
+
+static void
+invsched_run_free(struct invsched_run *r)
+{
+	free(r->bucket);
+	free(r->id);
+	free(r->run_id);
+	free(r->trigger);
+	free(r->dest);
+	free(r);
+}
+
+static void
+invsched_fill(const struct invsched_run *r, struct store_inv_run *sr)
+{
+	memset(sr, 0, sizeof *sr);
+	sr->run_id = r->run_id;
+	sr->bucket = r->bucket;
+	sr->config_id = r->id;
+	sr->state = STORE_INV_RUNNING;
+	sr->sched_time = (int64_t)r->sched;
+	sr->trigger = r->trigger;
+	sr->start_ms = r->start_ms;
+}
+
+static void	invsched_run_cb(const char *, const struct inv_run_result *,
+		    void *);
+
+/* Load one configuration for a run; 1 when it is gone. */
+struct invsched_load {
+	struct inv_config	*cfg;
+	int64_t			 last_sched;
+	char			*cause;
+};
+
+static int
+invsched_load_cb(const struct store_inv *inv, void *arg)
+{
+	struct invsched_load	*l = arg;
+	struct json_object	*doc;
+
+	if ((doc = json_tokener_parse(inv->doc)) == NULL) {
+		xasprintf(&l->cause, "the stored document does not parse");
+		return (1);
+	}
+	if (inv_config_parse(doc, inv->bucket, inv->id, &l->cfg,
+	    &l->cause) != 0)
+		l->cfg = NULL;
+	json_object_put(doc);
+	l->last_sched = inv->last_sched;
+	return (1);
+}
+
+/*
+ * Record a new run for cfg and start it. The stored run and the
+ * configuration's last_sched move together, before the stage starts.
+ */
+static int
+invsched_start(struct invsched *is, const struct inv_config *cfg,
+    time_t sched, const char *trigger, uid_t uid, char **run_id,
+    char **cause)
+{
+	struct invsched_run	*r;
+	struct store_inv_run	 sr;
+	struct inv_run		*ir;
+	char			 uuid[37];
+
+	r = xcalloc(1, sizeof *r);
+	r->is = is;
+	r->bucket = xstrdup(cfg->bucket);
+	r->id = xstrdup(cfg->id);
+	uuid_generate_v4(uuid);
+	r->run_id = xstrdup(uuid);
+	r->trigger = xstrdup(trigger);
+	r->dest = xstrdup(cfg->dest_bucket);
+	r->sched = sched;
+	r->start_ms = (int64_t)time_now_ms();
+	invsched_fill(r, &sr);
+	if (store_inv_run_start(is->core->store, &sr, uid, cause) != 0) {
+		invsched_run_free(r);
+		return (-1);
+	}
+	log_info("inventory %s/%s: run %s started (%s, for %lld)", r->bucket,
+	    r->id, r->run_id, trigger, (long long)sched);
+	if (run_id != NULL)
+		*run_id = xstrdup(r->run_id);
+	TAILQ_INSERT_TAIL(&is->runs, r, entry);
+	is->nrunning++;
+	/* The callback may come before this returns, and free r. */
+	if ((ir = stage_inventory_start(is->core, cfg, uuid, sched,
+	    invsched_run_cb, is)) != NULL)
+		r->stage = ir;
+	return (0);
+}
+
+static void
+invsched_end(struct invsched *is, struct invsched_run *r,
+    const struct inv_run_result *res)
+{
+	struct store_inv_run	 sr;
+	char			*cause = NULL, *reason = NULL, *arn = NULL;
+
+	invsched_fill(r, &sr);
+	sr.end_ms = (int64_t)time_now_ms();
+	sr.objects = res->objects;
+	sr.rows = res->rows;
+	sr.bytes = res->bytes;
+	if (res->status == STAGE_DONE) {
+		sr.state = STORE_INV_SUCCEEDED;
+		/* As a job's Manifest.Location.ObjectArn names it. */
+		if (res->manifest_key != NULL)
+			xasprintf(&arn, "arn:aws:s3:::%s/%s", r->dest,
+			    res->manifest_key);
+		sr.manifest_key = arn;
+	} else {
+		sr.state = STORE_INV_FAILED;
+		sr.error_code = res->code != NULL ? res->code : "InternalError";
+		if (res->status == STAGE_RETRY)
+			xasprintf(&reason, "%s (a new run starts in %d s)",
+			    res->reason != NULL ? res->reason : "",
+			    INVSCHED_RETRY_DELAY);
+		else
+			reason = xstrdup(res->reason != NULL ? res->reason :
+			    "the run failed");
+		sr.error = reason;
+	}
+	if (store_inv_run_end(is->core->store, &sr, &cause) != 0) {
+		log_limited(&is->store_ll, 60, LOG_WARNING, NULL, "inventory %s/%s: "
+		    "run %s: %s", r->bucket, r->id, r->run_id, cause);
+		free(cause);
+	}
+	if (sr.state == STORE_INV_SUCCEEDED)
+		log_info("inventory %s/%s: run %s succeeded: %lld objects, "
+		    "%lld rows, %lld bytes, %s", r->bucket, r->id, r->run_id,
+		    (long long)res->objects, (long long)res->rows,
+		    (long long)res->bytes, arn != NULL ? arn : "");
+	else
+		log_warnx("inventory %s/%s: run %s failed: %s: %s", r->bucket,
+		    r->id, r->run_id, sr.error_code, sr.error);
+	free(reason);
+	free(arn);
+}
+
+static void
+invsched_run_cb(const char *run_id, const struct inv_run_result *res,
+    void *arg)
+{
+	struct invsched		*is = arg;
+	struct invsched_run	*r;
+
+	TAILQ_FOREACH(r, &is->runs, entry) {
+		if (r->stage != NULL || r->retry_at == 0) {
+			if (strcmp(r->run_id, run_id) == 0)
+				break;
+		}
+	}
+	if (r == NULL) {
+		log_warnx("inventory: an outcome for an unknown run %s",
+		    run_id);
+		return;
+	}
+	invsched_end(is, r, res);
+	r->stage = NULL;
+	is->nrunning--;
+	if (res->status == STAGE_RETRY) {
+		/* Kept: it holds the configuration's one place. */
+		r->retry_at = time_mono_ms() + INVSCHED_RETRY_DELAY * 1000;
+	} else {
+		TAILQ_REMOVE(&is->runs, r, entry);
+		invsched_run_free(r);
+	}
+	/* From the timer, not here: this may be inside invsched_start. */
+	invsched_soon(is);
+}
+
+struct invsched_due {
+	char			*bucket;
+	char			*id;
+	time_t			 sched;
+};
+
+struct invsched_tick {
+	struct invsched		*is;
+	time_t			 now;
+	time_t			 next;
+	struct invsched_due	*due;
+	size_t			 ndue;
+};
+
+static int
+invsched_tick_cb(const struct store_inv *inv, void *arg)
+{
+	struct invsched_tick	*t = arg;
+	struct invsched_load	 l = { NULL, 0, NULL };
+	time_t			 due, next;
+
+	invsched_load_cb(inv, &l);
+	if (l.cfg == NULL) {
+		log_limited(&t->is->store_ll, 3600, LOG_WARNING, NULL, "inventory "
+		    "%s/%s: %s", inv->bucket, inv->id, l.cause);
+		free(l.cause);
+		return (0);
+	}
+	if (l.cfg->enabled) {
+		due = inv_last_due(l.cfg, (time_t)inv->last_sched, t->now);
+		if (due != 0 && invsched_find(t->is, inv->bucket, inv->id) ==
+		    NULL) {
+			t->due = xreallocarray(t->due, t->ndue + 1,
+			    sizeof *t->due);
+			t->due[t->ndue].bucket = xstrdup(inv->bucket);
+			t->due[t->ndue].id = xstrdup(inv->id);
+			t->due[t->ndue].sched = due;
+			t->ndue++;
+		}
+		next = inv_next_run(l.cfg, due != 0 ? due :
+		    (time_t)inv->last_sched);
+		if (t->next == 0 || next < t->next)
+			t->next = next;
+	}
+	inv_config_free(l.cfg);
+	return (0);
+}
+
+/* Start what is due; returns the earliest next scheduled time, or 0. */
+static time_t
+invsched_tick(struct invsched *is)
+{
+	struct invsched_tick	 t;
+	struct invsched_run	*r, *rn;
+	struct invsched_load	 l;
+	char			*cause = NULL;
+	size_t			 i;
+	time_t			 sched;
+	uint64_t		 mono = time_mono_ms();
+
+	/* Retries whose wait is over: a new run for the same time. */
+	TAILQ_FOREACH_SAFE(r, &is->runs, entry, rn) {
+		if (r->stage != NULL || r->retry_at == 0 || r->retry_at > mono)
+			continue;
+		memset(&l, 0, sizeof l);
+		TAILQ_REMOVE(&is->runs, r, entry);
+		if (store_inv_get(is->core->store, r->bucket, r->id,
+		    invsched_load_cb, &l, &cause) < 0) {
+			log_limited(&is->store_ll, 60, LOG_WARNING,
+			    NULL, "inventory: %s", cause);
+			free(cause);
+			cause = NULL;
+		} else if (l.cfg != NULL) {
+			if (invsched_start(is, l.cfg, r->sched, "retry",
+			    STORE_UID_DAEMON, NULL, &cause) != 0) {
+				log_limited(&is->store_ll, 60, LOG_WARNING,
+				    NULL, "inventory %s/%s: %s", r->bucket, r->id,
+				    cause);
+				free(cause);
+				cause = NULL;
+			}
+		}
+		free(l.cause);
+		inv_config_free(l.cfg);
+		invsched_run_free(r);
+	}
+
+	memset(&t, 0, sizeof t);
+	t.is = is;
+	t.now = invsched_now(is);
+	if (store_inv_list(is->core->store, NULL, NULL, -1, invsched_tick_cb,
+	    &t, &cause) != 0) {
+		log_limited(&is->store_ll, 60, LOG_WARNING, NULL, "inventory: %s",
+		    cause);
+		free(cause);
+		cause = NULL;
+	}
+	for (i = 0; i < t.ndue; i++) {
+		memset(&l, 0, sizeof l);
+		sched = t.due[i].sched;
+		if (store_inv_get(is->core->store, t.due[i].bucket,
+		    t.due[i].id, invsched_load_cb, &l, &cause) == 0 &&
+		    l.cfg != NULL && invsched_start(is, l.cfg, sched,
+		    "schedule", STORE_UID_DAEMON, NULL, &cause) != 0) {
+			log_limited(&is->store_ll, 60, LOG_WARNING,
+			    NULL, "inventory %s/%s: %s", t.due[i].bucket,
+			    t.due[i].id, cause);
+		}
+		free(cause);
+		cause = NULL;
+		free(l.cause);
+		inv_config_free(l.cfg);
+		free(t.due[i].bucket);
+		free(t.due[i].id);
+	}
+	free(t.due);
+	return (t.next);
+}
+
+static void
+invsched_timer_cb(int fd, short events, void *arg)
+{
+	struct invsched	*is = arg;
+
+	(void)fd;
+	(void)events;
+	invsched_arm(is);
+}
+
+/* Run what is due, then sleep until the next time (in real time). */
+static void
+invsched_arm(struct invsched *is)
+{
+	struct invsched_run	*r;
+	struct timeval		 tv;
+	int64_t			 ms, left;
+	uint64_t		 mono;
+
+	is->next = invsched_tick(is);
+	ms = INVSCHED_MAX_SLEEP * 1000;
+	if (is->next != 0) {
+		left = ((int64_t)is->next - (int64_t)invsched_now(is)) * 1000;
+		if (is->test_clock)
+			left /= is->clock_scale;
+		if (left < ms)
+			ms = left;
+	}
+	mono = time_mono_ms();
+	TAILQ_FOREACH(r, &is->runs, entry) {
+		if (r->stage == NULL && r->retry_at != 0 &&
+		    (int64_t)(r->retry_at - mono) < ms)
+			ms = (int64_t)(r->retry_at - mono);
+	}
+	if (ms < 10)
+		ms = 10;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(is->timer, &tv);
+}
+
+/* Runs the daemon left Running when it died. */
+struct invsched_orphan {
+	struct store_inv_run	 run;		/* its strings are below */
+	char			*run_id;
+	char			*bucket;
+	char			*config_id;
+	char			*trigger;
+};
+
+struct invsched_orphans {
+	struct invsched_orphan	*runs;
+	size_t			 n;
+};
+
+static int
+invsched_orphan_cb(const struct store_inv_run *sr, void *arg)
+{
+	struct invsched_orphans	*o = arg;
+	struct invsched_orphan	*c;
+
+	o->runs = xreallocarray(o->runs, o->n + 1, sizeof *o->runs);
+	c = &o->runs[o->n++];
+	c->run = *sr;
+	c->run.run_id = c->run_id = xstrdup(sr->run_id);
+	c->run.bucket = c->bucket = xstrdup(sr->bucket);
+	c->run.config_id = c->config_id = xstrdup(sr->config_id);
+	c->run.trigger = c->trigger = xstrdup(sr->trigger);
+	c->run.manifest_key = c->run.error_code = c->run.error = NULL;
+	return (0);
+}
+
+static void
+invsched_recover(struct invsched *is)
+{
+	struct invsched_orphans	 o = { NULL, 0 };
+	struct invsched_load	 l;
+	struct store_inv_run	*sr;
+	char			*cause = NULL;
+	size_t			 i;
+
+	if (store_inv_run_list(is->core->store, NULL, NULL,
+	    STORE_INV_RUNNING, -1, invsched_orphan_cb, &o, &cause) != 0) {
+		log_warnx("inventory: %s", cause);
+		free(cause);
+		return;
+	}
+	for (i = 0; i < o.n; i++) {
+		sr = &o.runs[i].run;
+		sr->state = STORE_INV_FAILED;
+		sr->end_ms = (int64_t)time_now_ms();
+		sr->error_code = "Interrupted";
+		sr->error = "the daemon stopped during the run; a new run "
+		    "starts in its place";
+		if (store_inv_run_end(is->core->store, sr, &cause) != 0) {
+			log_warnx("inventory %s/%s: %s", sr->bucket,
+			    sr->config_id, cause);
+			free(cause);
+			cause = NULL;
+		}
+		log_warnx("inventory %s/%s: run %s was interrupted; starting "
+		    "it again", sr->bucket, sr->config_id, sr->run_id);
+		memset(&l, 0, sizeof l);
+		if (store_inv_get(is->core->store, sr->bucket, sr->config_id,
+		    invsched_load_cb, &l, &cause) == 0 && l.cfg != NULL &&
+		    invsched_find(is, sr->bucket, sr->config_id) == NULL &&
+		    invsched_start(is, l.cfg, (time_t)sr->sched_time,
+		    "restart", STORE_UID_DAEMON, NULL, &cause) != 0)
+			log_warnx("inventory %s/%s: %s", sr->bucket,
+			    sr->config_id, cause);
+		free(cause);
+		cause = NULL;
+		free(l.cause);
+		inv_config_free(l.cfg);
+		free(o.runs[i].run_id);
+		free(o.runs[i].bucket);
+		free(o.runs[i].config_id);
+		free(o.runs[i].trigger);
+	}
+	free(o.runs);
+}
+
+struct invsched *
+invsched_new(struct core *core)
+{
+	struct invsched	*is;
+
+	is = xcalloc(1, sizeof *is);
+	is->core = core;
+	TAILQ_INIT(&is->runs);
+	invsched_test_clock(is);
+	is->timer = evtimer_new(core->base, invsched_timer_cb, is);
+	invsched_recover(is);
+	invsched_arm(is);
+	return (is);
+}
+
+void
+invsched_free(struct invsched *is)
+{
+	struct invsched_run	*r;
+
+	if (is == NULL)
+		return;
+	while ((r = TAILQ_FIRST(&is->runs)) != NULL) {
+		TAILQ_REMOVE(&is->runs, r, entry);
+		if (r->stage != NULL)
+			stage_inventory_stop(r->stage);
+		invsched_run_free(r);
+	}
+	event_free(is->timer);
+	free(is);
+}
+
+static void
+invsched_soon(struct invsched *is)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	evtimer_add(is->timer, &tv);
+}
+
+void
+invsched_changed(struct invsched *is)
+{
+	invsched_soon(is);
+}
+
+int
+invsched_run_now(struct invsched *is, const char *bucket, const char *id,
+    uid_t uid, char **run_id, char **cause)
+{
+	struct invsched_load	 l;
+	struct invsched_run	*r;
+	int			 rc;
+
+	*run_id = NULL;
+	if ((r = invsched_find(is, bucket, id)) != NULL) {
+		*run_id = xstrdup(r->run_id);
+		return (2);
+	}
+	memset(&l, 0, sizeof l);
+	if ((rc = store_inv_get(is->core->store, bucket, id, invsched_load_cb,
+	    &l, cause)) != 0)
+		return (rc);
+	if (l.cfg == NULL) {
+		xasprintf(cause, "the stored configuration is not valid: %s",
+		    l.cause);
+		free(l.cause);
+		return (-1);
+	}
+	/*
+	 * A run on request is for now; it does not move the schedule's
+	 * place (last_sched) backwards, and a scheduled time that comes
+	 * while it runs is run after it.
+	 */
+	rc = invsched_start(is, l.cfg, invsched_now(is) > (time_t)l.last_sched ?
+	    invsched_now(is) : (time_t)l.last_sched, "command", uid, run_id,
+	    cause);
+	inv_config_free(l.cfg);
+	return (rc);
+}
+
+size_t
+invsched_running(const struct invsched *is)
+{
+	return (is->nrunning);
+}

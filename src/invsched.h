@@ -1,4 +1,52 @@
-/* Placeholder while issue 9 is built. */
+/*
+ * The scheduler of inventory runs (daemon core). The store is the truth:
+ * each configuration's last_sched says which scheduled time the newest run
+ * was for, so the next one is computed (inv_last_due) from stored times
+ * and a restart changes nothing; a run missed while the daemon was down
+ * runs once at start. One run per configuration at a time. A run found
+ * Running at start (the daemon died under it) is marked Failed as
+ * interrupted and started again as a new run for the same scheduled time.
+ * Runs are the run stage's (stage-inventory.h); this module records their
+ * outcomes. All on the loop's thread. See docs/INVENTORY.md.
+ */
 #ifndef INVSCHED_H
 #define INVSCHED_H
-#endif
+
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <time.h>
+
+struct core;
+struct invsched;
+
+/*
+ * The test-only fast clock: S3BATCHD_TEST_INVENTORY_CLOCK="EPOCH[:SCALE]"
+ * in the daemon's environment starts the scheduler's clock at EPOCH (UTC
+ * seconds) and runs it SCALE times faster than real time (default 1).
+ * Nothing else reads it; docs/TESTING.md.
+ */
+#define INVSCHED_TEST_CLOCK_ENV	"S3BATCHD_TEST_INVENTORY_CLOCK"
+
+/* Recover interrupted runs and arm the timer. */
+struct invsched	*invsched_new(struct core *);
+/* Stop the runs under way (they stay Running in the store: see above). */
+void		 invsched_free(struct invsched *);
+/* The scheduler's clock, UTC seconds (the test clock if set). */
+time_t		 invsched_now(const struct invsched *);
+/* A configuration was stored or deleted: look at the schedule again. */
+void		 invsched_changed(struct invsched *);
+
+/*
+ * Start a run of a configuration now (run-inventory), for the peer uid.
+ * Returns 0 with *run_id (the caller frees it), 1 when the configuration
+ * has no such entry, 2 when a run of it is under way (*run_id is that
+ * run's), -1 with *cause.
+ */
+int		 invsched_run_now(struct invsched *, const char *,
+		     const char *, uid_t, char **, char **);
+
+/* Runs under way, for status and metrics. */
+size_t		 invsched_running(const struct invsched *);
+
+#endif /* INVSCHED_H */

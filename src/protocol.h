@@ -45,5 +45,7 @@
 #define ERR_INTERNAL		"InternalServiceException"
 #define ERR_SHUTTING_DOWN	"ServiceUnavailable"
 #define ERR_NO_SUCH_ENDPOINT	"NoSuchEndpoint"
+#define ERR_NO_SUCH_CONFIGURATION "NoSuchConfiguration"	/* Amazon's */
+#define ERR_INVENTORY_RUNNING	"InventoryRunInProgress"
 
 #endif /* PROTOCOL_H */

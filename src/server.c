@@ -21,6 +21,7 @@
 #include "bulk.h"
 #include "cfg.h"
 #include "job.h"
+#include "invsched.h"
 #include "lifecycle.h"
 #include "s3.h"
 #include "sched.h"
@@ -247,6 +248,7 @@ server_init(struct server *srv, const char *cfg_path, struct cfg *cfg,
 	srv->lifecycle = lifecycle_new(&srv->core);
 	srv->sched = lifecycle_sched(srv->lifecycle);
 	lifecycle_recover(srv->lifecycle);
+	srv->invsched = invsched_new(&srv->core);
 
 	for (i = 0; i < nitems(server_signals); i++) {
 		srv->ev_signal[i] = evsignal_new(srv->base, server_signals[i],
@@ -286,6 +288,7 @@ server_free(struct server *srv)
 	size_t	i;
 
 	/* Stages first (a stopped bulk item frees itself), then the thread. */
+	invsched_free(srv->invsched);
 	lifecycle_free(srv->lifecycle);
 	bulk_free(srv->bulk);
 	s3_free(srv->s3);

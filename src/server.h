@@ -20,6 +20,7 @@ struct event;
 struct cfg;
 struct lifecycle;
 struct sched;
+struct invsched;
 struct control;
 struct metrics;
 
@@ -33,6 +34,7 @@ struct server {
 	struct core		 core;		/* points at the above */
 	struct lifecycle	*lifecycle;
 	struct sched		*sched;		/* the lifecycle's */
+	struct invsched		*invsched;	/* inventory runs */
 	struct control		*control;	/* set by main */
 	struct metrics		*metrics;	/* set by main */
 	struct event		*ev_timer;

@@ -344,3 +344,157 @@ store_job_leave_new(struct store *st, const char *id, const char *code,
 	}
 	return (0);
 }
+
+/* The audit trail's subject for an inventory configuration. */
+static char *
+store_inv_subject(const char *bucket, const char *id)
+{
+	char	*s;
+
+	xasprintf(&s, "inventory:%s/%s", bucket, id);
+	return (s);
+}
+
+static int
+store_inv_audited(struct store *st, const char *bucket, const char *id,
+    uid_t uid, const char *action, const char *detail, char **cause)
+{
+	char	*subject = store_inv_subject(bucket, id);
+	int	 r;
+
+	r = st->backend->audit(st->impl, subject, uid, action, detail, cause);
+	free(subject);
+	return (r);
+}
+
+int
+store_inv_put(struct store *st, const struct store_inv *inv, uid_t uid,
+    char **cause)
+{
+	if (store_begin(st, cause) != 0)
+		return (-1);
+	if (st->backend->inv_put(st->impl, inv, cause) != 0 ||
+	    store_inv_audited(st, inv->bucket, inv->id, uid,
+	    "put-bucket-inventory-configuration", inv->doc, cause) != 0) {
+		store_rollback(st);
+		return (-1);
+	}
+	return (store_commit(st, cause));
+}
+
+int
+store_inv_get(struct store *st, const char *bucket, const char *id,
+    store_inv_cb cb, void *arg, char **cause)
+{
+	return (st->backend->inv_get(st->impl, bucket, id, cb, arg, cause));
+}
+
+int
+store_inv_list(struct store *st, const char *bucket, const char *after,
+    int max, store_inv_cb cb, void *arg, char **cause)
+{
+	return (st->backend->inv_list(st->impl, bucket, after, max, cb, arg,
+	    cause));
+}
+
+int
+store_inv_delete(struct store *st, const char *bucket, const char *id,
+    uid_t uid, char **cause)
+{
+	int	 r;
+
+	if (store_begin(st, cause) != 0)
+		return (-1);
+	if ((r = st->backend->inv_delete(st->impl, bucket, id, cause)) != 0) {
+		store_rollback(st);
+		return (r);
+	}
+	if (store_inv_audited(st, bucket, id, uid,
+	    "delete-bucket-inventory-configuration", NULL, cause) != 0) {
+		store_rollback(st);
+		return (-1);
+	}
+	return (store_commit(st, cause));
+}
+
+static const char *const store_inv_states[] = {
+	[STORE_INV_RUNNING] = "Running",
+	[STORE_INV_SUCCEEDED] = "Succeeded",
+	[STORE_INV_FAILED] = "Failed",
+};
+
+const char *
+store_inv_state_name(enum store_inv_state state)
+{
+	if ((size_t)state >= nitems(store_inv_states))
+		return ("?");
+	return (store_inv_states[state]);
+}
+
+int
+store_inv_run_start(struct store *st, const struct store_inv_run *run,
+    uid_t uid, char **cause)
+{
+	struct json_object	*o;
+	char			*detail;
+	int			 r;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "RunId", json_object_new_string(run->run_id));
+	json_object_object_add(o, "Trigger",
+	    json_object_new_string(run->trigger));
+	json_object_object_add(o, "ScheduledTime",
+	    json_object_new_int64(run->sched_time));
+	detail = xstrdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN|JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	if (store_begin(st, cause) != 0) {
+		free(detail);
+		return (-1);
+	}
+	if (st->backend->inv_run_insert(st->impl, run, cause) != 0 ||
+	    st->backend->inv_set_last(st->impl, run->bucket, run->config_id,
+	    run->sched_time, cause) != 0 ||
+	    store_inv_audited(st, run->bucket, run->config_id, uid,
+	    "inventory-run-start", detail, cause) != 0) {
+		store_rollback(st);
+		free(detail);
+		return (-1);
+	}
+	free(detail);
+	r = store_commit(st, cause);
+	return (r);
+}
+
+int
+store_inv_run_end(struct store *st, const struct store_inv_run *run,
+    char **cause)
+{
+	char	*detail;
+	int	 r;
+
+	detail = store_audit_detail("Running", store_inv_state_name(run->state),
+	    run->error);
+	if (store_begin(st, cause) != 0) {
+		free(detail);
+		return (-1);
+	}
+	if (st->backend->inv_run_update(st->impl, run, cause) != 0 ||
+	    store_inv_audited(st, run->bucket, run->config_id,
+	    STORE_UID_DAEMON, "inventory-run-end", detail, cause) != 0) {
+		store_rollback(st);
+		free(detail);
+		return (-1);
+	}
+	free(detail);
+	r = store_commit(st, cause);
+	return (r);
+}
+
+int
+store_inv_run_list(struct store *st, const char *bucket, const char *id,
+    int state, int max, store_inv_run_cb cb, void *arg, char **cause)
+{
+	return (st->backend->inv_run_list(st->impl, bucket, id, state, max,
+	    cb, arg, cause));
+}

@@ -41,6 +41,48 @@ struct store_task {
 	const char	*result_message;
 };
 
+/*
+ * An inventory configuration as stored: the canonical document
+ * (inventory.h compiles it) and last_sched, the scheduled time (UTC
+ * seconds) that the newest run was started for, or the creation time:
+ * the next run is the first scheduled time after it.
+ */
+struct store_inv {
+	const char	*bucket;
+	const char	*id;
+	const char	*doc;
+	int64_t		 created_ms;
+	int64_t		 updated_ms;
+	int64_t		 last_sched;
+};
+
+enum store_inv_state {
+	STORE_INV_RUNNING = 0,
+	STORE_INV_SUCCEEDED,
+	STORE_INV_FAILED
+};
+
+/* One inventory run. Strings are the caller's (or valid in a callback). */
+struct store_inv_run {
+	int64_t			 rowid;
+	const char		*run_id;
+	const char		*bucket;
+	const char		*config_id;
+	enum store_inv_state	 state;
+	int64_t			 sched_time;	/* UTC seconds */
+	const char		*trigger;	/* "schedule", "command", ... */
+	int64_t			 start_ms;
+	int64_t			 end_ms;	/* 0 while running */
+	int64_t			 objects;
+	int64_t			 rows;
+	int64_t			 bytes;
+	const char		*manifest_key;	/* Succeeded */
+	const char		*error_code;	/* Failed */
+	const char		*error;
+};
+
+typedef int	(*store_inv_cb)(const struct store_inv *, void *);
+typedef int	(*store_inv_run_cb)(const struct store_inv_run *, void *);
 typedef int	(*store_job_cb)(const struct job *, void *);
 typedef int	(*store_task_cb)(const struct store_task *, void *);
 
@@ -98,6 +140,30 @@ struct store_backend {
 	int		 (*job_progress)(void *, const struct job *, char **);
 	/* Tasks by state, counted (for recovery of progress counters). */
 	int		 (*task_counts)(void *, int64_t, uint64_t [4], char **);
+
+	/*
+	 * Inventory configurations: put inserts or replaces the document (a
+	 * replaced one keeps created_ms and last_sched); get and delete
+	 * return 1 when there is none; list goes by bucket then id, after
+	 * the given id (in one bucket, or in all when it is NULL). A
+	 * callback returning nonzero stops the walk.
+	 */
+	int		 (*inv_put)(void *, const struct store_inv *, char **);
+	int		 (*inv_get)(void *, const char *, const char *,
+			     store_inv_cb, void *, char **);
+	int		 (*inv_list)(void *, const char *, const char *, int,
+			     store_inv_cb, void *, char **);
+	int		 (*inv_delete)(void *, const char *, const char *,
+			     char **);
+	int		 (*inv_set_last)(void *, const char *, const char *,
+			     int64_t, char **);
+	/* Runs: update writes the outcome; list is newest first. */
+	int		 (*inv_run_insert)(void *, const struct store_inv_run *,
+			     char **);
+	int		 (*inv_run_update)(void *, const struct store_inv_run *,
+			     char **);
+	int		 (*inv_run_list)(void *, const char *, const char *, int,
+			     int, store_inv_run_cb, void *, char **);
 };
 
 extern const struct store_backend store_sqlite_backend;
@@ -161,6 +227,30 @@ int		 store_job_progress(struct store *, const struct job *,
 		     char **);
 int		 store_task_counts(struct store *, int64_t, uint64_t [4],
 		     char **);
+
+/*
+ * Inventory configurations and runs (see the backend's functions above).
+ * put and delete write an audit record for the peer uid; run_start
+ * inserts the run and moves the configuration's last_sched to its
+ * scheduled time in one transaction (so a restart neither repeats nor
+ * loses it); run_end records the outcome. The bucket or id of a list may
+ * be NULL (all); state -1 is every state; max -1 is no limit.
+ */
+int		 store_inv_put(struct store *, const struct store_inv *, uid_t,
+		     char **);
+int		 store_inv_get(struct store *, const char *, const char *,
+		     store_inv_cb, void *, char **);
+int		 store_inv_list(struct store *, const char *, const char *, int,
+		     store_inv_cb, void *, char **);
+int		 store_inv_delete(struct store *, const char *, const char *,
+		     uid_t, char **);
+int		 store_inv_run_start(struct store *, const struct store_inv_run *,
+		     uid_t, char **);
+int		 store_inv_run_end(struct store *, const struct store_inv_run *,
+		     char **);
+int		 store_inv_run_list(struct store *, const char *, const char *,
+		     int, int, store_inv_run_cb, void *, char **);
+const char	*store_inv_state_name(enum store_inv_state);
 
 /* The uid recorded for what the daemon does by itself. */
 #define STORE_UID_DAEMON	((uid_t)-1)

@@ -79,6 +79,37 @@ static const char *const store_sqlite_migrations[] = {
 	"  detail TEXT);",
 	/* 1 -> 2: FailureReasons keep every reason, not only the last. */
 	"ALTER TABLE jobs ADD COLUMN failure_earlier TEXT;",
+	/*
+	 * 2 -> 3: inventory configurations (the canonical document, and the
+	 * scheduled time the last run was for, from which the next is
+	 * computed) and their runs.
+	 */
+	"CREATE TABLE inv_configs ("
+	"  bucket TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  doc TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  updated_ms INTEGER NOT NULL,"
+	"  last_sched INTEGER NOT NULL,"
+	"  PRIMARY KEY (bucket, id)) WITHOUT ROWID;"
+	"CREATE TABLE inv_runs ("
+	"  rowid INTEGER PRIMARY KEY,"
+	"  run_id TEXT NOT NULL UNIQUE,"
+	"  bucket TEXT NOT NULL,"
+	"  config_id TEXT NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  sched_time INTEGER NOT NULL,"
+	"  trigger TEXT NOT NULL,"
+	"  start_ms INTEGER NOT NULL,"
+	"  end_ms INTEGER NOT NULL DEFAULT 0,"
+	"  objects INTEGER NOT NULL DEFAULT 0,"
+	"  rows INTEGER NOT NULL DEFAULT 0,"
+	"  bytes INTEGER NOT NULL DEFAULT 0,"
+	"  manifest_key TEXT,"
+	"  error_code TEXT,"
+	"  error TEXT);"
+	"CREATE INDEX inv_runs_config ON inv_runs(bucket, config_id);"
+	"CREATE INDEX inv_runs_state ON inv_runs(state);",
 };
 
 enum store_sqlite_stmt {
@@ -103,6 +134,14 @@ enum store_sqlite_stmt {
 	STMT_TASK_ETAG,
 	STMT_JOB_PROGRESS,
 	STMT_TASK_COUNTS,
+	STMT_INV_PUT,
+	STMT_INV_GET,
+	STMT_INV_LIST,
+	STMT_INV_DELETE,
+	STMT_INV_SET_LAST,
+	STMT_INV_RUN_INSERT,
+	STMT_INV_RUN_UPDATE,
+	STMT_INV_RUN_LIST,
 	STMT_COUNT
 };
 
@@ -117,6 +156,13 @@ enum store_sqlite_stmt {
 	"source_failed_only, created_ms, status_ms, suspended_ms, " \
 	"terminated_ms, total_tasks, succeeded, failed, active_ms, " \
 	"failure_earlier"
+
+#define INV_COLUMNS \
+	"bucket, id, doc, created_ms, updated_ms, last_sched"
+#define INV_RUN_COLUMNS \
+	"rowid, run_id, bucket, config_id, state, sched_time, trigger, " \
+	"start_ms, end_ms, objects, rows, bytes, manifest_key, error_code, " \
+	"error"
 
 static const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
@@ -178,6 +224,32 @@ static const char *const store_sqlite_sql[STMT_COUNT] = {
 	    "succeeded = ?22, failed = ?23 WHERE rowid = ?1",
 	[STMT_TASK_COUNTS] = "SELECT state, count(*) FROM tasks WHERE "
 	    "id > ?1 AND id < ?2 GROUP BY state",
+	/* A new document keeps the schedule's place and the creation time. */
+	[STMT_INV_PUT] = "INSERT INTO inv_configs (bucket, id, doc, "
+	    "created_ms, updated_ms, last_sched) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6) ON CONFLICT (bucket, id) DO UPDATE SET doc = excluded.doc, "
+	    "updated_ms = excluded.updated_ms",
+	[STMT_INV_GET] = "SELECT " INV_COLUMNS " FROM inv_configs "
+	    "WHERE bucket = ?1 AND id = ?2",
+	[STMT_INV_LIST] = "SELECT " INV_COLUMNS " FROM inv_configs "
+	    "WHERE (?1 IS NULL OR bucket = ?1) AND id > ?2 "
+	    "ORDER BY bucket, id LIMIT ?3",
+	[STMT_INV_DELETE] = "DELETE FROM inv_configs WHERE bucket = ?1 AND "
+	    "id = ?2",
+	[STMT_INV_SET_LAST] = "UPDATE inv_configs SET last_sched = ?3 "
+	    "WHERE bucket = ?1 AND id = ?2",
+	[STMT_INV_RUN_INSERT] = "INSERT INTO inv_runs (" INV_RUN_COLUMNS ") "
+	    "VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+	    "?13, ?14, ?15)",
+	[STMT_INV_RUN_UPDATE] = "UPDATE inv_runs SET state = ?5, "
+	    "end_ms = ?9, objects = ?10, rows = ?11, bytes = ?12, "
+	    "manifest_key = ?13, error_code = ?14, error = ?15 "
+	    "WHERE run_id = ?2",
+	/* Newest first. */
+	[STMT_INV_RUN_LIST] = "SELECT " INV_RUN_COLUMNS " FROM inv_runs "
+	    "WHERE (?1 IS NULL OR bucket = ?1) AND (?2 IS NULL OR "
+	    "config_id = ?2) AND (?3 < 0 OR state = ?3) "
+	    "ORDER BY rowid DESC LIMIT ?4",
 };
 
 struct store_sqlite {
@@ -919,6 +991,204 @@ store_sqlite_task_counts(void *arg, int64_t job, uint64_t counts[4],
 	return (0);
 }
 
+static const char *
+store_sqlite_text(sqlite3_stmt *st, int col)
+{
+	return ((const char *)sqlite3_column_text(st, col));
+}
+
+static void
+store_sqlite_bind_opt(sqlite3_stmt *st, int col, const char *s)
+{
+	if (s != NULL)
+		sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+static int
+store_sqlite_inv_put(void *arg, const struct store_inv *inv, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_PUT);
+
+	sqlite3_bind_text(st, 1, inv->bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, inv->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, inv->doc, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, inv->created_ms);
+	sqlite3_bind_int64(st, 5, inv->updated_ms);
+	sqlite3_bind_int64(st, 6, inv->last_sched);
+	return (store_sqlite_step_done(s, st, "storing an inventory "
+	    "configuration", cause));
+}
+
+/* Rows of STMT_INV_GET or STMT_INV_LIST to cb; the count in *n. */
+static int
+store_sqlite_inv_rows(struct store_sqlite *s, sqlite3_stmt *st,
+    store_inv_cb cb, void *cbarg, int *n, char **cause)
+{
+	struct store_inv	 inv;
+	int			 r;
+
+	*n = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		inv.bucket = store_sqlite_text(st, 0);
+		inv.id = store_sqlite_text(st, 1);
+		inv.doc = store_sqlite_text(st, 2);
+		inv.created_ms = sqlite3_column_int64(st, 3);
+		inv.updated_ms = sqlite3_column_int64(st, 4);
+		inv.last_sched = sqlite3_column_int64(st, 5);
+		(*n)++;
+		if (cb(&inv, cbarg) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		return (store_sqlite_error(s, "reading inventory "
+		    "configurations", cause));
+	return (0);
+}
+
+static int
+store_sqlite_inv_get(void *arg, const char *bucket, const char *id,
+    store_inv_cb cb, void *cbarg, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_GET);
+	int			 n;
+
+	sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (store_sqlite_inv_rows(s, st, cb, cbarg, &n, cause) != 0)
+		return (-1);
+	return (n == 0 ? 1 : 0);
+}
+
+static int
+store_sqlite_inv_list(void *arg, const char *bucket, const char *after,
+    int max, store_inv_cb cb, void *cbarg, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_LIST);
+	int			 n;
+
+	store_sqlite_bind_opt(st, 1, bucket);
+	sqlite3_bind_text(st, 2, after != NULL ? after : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, max);
+	return (store_sqlite_inv_rows(s, st, cb, cbarg, &n, cause));
+}
+
+static int
+store_sqlite_inv_delete(void *arg, const char *bucket, const char *id,
+    char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_DELETE);
+
+	sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (store_sqlite_step_done(s, st, "deleting an inventory "
+	    "configuration", cause) != 0)
+		return (-1);
+	return (sqlite3_changes(s->db) == 0 ? 1 : 0);
+}
+
+static int
+store_sqlite_inv_set_last(void *arg, const char *bucket, const char *id,
+    int64_t last, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_SET_LAST);
+
+	sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, last);
+	return (store_sqlite_step_done(s, st, "storing an inventory "
+	    "schedule", cause));
+}
+
+static void
+store_sqlite_bind_inv_run(sqlite3_stmt *st, const struct store_inv_run *r)
+{
+	sqlite3_bind_text(st, 2, r->run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->config_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, (int)r->state);
+	sqlite3_bind_int64(st, 6, r->sched_time);
+	sqlite3_bind_text(st, 7, r->trigger, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, r->start_ms);
+	sqlite3_bind_int64(st, 9, r->end_ms);
+	sqlite3_bind_int64(st, 10, r->objects);
+	sqlite3_bind_int64(st, 11, r->rows);
+	sqlite3_bind_int64(st, 12, r->bytes);
+	store_sqlite_bind_opt(st, 13, r->manifest_key);
+	store_sqlite_bind_opt(st, 14, r->error_code);
+	store_sqlite_bind_opt(st, 15, r->error);
+}
+
+static int
+store_sqlite_inv_run_insert(void *arg, const struct store_inv_run *r,
+    char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_RUN_INSERT);
+
+	store_sqlite_bind_inv_run(st, r);
+	return (store_sqlite_step_done(s, st, "inserting an inventory run",
+	    cause));
+}
+
+static int
+store_sqlite_inv_run_update(void *arg, const struct store_inv_run *r,
+    char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_RUN_UPDATE);
+
+	store_sqlite_bind_inv_run(st, r);
+	return (store_sqlite_step_done(s, st, "updating an inventory run",
+	    cause));
+}
+
+static int
+store_sqlite_inv_run_list(void *arg, const char *bucket, const char *id,
+    int state, int max, store_inv_run_cb cb, void *cbarg, char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_RUN_LIST);
+	struct store_inv_run	 run;
+	int			 r;
+
+	store_sqlite_bind_opt(st, 1, bucket);
+	store_sqlite_bind_opt(st, 2, id);
+	sqlite3_bind_int(st, 3, state);
+	sqlite3_bind_int(st, 4, max);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		run.rowid = sqlite3_column_int64(st, 0);
+		run.run_id = store_sqlite_text(st, 1);
+		run.bucket = store_sqlite_text(st, 2);
+		run.config_id = store_sqlite_text(st, 3);
+		run.state = (enum store_inv_state)sqlite3_column_int(st, 4);
+		run.sched_time = sqlite3_column_int64(st, 5);
+		run.trigger = store_sqlite_text(st, 6);
+		run.start_ms = sqlite3_column_int64(st, 7);
+		run.end_ms = sqlite3_column_int64(st, 8);
+		run.objects = sqlite3_column_int64(st, 9);
+		run.rows = sqlite3_column_int64(st, 10);
+		run.bytes = sqlite3_column_int64(st, 11);
+		run.manifest_key = store_sqlite_text(st, 12);
+		run.error_code = store_sqlite_text(st, 13);
+		run.error = store_sqlite_text(st, 14);
+		if (cb(&run, cbarg) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		return (store_sqlite_error(s, "reading inventory runs", cause));
+	return (0);
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.open = store_sqlite_open,
@@ -946,4 +1216,12 @@ const struct store_backend store_sqlite_backend = {
 	.task_etag = store_sqlite_task_etag,
 	.job_progress = store_sqlite_job_progress,
 	.task_counts = store_sqlite_task_counts,
+	.inv_put = store_sqlite_inv_put,
+	.inv_get = store_sqlite_inv_get,
+	.inv_list = store_sqlite_inv_list,
+	.inv_delete = store_sqlite_inv_delete,
+	.inv_set_last = store_sqlite_inv_set_last,
+	.inv_run_insert = store_sqlite_inv_run_insert,
+	.inv_run_update = store_sqlite_inv_run_update,
+	.inv_run_list = store_sqlite_inv_run_list,
 };
