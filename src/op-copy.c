@@ -106,6 +106,8 @@ struct op_copy_task {
 	int			 guard_unmodified;
 	char			*storage_class;	/* the source's, in place */
 	int			 same_kms;	/* already aws:kms, the key */
+	/* In place through the daemon: the tags read before the PUT. */
+	int			 tags_first;
 	/* Multipart. */
 	struct op_copy_header	 meta[OP_COPY_MAX_HEADERS];
 	size_t			 nmeta;
@@ -150,6 +152,7 @@ static void	op_copy_finish_tags(struct op_run *);
 static void	op_copy_head_cb(const struct s3_result *, void *);
 static void	op_copy_x_head(struct op_run *);
 static int	op_copy_same_key(const char *, const char *);
+static void	op_copy_get_source_tags(struct op_run *);
 static void	op_copy_source_tags_cb(const struct s3_result *, void *);
 static void	op_copy_xpart_free(struct op_copy_xpart *);
 
@@ -726,7 +729,9 @@ op_copy_reencrypt_through(struct op_run *run, const struct s3_result *r)
 	    "by GET and PUT", run->job_id != NULL ? run->job_id : "-",
 	    run->bucket, (int)run->key_len, run->key);
 	ct->cross = 1;
-	op_copy_x_head(run);
+	/* The PUT replaces the object and its tags: read them first. */
+	ct->tags_first = 1;
+	op_copy_get_source_tags(run);
 	return (1);
 }
 
@@ -1041,7 +1046,9 @@ op_copy_source_tags_cb(const struct s3_result *r, void *arg)
 	}
 	s3xml_tagging_free(tagging);
 	free(tagging);
-	if (ct->cross)
+	if (ct->tags_first)
+		op_copy_x_head(run);
+	else if (ct->cross)
 		op_copy_finish_tags(run);
 	else
 		op_copy_initiate(run);
@@ -1323,8 +1330,9 @@ static void
 op_copy_x_done(struct op_run *run)
 {
 	struct op_copy		*ctx = run->ctx;
+	struct op_copy_task	*ct = run->state;
 
-	if (ctx->replace_tags) {
+	if (ctx->replace_tags || ct->tags_first) {
 		op_copy_finish_tags(run);
 		return;
 	}

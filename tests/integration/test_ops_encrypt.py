@@ -1,0 +1,237 @@
+"""S3UpdateObjectEncryption against the real RGW, checked with boto3; and
+the copy paths' answers (UploadPartCopy, CompleteMultipartUpload,
+CreateMultipartUpload) verified through tests/faultproxy.py's "garbage"
+kind (a hand-written stand-in: no real S3 server answers so).
+
+This RGW (Ceph 16) has one KMS key (testkey-1, the testing backend) and no
+SSE-S3 backend: it stores an object PUT with AES256 unencrypted and says
+nothing. So the objects that change here are SSE-KMS objects asked for a
+bucket key; a change of key (SSE-S3 -> SSE-KMS, key A -> key B) needs a
+second key in tests/rgw/start-rgw.sh. RGW 16 also refuses CopyObject of an
+encrypted source (501 NotImplemented); the daemon then moves the bytes
+itself (GET If-Match, PUT), which these tests go through.
+"""
+
+import hashlib
+import json
+import os
+import urllib.parse
+
+import pytest
+
+from s3b import (by_key, create_job, inventory_location, inventory_manifest,
+                 job_spec, manifest_csv, report_rows, run_job)
+
+KEY_ID = "testkey-1"
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/" + KEY_ID
+SMALL_PARTS = "multipart_threshold = 5MiB\nmultipart_part_size = 5MiB\n"
+
+
+def encrypt_op(bucket_key=None, arn=KEY_ARN):
+    kms = {"KMSKeyArn": arn}
+    if bucket_key is not None:
+        kms["BucketKeyEnabled"] = bucket_key
+    return {"S3UpdateObjectEncryption": {"ObjectEncryption": {"SSEKMS": kms}}}
+
+
+def state(s3, bucket, key):
+    """What must not change (data, metadata, tags, class) and what must."""
+    h = s3.head_object(Bucket=bucket, Key=key)
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+    return {
+        "md5": hashlib.md5(body).hexdigest(),
+        "Metadata": h.get("Metadata"),
+        "ContentType": h.get("ContentType"),
+        "StorageClass": h.get("StorageClass", "STANDARD"),
+        "Tags": sorted((t["Key"], t["Value"]) for t in tags),
+        "SSE": h.get("ServerSideEncryption"),
+        "KeyId": h.get("SSEKMSKeyId"),
+        "LastModified": h["LastModified"],
+    }
+
+
+def put_kms(s3, bucket, key, body, **extra):
+    s3.put_object(Bucket=bucket, Key=key, Body=body,
+                  ServerSideEncryption="aws:kms", SSEKMSKeyId=KEY_ID,
+                  Metadata={"owner": "enc", "n": str(len(body))},
+                  ContentType="text/x-enc", Tagging="team=a&keep=yes",
+                  **extra)
+
+
+def unchanged(before, after):
+    for k in ("md5", "Metadata", "ContentType", "StorageClass", "Tags"):
+        assert before[k] == after[k], (k, before[k], after[k])
+    assert after["SSE"] == "aws:kms", after
+    assert after["KeyId"] in (KEY_ID, KEY_ARN), after
+
+
+def test_bucket_key_on_rgw_is_no_change(s3batchd, s3, bucket, tmp_path):
+    """SSE-KMS objects asked for a bucket key: RGW keeps no bucket keys and
+    refuses the in-place copy as changing nothing; the task succeeds and
+    says so, the objects are untouched (same ETag and Last-Modified)."""
+    keys = ["a", "dir/b c"]
+    for k in keys:
+        put_kms(s3, bucket, k, os.urandom(1000 + len(k)))
+    before = {k: s3.head_object(Bucket=bucket, Key=k) for k in keys}
+    d = s3batchd()
+    job_id, job = run_job(d, tmp_path, job_spec(encrypt_op(True),
+                          confirmation=False),
+                          manifest_csv(tmp_path / "m.csv", bucket, keys))
+    rows = by_key(report_rows(d, job_id))
+    assert job["Status"] == "Complete", job
+    for k in keys:
+        assert rows[k]["TaskStatus"] == "succeeded", json.dumps(rows)
+        assert "keeps no bucket key" in rows[k]["ResultMessage"], rows[k]
+        h = s3.head_object(Bucket=bucket, Key=k)
+        assert (h["ETag"], h["LastModified"]) == \
+            (before[k]["ETag"], before[k]["LastModified"]), k
+
+
+def test_rewritten_through_the_daemon(proxied, s3, bucket, tmp_path):
+    """RGW 16 answers CopyObject of an encrypted source 501 NotImplemented
+    (it does so for a change of key; with one key here, the stand-in
+    answers the in-place copies so, and everything else goes to RGW): the
+    daemon GETs the object (If-Match) and PUTs it back with the new
+    encryption. After: SSE-KMS with testkey-1, data, metadata, content
+    type, tags and storage class as before, a new Last-Modified."""
+    keys = ["a", "dir/b c", "ia"]
+    for k in keys[:2]:
+        put_kms(s3, bucket, k, os.urandom(1000 + len(k)))
+    put_kms(s3, bucket, "ia", os.urandom(3000), StorageClass="STANDARD_IA")
+    before = {k: state(s3, bucket, k) for k in keys}
+    rules = ["error status=501 code=NotImplemented method=PUT limit=1 "
+             "path=^/%s/%s$" % (bucket, urllib.parse.quote(k)) for k in keys]
+    d, proxy = proxied(rules=rules, endpoint_extra="probe = no\n")
+    job_id = create_job(d, tmp_path, job_spec(encrypt_op(True),
+                        confirmation=False),
+                        manifest_csv(tmp_path / "m.csv", bucket, keys))
+    job = d.wait_status(job_id, ("Complete", "Failed"), timeout=120)
+    rows = by_key(report_rows(d, job_id))
+    assert job["Status"] == "Complete", job
+    assert {k: rows[k]["TaskStatus"] for k in keys} == \
+        dict.fromkeys(keys, "succeeded"), json.dumps(rows)
+    assert proxy.stats()["injected"]["error"] == len(keys)
+    for k in keys:
+        after = state(s3, bucket, k)
+        unchanged(before[k], after)
+        assert after["LastModified"] >= before[k]["LastModified"], k
+    assert before["ia"]["StorageClass"] == "STANDARD_IA"
+
+
+def test_already_encrypted_as_asked_is_left_alone(s3batchd, s3, bucket,
+                                                  tmp_path):
+    """An object already SSE-KMS with the key (bucket key off, the
+    default) succeeds without a write: its ETag and Last-Modified stay."""
+    put_kms(s3, bucket, "same", b"x" * 100)
+    h0 = s3.head_object(Bucket=bucket, Key="same")
+    d = s3batchd()
+    job_id, job = run_job(d, tmp_path, job_spec(encrypt_op(),
+                          confirmation=False),
+                          manifest_csv(tmp_path / "m.csv", bucket, ["same"]))
+    rows = report_rows(d, job_id)
+    assert [r["TaskStatus"] for r in rows] == ["succeeded"], rows
+    assert "nothing to change" in json.dumps(rows), rows
+    h1 = s3.head_object(Bucket=bucket, Key="same")
+    assert (h1["ETag"], h1["LastModified"]) == (h0["ETag"],
+                                                h0["LastModified"])
+
+
+def test_unencrypted_and_sse_c_objects_fail(s3batchd, s3, bucket, tmp_path):
+    """Amazon's UpdateObjectEncryption changes only encrypted objects: an
+    unencrypted one (here also one PUT with AES256, which this RGW stores
+    unencrypted) and an SSE-C one fail 400 InvalidRequest, untouched."""
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"p" * 10)
+    s3.put_object(Bucket=bucket, Key="aes", Body=b"a" * 10,
+                  ServerSideEncryption="AES256")
+    ckey = os.urandom(32)
+    s3.put_object(Bucket=bucket, Key="ssec", Body=b"c" * 10,
+                  SSECustomerAlgorithm="AES256", SSECustomerKey=ckey)
+    keys = ["plain", "aes", "ssec"]
+    h0 = s3.head_object(Bucket=bucket, Key="plain")
+    d = s3batchd()
+    job_id, job = run_job(d, tmp_path, job_spec(encrypt_op(),
+                          confirmation=False),
+                          manifest_csv(tmp_path / "m.csv", bucket, keys))
+    rows = by_key(report_rows(d, job_id))
+    for k in keys:
+        assert (rows[k]["TaskStatus"], rows[k]["HTTPStatusCode"],
+                rows[k]["ErrorCode"]) == ("failed", 400, "InvalidRequest"), \
+            rows[k]
+    assert "SSE-C" in json.dumps(rows["ssec"])
+    h1 = s3.head_object(Bucket=bucket, Key="plain")
+    assert h1["LastModified"] == h0["LastModified"]
+    assert h1.get("ServerSideEncryption") is None
+    got = s3.get_object(Bucket=bucket, Key="ssec", SSECustomerAlgorithm="AES256",
+                        SSECustomerKey=ckey)["Body"].read()
+    assert got == b"c" * 10
+
+
+def test_changed_after_pinning_fails_the_etag_guard(s3batchd, s3, bucket,
+                                                    make_bucket, tmp_path):
+    """A manifest that pins ETags (an inventory report): an object
+    overwritten since fails 412 PreconditionFailed and keeps its new
+    content; the others succeed."""
+    keys = ["p%d" % i for i in range(4)]
+    etags = {}
+    for k in keys:
+        put_kms(s3, bucket, k, os.urandom(200))
+        etags[k] = s3.head_object(Bucket=bucket, Key=k)["ETag"].strip('"')
+    inv = make_bucket()
+    key, etag = inventory_manifest(s3, bucket, inv,
+                                   [(bucket, k, etags[k]) for k in keys],
+                                   "Bucket, Key, ETag")
+    put_kms(s3, bucket, "p0", b"changed since")
+    d = s3batchd()
+    spec = job_spec(encrypt_op(True), confirmation=False)
+    spec["Manifest"] = inventory_location(inv, key, etag)
+    job_id = create_job(d, tmp_path, spec)
+    job = d.wait_status(job_id, ("Complete", "Failed"), timeout=120)
+    rows = by_key(report_rows(d, job_id))
+    assert (rows["p0"]["HTTPStatusCode"], rows["p0"]["ErrorCode"]) == \
+        (412, "PreconditionFailed"), rows["p0"]
+    assert s3.get_object(Bucket=bucket, Key="p0")["Body"].read() == \
+        b"changed since"
+    for k in keys[1:]:
+        assert rows[k]["TaskStatus"] == "succeeded", rows[k]
+    assert job["ProgressSummary"]["NumberOfTasksSucceeded"] == 3, job
+
+
+def test_multipart_source(s3batchd, s3, bucket, tmp_path):
+    """An object above the multipart threshold (5 MiB here) is rewritten
+    in parts: 11 MiB in three, the same bytes, metadata and tags after."""
+    body = os.urandom(11 * 1024 * 1024)
+    put_kms(s3, bucket, "big", body)
+    before = state(s3, bucket, "big")
+    d = s3batchd(daemon_conf=SMALL_PARTS)
+    job_id, job = run_job(d, tmp_path, job_spec(encrypt_op(True),
+                          confirmation=False),
+                          manifest_csv(tmp_path / "m.csv", bucket, ["big"]))
+    rows = report_rows(d, job_id)
+    assert [r["TaskStatus"] for r in rows] == ["succeeded"], rows
+    after = state(s3, bucket, "big")
+    unchanged(before, after)
+    assert after["md5"] == hashlib.md5(body).hexdigest()
+    etag = s3.head_object(Bucket=bucket, Key="big")["ETag"]
+    assert etag.strip('"').endswith("-3"), etag
+
+
+@pytest.mark.parametrize("arn, message", [
+    ("arn:aws:kms:us-east-1:123456789012:alias/mine",
+     "does not match the pattern"),
+    (None, "KMSKeyArn: required"),
+])
+def test_create_job_checks_the_key(s3batchd, bucket, tmp_path, arn,
+                                   message):
+    d = s3batchd()
+    op = {"S3UpdateObjectEncryption": {"ObjectEncryption": {"SSEKMS": {}}}}
+    if arn is not None:
+        op = encrypt_op(arn=arn)
+    spec = job_spec(op, confirmation=False)
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    r = d.ctl("create-job", "--cli-input-json", "file://%s" % path,
+              "--manifest-file",
+              str(manifest_csv(tmp_path / "m.csv", bucket, ["k"])))
+    assert r.rc != 0, r
+    assert message in (r.err + json.dumps(r.json)), r
