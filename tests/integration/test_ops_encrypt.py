@@ -235,3 +235,61 @@ def test_create_job_checks_the_key(s3batchd, bucket, tmp_path, arn,
               str(manifest_csv(tmp_path / "m.csv", bucket, ["k"])))
     assert r.rc != 0, r
     assert message in (r.err + json.dumps(r.json)), r
+
+
+# --------------------------------------------- the copy paths' answers
+
+ERROR_200 = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
+             "AccessDenied</Code><Message>Injected in a 200.</Message>"
+             "</Error>")
+
+
+@pytest.mark.parametrize("call, rule, code", [
+    ("UploadPartCopy: an HTML page",
+     {"kind": "garbage", "method": "PUT", "query": "partNumber="},
+     "InvalidResponse"),
+    ("UploadPartCopy: an Error in a 200",
+     {"kind": "garbage", "method": "PUT", "query": "partNumber=",
+      "body": ERROR_200}, "AccessDenied"),
+    ("CompleteMultipartUpload: an HTML page",
+     {"kind": "garbage", "method": "POST", "query": "uploadId="},
+     "InvalidResponse"),
+    ("CompleteMultipartUpload: an Error in a 200",
+     {"kind": "garbage", "method": "POST", "query": "uploadId=",
+      "body": ERROR_200}, "AccessDenied"),
+    ("CreateMultipartUpload without an UploadId",
+     {"kind": "garbage", "method": "POST", "query": "uploads",
+      "body": "<InitiateMultipartUploadResult><Bucket>b</Bucket>"
+              "</InitiateMultipartUploadResult>"}, "InvalidResponse"),
+])
+def test_multipart_copy_answers_verified(proxied, s3, make_bucket, tmp_path,
+                                         call, rule, code):
+    """A multipart copy (11 MiB, 5 MiB parts) whose UploadPartCopy,
+    CompleteMultipartUpload or CreateMultipartUpload is answered 2xx with
+    something that is not that call's result fails with a clear code,
+    never Successful; no object appears at the target and no upload is
+    left open. The stand-in answers only the matched calls; RGW the rest."""
+    src, dst = make_bucket(), make_bucket()
+    s3.put_object(Bucket=src, Key="big", Body=os.urandom(11 * 1024 * 1024))
+    s3.put_object(Bucket=src, Key="small", Body=b"s" * 100)
+    rule = dict(rule, path="^/%s/" % dst)
+    d, proxy = proxied(daemon_conf=SMALL_PARTS, rules=[rule],
+                       endpoint_extra="probe = no\n")
+    spec = job_spec({"S3PutObjectCopy": {
+        "TargetResource": "arn:aws:s3:::%s" % dst}}, confirmation=False)
+    job_id = create_job(d, tmp_path, spec,
+                        manifest_csv(tmp_path / "m.csv", src,
+                                     ["big", "small"]))
+    job = d.wait_status(job_id, ("Complete", "Failed"), timeout=180)
+    rows = by_key(report_rows(d, job_id))
+    assert rows["small"]["TaskStatus"] == "succeeded", rows["small"]
+    big = rows["big"]
+    assert (big["TaskStatus"], big["ErrorCode"]) == ("failed", code), \
+        (call, big)
+    assert proxy.stats()["injected"]["garbage"] >= 1
+    assert [o["Key"] for o in
+            s3.list_objects_v2(Bucket=dst).get("Contents", [])] == \
+        ["small"], call
+    if "UploadId" not in call:
+        assert s3.list_multipart_uploads(Bucket=dst).get("Uploads", []) \
+            == [], call
