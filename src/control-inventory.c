@@ -62,7 +62,7 @@ cmd_inv_no_such(struct ctl_req *req, const char *bucket, const char *id)
 static int
 cmd_inv_check_template(const struct inv_config *c, char **cause)
 {
-	struct json_object	*spec, *m, *o;
+	struct json_object	*spec = NULL, *m, *o;
 	char			*arn, *why = NULL;
 	int			 r;
 
