@@ -120,6 +120,7 @@ struct inv_entry {
 
 struct inv_file {
 	char		*key;		/* at the destination */
+	uint64_t	 rows;
 	uint64_t	 size;
 	char		 md5[33];
 	int		 uploaded;
@@ -179,6 +180,7 @@ struct inv_run {
 	size_t			 nents;
 	size_t			 next_check;
 	size_t			 checks;
+	size_t			 next_write;	/* rows written up to */
 	int			 last_page;
 	char			*check_cause;
 
@@ -188,6 +190,8 @@ struct inv_run {
 	struct buf		 rows;
 	struct inv_file		*files;
 	size_t			 nfiles;
+	uint64_t		 file_bytes;	/* INV_FILE_BYTES */
+	uint64_t		 file_rows;	/* 0, or the test's */
 
 	/* The upload of files[nfiles - 1]. */
 	int			 up_fd;
@@ -271,7 +275,7 @@ inv_entries_clear(struct inv_run *run)
 	}
 	free(run->ents);
 	run->ents = NULL;
-	run->nents = run->next_check = run->checks = 0;
+	run->nents = run->next_check = run->checks = run->next_write = 0;
 	free(run->check_cause);
 	run->check_cause = NULL;
 }
@@ -673,26 +677,41 @@ inv_file_finish(struct inv_run *run)
 	inv_upload(run);
 }
 
+/*
+ * Write the page's rows from next_write on. A data file that is full is
+ * closed and sent first; its upload's end comes back here for the rest of
+ * the page.
+ */
 static void
 inv_page_write(struct inv_run *run)
 {
-	char	*cause = NULL;
-	size_t	 i;
+	struct inv_file	*f;
+	char		*cause = NULL;
+	int		 full;
 
-	for (i = 0; i < run->nents; i++) {
-		if (run->ents[i].gone)
-			continue;
-		inv_row(run, &run->ents[i]);
+	while (run->next_write < run->nents) {
+		f = &run->files[run->nfiles - 1];
+		if (!run->ents[run->next_write].gone) {
+			inv_row(run, &run->ents[run->next_write]);
+			f->rows++;
+		}
+		run->next_write++;
 		if (run->rows.len >= INV_ROWS_FLUSH &&
 		    inv_rows_flush(run, &cause) != 0) {
 			inv_fail(run, 1, NULL, "%s", cause);
 			free(cause);
 			return;
 		}
+		full = invreport_file_size(run->file) >= run->file_bytes ||
+		    (run->file_rows != 0 && f->rows >= run->file_rows);
+		if (full && (run->next_write < run->nents ||
+		    !run->last_page)) {
+			inv_file_finish(run);
+			return;
+		}
 	}
 	inv_page_clear(run);
-	if (run->last_page ||
-	    invreport_file_size(run->file) >= INV_FILE_BYTES) {
+	if (run->last_page) {
 		inv_file_finish(run);
 		return;
 	}
@@ -942,7 +961,7 @@ inv_uploaded(struct inv_run *run)
 	free(run->parts);
 	run->parts = NULL;
 	run->nparts = 0;
-	if (run->last_page) {
+	if (run->last_page && run->next_write == run->nents) {
 		inv_finish(run);
 		return;
 	}
@@ -951,6 +970,12 @@ inv_uploaded(struct inv_run *run)
 		free(cause);
 		return;
 	}
+	if (run->next_write < run->nents) {
+		run->step = INV_STEP_CHECK;
+		inv_page_write(run);
+		return;
+	}
+	inv_page_clear(run);
 	inv_next_page(run);
 }
 
@@ -1254,6 +1279,27 @@ inv_lock_cb(const struct s3_result *r, void *arg)
 	inv_next_page(run);
 }
 
+/* Tests only: small data files, to see a report split without millions. */
+static void
+inv_test_file_rows(struct inv_run *run)
+{
+	const char	*env = getenv(STAGE_INVENTORY_TEST_ROWS_ENV);
+	char		*end;
+	long long	 n;
+
+	if (env == NULL || *env == '\0')
+		return;
+	errno = 0;
+	n = strtoll(env, &end, 10);
+	if (*end != '\0' || errno != 0 || n < 1) {
+		log_warnx("inventory: %s=\"%s\" is not a row count; ignored",
+		    STAGE_INVENTORY_TEST_ROWS_ENV, env);
+		return;
+	}
+	run->file_rows = (uint64_t)n;
+	log_warnx("inventory: test data files of at most %lld rows", n);
+}
+
 struct inv_run *
 stage_inventory_start(struct core *core, const struct inv_config *c,
     const char *run_id, time_t when, inv_run_cb cb, void *arg)
@@ -1287,6 +1333,8 @@ stage_inventory_start(struct core *core, const struct inv_config *c,
 		run->filter_prefix = xstrdup(c->filter_prefix);
 	run->all_versions = c->all_versions;
 	run->cols = invreport_columns(c->all_versions, c->fields);
+	run->file_bytes = INV_FILE_BYTES;
+	inv_test_file_rows(run);
 	switch (c->dest_sse) {
 	case INV_SSE_S3:
 		run->sse_headers[0].name = "x-amz-server-side-encryption";

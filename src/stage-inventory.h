@@ -46,6 +46,13 @@ typedef void	(*inv_run_cb)(const char *, const struct inv_run_result *,
 struct inv_run	*stage_inventory_start(struct core *,
 		     const struct inv_config *, const char *, time_t,
 		     inv_run_cb, void *);
+/*
+ * Tests only: this environment variable (a row count) closes each data
+ * file at that many rows, so that a small bucket makes a report of several
+ * files. A warning in the log says it is in use.
+ */
+#define STAGE_INVENTORY_TEST_ROWS_ENV	"S3BATCHD_TEST_INVENTORY_FILE_ROWS"
+
 /* Stop the run (no callback); it leaves no manifest.json behind. */
 void		 stage_inventory_stop(struct inv_run *);
 

@@ -10,6 +10,7 @@ ListObjectVersions, HEAD). The report is then the manifest of a tagging job
 """
 
 import csv
+import datetime
 import gzip
 import hashlib
 import io
@@ -270,7 +271,9 @@ def test_all_versions(s3batchd, s3, make_bucket, tmp_path):
             versions.append((v, True))
     assert len(versions) == 140
 
-    d = s3batchd()
+    # TEST-ONLY knob: data files of 30 rows, so that the report is split.
+    d = s3batchd(start=False)
+    d.start(env={"S3BATCHD_TEST_INVENTORY_FILE_ROWS": "30"})
     cfg = inv_config("all-versions", dest, versions="All",
                      fields=["Size", "ETag", "LastModifiedDate",
                              "StorageClass"], prefix="inv/deep/")
@@ -279,6 +282,8 @@ def test_all_versions(s3batchd, s3, make_bucket, tmp_path):
     assert run["Objects"] == 140 and run["Rows"] == 140, run
     mkey, man, columns, rows = read_report(s3, dest, run)
     assert mkey.startswith("inv/deep/%s/all-versions/" % src)
+    assert len(man["files"]) == 5       # 30, 30, 30, 30 and 20 rows
+    assert "test data files of at most 30 rows" in d.logtext()
     assert columns == ["Bucket", "Key", "VersionId", "IsLatest",
                        "IsDeleteMarker", "Size", "LastModifiedDate", "ETag",
                        "StorageClass"]
@@ -315,3 +320,49 @@ def test_refused_destination_fails_clearly(s3batchd, s3, make_bucket,
     assert not run.get("ReportLocation"), run
     with pytest.raises(botocore.exceptions.ClientError):
         s3.list_objects_v2(Bucket=missing)
+
+
+def test_object_lock_fields(s3batchd, s3, make_bucket, tmp_path):
+    src = make_bucket(object_lock=True)
+    dest = make_bucket()
+    until = datetime.datetime.now(datetime.timezone.utc) + \
+        datetime.timedelta(days=1)
+    plain = ["plain/%d" % i for i in range(4)]
+    held = ["held/%d" % i for i in range(3)]
+    kept = ["kept/%d" % i for i in range(3)]
+    put_objects(s3, src, plain)
+    put_objects(s3, src, held, ObjectLockLegalHoldStatus="ON")
+    put_objects(s3, src, kept, ObjectLockMode="GOVERNANCE",
+                ObjectLockRetainUntilDate=until)
+    keys = plain + held + kept
+
+    d = s3batchd()
+    cfg = inv_config("lock", dest, fields=["ObjectLockRetainUntilDate",
+                                           "ObjectLockMode",
+                                           "ObjectLockLegalHoldStatus"])
+    run = run_inventory(d, tmp_path, src, cfg)
+    assert run["State"] == "Succeeded", run
+    _, _, columns, rows = read_report(s3, dest, run)
+    assert columns == ["Bucket", "Key", "ObjectLockRetainUntilDate",
+                       "ObjectLockMode", "ObjectLockLegalHoldStatus"]
+    got = {r["Key"]: r for r in rows}
+    assert sorted(got) == sorted(keys)
+    for k in keys:
+        # boto3's own reads: ?legal-hold and ?retention.
+        try:
+            hold = s3.get_object_legal_hold(Bucket=src, Key=k)[
+                "LegalHold"]["Status"]
+        except botocore.exceptions.ClientError:
+            hold = "OFF"
+        try:
+            ret = s3.get_object_retention(Bucket=src, Key=k)["Retention"]
+        except botocore.exceptions.ClientError:
+            ret = {}
+        want = {"Bucket": src, "Key": k,
+                "ObjectLockLegalHoldStatus": hold,
+                "ObjectLockMode": ret.get("Mode", ""),
+                "ObjectLockRetainUntilDate":
+                    ms_z(ret["RetainUntilDate"]) if ret else ""}
+        assert got[k] == want, k
+    assert {got[k]["ObjectLockLegalHoldStatus"] for k in held} == {"ON"}
+    assert {got[k]["ObjectLockMode"] for k in kept} == {"GOVERNANCE"}
