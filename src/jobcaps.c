@@ -15,24 +15,28 @@
 #include "s3-probe.h"
 #include "jobcaps.h"
 
-/* What each operation needs, whatever its parameters. */
+/*
+ * What each operation needs, whatever its parameters; why (NULL: the
+ * capability is the operation's own) when the capability stands for more.
+ */
 static const struct {
 	const char	*op;
 	enum s3_cap	 cap;
+	const char	*why;
 } jobcaps_ops[] = {
-	{ "S3PutObjectTagging",		S3_CAP_TAGGING },
-	{ "S3DeleteObjectTagging",	S3_CAP_TAGGING },
-	{ "S3PutObjectAcl",		S3_CAP_ACL },
-	{ "S3PutObjectRetention",	S3_CAP_OBJECT_LOCK },
-	{ "S3PutObjectLegalHold",	S3_CAP_OBJECT_LOCK },
-	{ "S3InitiateRestoreObject",	S3_CAP_RESTORE },
-	{ "S3ReplicateObject",		S3_CAP_REPLICATION },
+	{ "S3PutObjectTagging",		S3_CAP_TAGGING, NULL },
+	{ "S3DeleteObjectTagging",	S3_CAP_TAGGING, NULL },
+	{ "S3PutObjectAcl",		S3_CAP_ACL, NULL },
+	{ "S3PutObjectRetention",	S3_CAP_OBJECT_LOCK, NULL },
+	{ "S3PutObjectLegalHold",	S3_CAP_OBJECT_LOCK, NULL },
+	{ "S3InitiateRestoreObject",	S3_CAP_RESTORE, NULL },
+	{ "S3ReplicateObject",		S3_CAP_REPLICATION, NULL },
 	/*
 	 * SSE-KMS is not probed (it needs a key the probe does not have);
 	 * a server that refuses SSE-S3 as not implemented (Swift's s3api)
 	 * has no server-side encryption at all.
 	 */
-	{ "S3UpdateObjectEncryption",	S3_CAP_SSE_S3 },
+	{ "S3UpdateObjectEncryption",	S3_CAP_SSE_S3, "needs" },
 };
 
 /*
@@ -95,7 +99,8 @@ jobcaps_refusal(struct json_object *spec, const struct s3_caps *caps)
 	for (i = 0; i < nitems(jobcaps_ops); i++) {
 		if (strcmp(jobcaps_ops[i].op, op) == 0 &&
 		    caps->cap[jobcaps_ops[i].cap].state == S3_CAP_NO)
-			return (jobcaps_say(caps, jobcaps_ops[i].cap, op, NULL));
+			return (jobcaps_say(caps, jobcaps_ops[i].cap, op,
+			    jobcaps_ops[i].why));
 	}
 	params = json_path(json_path(spec, "Operation"), op);
 	for (i = 0; i < nitems(jobcaps_params); i++) {

@@ -170,6 +170,12 @@ test_copy_parameters(void)
 	CHECK_REFUSAL("{\"Operation\":{\"S3PutObjectCopy\":{"
 	    "\"NewObjectMetadata\":{\"SSEAlgorithm\":\"KMS\"}}}}", c,
 	    "(null)");
+	/* Re-encryption needs server-side encryption at all. */
+	CHECK_REFUSAL("{\"Operation\":{\"S3UpdateObjectEncryption\":{"
+	    "\"ObjectEncryption\":{\"SSEKMS\":{\"KMSKeyArn\":\"k\"}}}}}", c,
+	    "endpoint swift does not support server-side encryption (SSE-S3), "
+	    "which S3UpdateObjectEncryption needs (PutObject with SSE-S3 "
+	    "answered 501 NotImplemented)");
 	s3_caps_free(c);
 }
 
