@@ -850,6 +850,28 @@ test_upload(void)
 	    "NoSuchBucket (HTTP 404)");
 	free(d.cause);
 
+	/* A PUT's 200 that is not PutObject's success: the call's check. */
+	memset(&d, 0, sizeof d);
+	u = report_upload(mock_s3, &j, &rf, done_cb, &d);
+	mock_answer(mock_pop(), 200, NULL, "e",
+	    "<html><body>It works!</body></html>");
+	CHECK_INT(d.calls, 1);
+	CHECK(mock_calls == NULL);
+	CHECK_STR(d.cause, "uploading s3://reports/p/job-1/results/f0.csv: "
+	    "InvalidResponse (HTTP 200): PutObject answered 200 with a body of "
+	    "35 bytes where S3 sends none (\"<html><body>It works!</body>"
+	    "</html>\")");
+	free(d.cause);
+	memset(&d, 0, sizeof d);
+	u = report_upload(mock_s3, &j, &rf, done_cb, &d);
+	mock_answer(mock_pop(), 200, NULL, "e", NULL);
+	mock_answer(mock_pop(), 200, NULL, NULL, NULL);
+	CHECK_INT(d.calls, 1);
+	CHECK(mock_calls == NULL);
+	CHECK_STR(d.cause, "uploading s3://reports/p/job-1/results/f1.csv: "
+	    "InvalidResponse (HTTP 200): PutObject answered without an ETag");
+	free(d.cause);
+
 	/* A file gone from the spool. */
 	unlink(rf.files[1].path);
 	memset(&d, 0, sizeof d);
@@ -908,7 +930,9 @@ test_upload(void)
 		    "<ETag>&quot;etag1&quot;</ETag></Part>") != NULL);
 		CHECK(strstr(c->body.data, "<PartNumber>5</PartNumber>"
 		    "<ETag>&quot;etag5&quot;</ETag>") != NULL);
-		mock_answer(c, 200, NULL, "x-5", NULL);
+		mock_answer(c, 200, NULL, NULL, "<CompleteMultipartUploadResult>"
+		    "<Bucket>reports</Bucket><Key>k</Key><ETag>&quot;x-5&quot;"
+		    "</ETag></CompleteMultipartUploadResult>");
 	}
 	c = mock_pop();
 	check_put(c, &rf.files[1]);
