@@ -752,7 +752,8 @@ op_copy_reencrypt_nothing(struct op_run *run, const struct s3_result *r)
 	    r->status != 400 || r->error_code == NULL ||
 	    strcmp(r->error_code, "InvalidRequest") != 0)
 		return (0);
-	xasprintf(&m, "already SSE-KMS with key %s; the server refused to "
+	xasprintf(&m, "Successful: already SSE-KMS with key %s; the "
+	    "server refused to "
 	    "set S3 Bucket Key %s as no change (it keeps no bucket key "
 	    "setting)", ctx->reencrypt_key, ctx->reencrypt_bucket_key ?
 	    "enabled" : "disabled");
@@ -1671,8 +1672,8 @@ op_copy_reencrypt_check(struct op_run *run, const struct s3_result *r)
 	if (strcmp(sse, "aws:kms") == 0 && key != NULL &&
 	    op_copy_same_key(key, ctx->reencrypt_key) &&
 	    bucket_key == ctx->reencrypt_bucket_key) {
-		xasprintf(&m, "already SSE-KMS with key %s, bucket key %s: "
-		    "nothing to change", key, bucket_key ? "enabled" :
+		xasprintf(&m, "Successful: already SSE-KMS with key %s, "
+		    "bucket key %s, nothing to change", key, bucket_key ? "enabled" :
 		    "disabled");
 		op_copy_end(run, TASK_SUCCEEDED, r->status, NULL, m);
 		free(m);
