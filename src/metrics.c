@@ -206,6 +206,134 @@ metrics_outages(struct buf *b, struct server *srv,
 		    "\"%s\"} %llu\n", es.name, (unsigned long long)es.parked);
 }
 
+/* A label value: bucket names may hold what the format escapes. */
+static void
+metrics_label(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			buf_addf(b, "\\%c", *s);
+		else if (*s == '\n')
+			buf_adds(b, "\\n");
+		else
+			buf_addf(b, "%c", *s);
+	}
+}
+
+/* One metric family's lines for every configuration. */
+struct metrics_inv {
+	struct buf	*b;
+	const char	*name;
+	const char	*outcome;	/* a second label, or NULL */
+	int		 field;
+};
+
+enum {
+	METRICS_INV_SUCCEEDED,
+	METRICS_INV_FAILED,
+	METRICS_INV_RUNNING,
+	METRICS_INV_OBJECTS,
+	METRICS_INV_ROWS,
+	METRICS_INV_LAST_DURATION,
+	METRICS_INV_LAST_SUCCESS
+};
+
+static int
+metrics_inv_cb(const struct store_inv_stats *is, void *arg)
+{
+	struct metrics_inv	*mi = arg;
+	int64_t			 v = 0;
+
+	switch (mi->field) {
+	case METRICS_INV_SUCCEEDED:
+		v = is->succeeded;
+		break;
+	case METRICS_INV_FAILED:
+		v = is->failed;
+		break;
+	case METRICS_INV_RUNNING:
+		v = is->running;
+		break;
+	case METRICS_INV_OBJECTS:
+		v = is->objects;
+		break;
+	case METRICS_INV_ROWS:
+		v = is->rows;
+		break;
+	}
+	buf_addf(mi->b, "%s{bucket=\"", mi->name);
+	metrics_label(mi->b, is->bucket);
+	buf_adds(mi->b, "\",id=\"");
+	metrics_label(mi->b, is->id);
+	buf_adds(mi->b, "\"");
+	if (mi->outcome != NULL)
+		buf_addf(mi->b, ",outcome=\"%s\"", mi->outcome);
+	if (mi->field == METRICS_INV_LAST_DURATION)
+		buf_addf(mi->b, "} %.3f\n", (double)is->last_duration_ms / 1000);
+	else if (mi->field == METRICS_INV_LAST_SUCCESS)
+		buf_addf(mi->b, "} %lld\n",
+		    (long long)(is->last_success_ms / 1000));
+	else
+		buf_addf(mi->b, "} %lld\n", (long long)v);
+	return (0);
+}
+
+/*
+ * Per inventory configuration, from the stored runs (so they survive a
+ * restart): runs by outcome, objects listed, rows written, the newest
+ * ended run's duration and the time of the last successful report (0:
+ * never), for alerting on a stale inventory.
+ */
+static void
+metrics_inventory(struct buf *b, struct server *srv)
+{
+	static const struct {
+		const char	*name;
+		const char	*type;
+		const char	*help;
+		const char	*outcome;
+		int		 field;
+	} families[] = {
+		{ "s3batchd_inventory_runs_total", "counter",
+		  "Inventory runs ended, by outcome.", "succeeded",
+		  METRICS_INV_SUCCEEDED },
+		{ "s3batchd_inventory_runs_total", NULL, NULL, "failed",
+		  METRICS_INV_FAILED },
+		{ "s3batchd_inventory_running", "gauge",
+		  "Inventory runs under way.", NULL, METRICS_INV_RUNNING },
+		{ "s3batchd_inventory_objects_listed_total", "counter",
+		  "Objects (or versions) listed by inventory runs.", NULL,
+		  METRICS_INV_OBJECTS },
+		{ "s3batchd_inventory_rows_written_total", "counter",
+		  "Rows written to inventory reports.", NULL,
+		  METRICS_INV_ROWS },
+		{ "s3batchd_inventory_last_duration_seconds", "gauge",
+		  "Duration of the newest ended inventory run.", NULL,
+		  METRICS_INV_LAST_DURATION },
+		{ "s3batchd_inventory_last_success_timestamp_seconds", "gauge",
+		  "When the last successful inventory report was written "
+		  "(0: never).", NULL, METRICS_INV_LAST_SUCCESS },
+	};
+	struct metrics_inv	 mi;
+	char			*cause = NULL;
+	size_t			 i;
+
+	for (i = 0; i < nitems(families); i++) {
+		if (families[i].type != NULL)
+			metrics_help(b, families[i].name, families[i].type,
+			    families[i].help);
+		mi.b = b;
+		mi.name = families[i].name;
+		mi.outcome = families[i].outcome;
+		mi.field = families[i].field;
+		if (store_inv_stats(srv->store, metrics_inv_cb, &mi,
+		    &cause) != 0) {
+			free(cause);
+			return;
+		}
+	}
+}
+
 void
 metrics_render(struct server *srv, struct buf *b)
 {
@@ -257,6 +385,7 @@ metrics_render(struct server *srv, struct buf *b)
 	buf_addf(b, "s3batchd_worker_queue %u\n", bulk_pending(srv->bulk));
 	metrics_outages(b, srv, &ss);
 	metrics_http(b, srv);
+	metrics_inventory(b, srv);
 }
 
 static void

@@ -498,3 +498,10 @@ store_inv_run_list(struct store *st, const char *bucket, const char *id,
 	return (st->backend->inv_run_list(st->impl, bucket, id, state, max,
 	    cb, arg, cause));
 }
+
+int
+store_inv_stats(struct store *st, store_inv_stats_cb cb, void *arg,
+    char **cause)
+{
+	return (st->backend->inv_stats(st->impl, cb, arg, cause));
+}

@@ -81,7 +81,21 @@ struct store_inv_run {
 	const char		*error;
 };
 
+/* Per configuration, from its runs (metrics). */
+struct store_inv_stats {
+	const char	*bucket;
+	const char	*id;
+	int64_t		 succeeded;
+	int64_t		 failed;
+	int64_t		 running;
+	int64_t		 objects;	/* listed, all runs */
+	int64_t		 rows;		/* written, all runs */
+	int64_t		 last_success_ms;	/* 0: never */
+	int64_t		 last_duration_ms;	/* the newest ended run's */
+};
+
 typedef int	(*store_inv_cb)(const struct store_inv *, void *);
+typedef int	(*store_inv_stats_cb)(const struct store_inv_stats *, void *);
 typedef int	(*store_inv_run_cb)(const struct store_inv_run *, void *);
 typedef int	(*store_job_cb)(const struct job *, void *);
 typedef int	(*store_task_cb)(const struct store_task *, void *);
@@ -164,6 +178,9 @@ struct store_backend {
 			     char **);
 	int		 (*inv_run_list)(void *, const char *, const char *, int,
 			     int, store_inv_run_cb, void *, char **);
+	/* One row per configuration, by bucket and id. */
+	int		 (*inv_stats)(void *, store_inv_stats_cb, void *,
+			     char **);
 };
 
 extern const struct store_backend store_sqlite_backend;
@@ -250,6 +267,8 @@ int		 store_inv_run_end(struct store *, const struct store_inv_run *,
 		     char **);
 int		 store_inv_run_list(struct store *, const char *, const char *,
 		     int, int, store_inv_run_cb, void *, char **);
+int		 store_inv_stats(struct store *, store_inv_stats_cb, void *,
+		     char **);
 const char	*store_inv_state_name(enum store_inv_state);
 
 /* The uid recorded for what the daemon does by itself. */

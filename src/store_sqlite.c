@@ -142,6 +142,7 @@ enum store_sqlite_stmt {
 	STMT_INV_RUN_INSERT,
 	STMT_INV_RUN_UPDATE,
 	STMT_INV_RUN_LIST,
+	STMT_INV_STATS,
 	STMT_COUNT
 };
 
@@ -250,6 +251,17 @@ static const char *const store_sqlite_sql[STMT_COUNT] = {
 	    "WHERE (?1 IS NULL OR bucket = ?1) AND (?2 IS NULL OR "
 	    "config_id = ?2) AND (?3 < 0 OR state = ?3) "
 	    "ORDER BY rowid DESC LIMIT ?4",
+	[STMT_INV_STATS] = "SELECT c.bucket, c.id, "
+	    "coalesce(sum(r.state = 1), 0), coalesce(sum(r.state = 2), 0), "
+	    "coalesce(sum(r.state = 0), 0), coalesce(sum(r.objects), 0), "
+	    "coalesce(sum(r.rows), 0), "
+	    "coalesce(max(CASE WHEN r.state = 1 THEN r.end_ms END), 0), "
+	    "coalesce((SELECT r2.end_ms - r2.start_ms FROM inv_runs r2 "
+	    "WHERE r2.bucket = c.bucket AND r2.config_id = c.id AND "
+	    "r2.state <> 0 ORDER BY r2.rowid DESC LIMIT 1), 0) "
+	    "FROM inv_configs c LEFT JOIN inv_runs r ON r.bucket = c.bucket "
+	    "AND r.config_id = c.id GROUP BY c.bucket, c.id "
+	    "ORDER BY c.bucket, c.id",
 };
 
 struct store_sqlite {
@@ -1189,6 +1201,35 @@ store_sqlite_inv_run_list(void *arg, const char *bucket, const char *id,
 	return (0);
 }
 
+static int
+store_sqlite_inv_stats(void *arg, store_inv_stats_cb cb, void *cbarg,
+    char **cause)
+{
+	struct store_sqlite	*s = arg;
+	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_STATS);
+	struct store_inv_stats	 is;
+	int			 r;
+
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		is.bucket = store_sqlite_text(st, 0);
+		is.id = store_sqlite_text(st, 1);
+		is.succeeded = sqlite3_column_int64(st, 2);
+		is.failed = sqlite3_column_int64(st, 3);
+		is.running = sqlite3_column_int64(st, 4);
+		is.objects = sqlite3_column_int64(st, 5);
+		is.rows = sqlite3_column_int64(st, 6);
+		is.last_success_ms = sqlite3_column_int64(st, 7);
+		is.last_duration_ms = sqlite3_column_int64(st, 8);
+		if (cb(&is, cbarg) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		return (store_sqlite_error(s, "reading inventory statistics",
+		    cause));
+	return (0);
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.open = store_sqlite_open,
@@ -1224,4 +1265,5 @@ const struct store_backend store_sqlite_backend = {
 	.inv_run_insert = store_sqlite_inv_run_insert,
 	.inv_run_update = store_sqlite_inv_run_update,
 	.inv_run_list = store_sqlite_inv_run_list,
+	.inv_stats = store_sqlite_inv_stats,
 };

@@ -16,11 +16,12 @@ import calendar
 import socket
 import threading
 import time
+import urllib.request
 
 import pytest
 
-from s3b import bucket_conf, endpoint_conf, put_objects, wait_until, \
-    write_json
+from s3b import bucket_conf, endpoint_conf, free_ports, put_objects, \
+    wait_until, write_json
 
 RUN_TIMEOUT = 120
 
@@ -71,11 +72,26 @@ def sched(r):
     return r["ScheduledTime"][:19]
 
 
+def metrics(port):
+    """The inventory lines of /metrics: {name{labels}: value}."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                timeout=10) as f:
+        text = f.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("s3batchd_inventory_"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
 def test_schedule_restart_and_missed_run(s3batchd, s3, make_bucket,
                                          tmp_path):
     src, dest = make_bucket(), make_bucket()
     put_objects(s3, src, ["a", "b", "c"])
-    d = s3batchd(start=False)
+    port = free_ports(1)[0]
+    d = s3batchd(daemon_conf="metrics_listen = 127.0.0.1:%d" % port,
+                 start=False)
     # One minute a second: 01:00 is two seconds away.
     d.start(env=clock("2026-03-01T00:58:00Z", 60))
     put_config(d, tmp_path, src, inv_config("hourly", dest))
@@ -121,6 +137,23 @@ def test_schedule_restart_and_missed_run(s3batchd, s3, make_bucket,
         [(run_id, "command", "Succeeded")], rs
     text = d.ok("list-inventory-runs", "--bucket", src, output="text")
     assert run_id in text and "Succeeded" in text
+
+    # Metrics per configuration, from the stored runs.
+    m = metrics(port)
+    lab = 'bucket="%s",id="hourly"' % src
+    assert m['s3batchd_inventory_runs_total{%s,outcome="succeeded"}' %
+             lab] == 3, m
+    assert m['s3batchd_inventory_runs_total{%s,outcome="failed"}' %
+             lab] == 0, m
+    assert m["s3batchd_inventory_running{%s}" % lab] == 0
+    assert m["s3batchd_inventory_objects_listed_total{%s}" % lab] == 9
+    assert m["s3batchd_inventory_rows_written_total{%s}" % lab] == 9
+    assert m["s3batchd_inventory_last_duration_seconds{%s}" % lab] >= 0
+    last = m["s3batchd_inventory_last_success_timestamp_seconds{%s}" % lab]
+    assert abs(last - time.time()) < 600, m
+    off = 'bucket="%s",id="off"' % src
+    assert m['s3batchd_inventory_runs_total{%s,outcome="succeeded"}' %
+             off] == 1, m
 
 
 class BlackHole:
