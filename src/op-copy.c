@@ -713,9 +713,10 @@ op_copy_finish_tags(struct op_run *run)
 static void	op_copy_single(struct op_run *);
 
 /*
- * An in-place re-encryption that the server refused to copy (RGW 16:
- * CopyObject of an encrypted source answers 501): the bytes go through
- * the daemon, from a new HEAD on.
+ * An in-place re-encryption that the server refused to copy: RGW 16
+ * answers CopyObject of an SSE-KMS source 501, and refuses one that only
+ * changes the KMS key with 400 InvalidRequest (it sees no change). The
+ * bytes go through the daemon then, from a new HEAD on.
  */
 static int
 op_copy_reencrypt_through(struct op_run *run, const struct s3_result *r)
@@ -723,11 +724,16 @@ op_copy_reencrypt_through(struct op_run *run, const struct s3_result *r)
 	struct op_copy		*ctx = run->ctx;
 	struct op_copy_task	*ct = run->state;
 
-	if (ctx->reencrypt_key == NULL || ct->cross || r->status != 501)
+	if (ctx->reencrypt_key == NULL || ct->cross)
 		return (0);
-	log_debug("%s: CopyObject answered 501; re-encrypting s3://%s/%.*s "
-	    "by GET and PUT", run->job_id != NULL ? run->job_id : "-",
-	    run->bucket, (int)run->key_len, run->key);
+	if (r->status != 501 && (r->status != 400 || ct->same_kms ||
+	    r->error_code == NULL ||
+	    strcmp(r->error_code, "InvalidRequest") != 0))
+		return (0);
+	log_debug("%s: CopyObject answered %d %s; re-encrypting "
+	    "s3://%s/%.*s by GET and PUT", run->job_id != NULL ? run->job_id :
+	    "-", r->status, r->error_code, run->bucket, (int)run->key_len,
+	    run->key);
 	ct->cross = 1;
 	/* The PUT replaces the object and its tags: read them first. */
 	ct->tags_first = 1;

@@ -293,3 +293,56 @@ def test_multipart_copy_answers_verified(proxied, s3, make_bucket, tmp_path,
     if "UploadId" not in call:
         assert s3.list_multipart_uploads(Bucket=dst).get("Uploads", []) \
             == [], call
+
+
+def test_unknown_key_fails_with_the_servers_answer(s3batchd, s3, bucket,
+                                                   tmp_path):
+    """A key the server's KMS does not know. RGW refuses the in-place copy
+    that changes only the key as no change (400 InvalidRequest), so the
+    daemon goes through GET and PUT, and RGW refuses that PUT (403
+    InvalidAccessKeyId, "Failed to retrieve the actual key"); the object
+    keeps its key and its data."""
+    put_kms(s3, bucket, "k", b"k" * 64)
+    d = s3batchd()
+    arn = "arn:aws:kms:us-east-1:123456789012:key/no-such-key"
+    job_id, job = run_job(d, tmp_path, job_spec(encrypt_op(arn=arn),
+                          confirmation=False),
+                          manifest_csv(tmp_path / "m.csv", bucket, ["k"]))
+    rows = report_rows(d, job_id)
+    assert [(r["TaskStatus"], r["HTTPStatusCode"], r["ErrorCode"])
+            for r in rows] == [("failed", 403, "InvalidAccessKeyId")], rows
+    assert "no-such-key" in json.dumps(rows), rows
+    after = state(s3, bucket, "k")
+    assert (after["SSE"], after["KeyId"]) == ("aws:kms", KEY_ID)
+    assert after["md5"] == hashlib.md5(b"k" * 64).hexdigest()
+
+
+def test_servers(server, server_s3, server_bucket, server_daemon, tmp_path):
+    """Against each server of the bench: Swift's s3api implements no
+    server-side encryption (every x-amz-server-side-encryption answers 501),
+    so the job is refused before any task runs, with the reason, and the
+    object is untouched; RGW runs it (an object already as asked)."""
+    b = server_bucket()
+    if server.kind == "swift":
+        server_s3.put_object(Bucket=b, Key="k", Body=b"plain")
+    else:
+        put_kms(server_s3, b, "k", b"kms")
+    h0 = server_s3.head_object(Bucket=b, Key="k")
+    d = server_daemon()
+    job_id, job = run_job(d, tmp_path, job_spec(encrypt_op(),
+                          confirmation=False),
+                          manifest_csv(tmp_path / "m.csv", b, ["k"]),
+                          timeout=180)
+    ps = job["ProgressSummary"]
+    if server.kind == "swift":
+        assert job["Status"] == "Failed", job
+        reasons = json.dumps(job.get("FailureReasons"))
+        assert "does not support server-side encryption" in reasons, reasons
+        assert "S3UpdateObjectEncryption needs" in reasons, reasons
+        assert ps["NumberOfTasksSucceeded"] + ps["NumberOfTasksFailed"] == 0
+    else:
+        assert job["Status"] == "Complete", job
+        assert ps["NumberOfTasksSucceeded"] == 1, ps
+    h1 = server_s3.head_object(Bucket=b, Key="k")
+    assert (h1["ETag"], h1["LastModified"]) == (h0["ETag"],
+                                                h0["LastModified"])
