@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include "s3batchd.h"
+#include "invfilter.h"
 #include "manifest.h"
 #include "unit.h"
 
@@ -749,6 +750,57 @@ test_inventory_rows(void)
 	manifest_inventory_free(inv);
 }
 
+/*
+ * Manifest.Filter in the row parser: it sees the fields as the file has
+ * them (Key URL-encoded, ETag with its quotes), never a delete marker, and
+ * its error stops the parse at the row.
+ */
+static void
+test_inventory_filter(void)
+{
+	struct manifest_inventory	*inv = inventory_get();
+	struct manifest_csv		*mc;
+	struct invfilter		*f;
+	struct result			 r;
+	char				*cause = NULL;
+	size_t				 j;
+
+	CHECK_INT(invfilter_new("s.Key = 'a+b%2Bc' OR s._8 = '\"abc-2\"' OR "
+	    "s.IsDeleteMarker = 'true'", (const char *const *)inv->columns,
+	    inv->ncolumns, &f, &cause), 0);
+	for (j = 0; j < nitems(chunks); j++) {
+		mc = manifest_inventory_csv_new(inv, "data/a.csv", &cause);
+		manifest_csv_set_filter(mc, f);
+		run_csv(mc, inv_rows, sizeof inv_rows - 1, chunks[j], &r);
+		CHECK_INT(r.rc, 0);
+		CHECK_STR(r.rows.data,
+		    "1|src-bkt|a b+c|v1|d41d8cd98f00b204e9800998ecf8427e\n"
+		    "4|src-bkt|old|null|abc-2\n");
+		CHECK_INT(manifest_csv_rows(mc), 2);
+		CHECK_INT(manifest_csv_filtered(mc), 1);
+		CHECK_INT(manifest_csv_skipped(mc), 1);
+		result_free(&r);
+		manifest_csv_free(mc);
+	}
+	invfilter_free(f);
+
+	/* 0 - INT64_MAX - 1 has no absolute value: row 3 (Size 0) fails. */
+	CHECK_INT(invfilter_new("abs(CAST(s.Size AS INT) - "
+	    "9223372036854775807 - 1) > 0", (const char *const *)inv->columns,
+	    inv->ncolumns, &f, &cause), 0);
+	mc = manifest_inventory_csv_new(inv, "data/a.csv", &cause);
+	manifest_csv_set_filter(mc, f);
+	run_csv(mc, inv_rows, sizeof inv_rows - 1, 0, &r);
+	CHECK_INT(r.rc, -1);
+	CHECK_STR(r.cause, "data/a.csv: line 3: Manifest.Filter: integer "
+	    "overflow");
+	CHECK_INT(manifest_csv_rows(mc), 1);
+	result_free(&r);
+	manifest_csv_free(mc);
+	invfilter_free(f);
+	manifest_inventory_free(inv);
+}
+
 /* Gzip with zlib, as Amazon's writer would, in one or more members. */
 static void
 gzip_make(struct buf *out, const char *in, size_t len)
@@ -932,6 +984,7 @@ main(void)
 	test_fields_from_spec();
 	test_inventory_json();
 	test_inventory_rows();
+	test_inventory_filter();
 	test_gunzip();
 	return (unit_done("test-manifest"));
 }
