@@ -501,9 +501,11 @@ invfilter_compile(struct invfilter *f, const char *where, char **cause)
 		if (f->denied != NULL) {
 			*cause = f->denied;
 			f->denied = NULL;
-		} else if (rc == SQLITE_TOOBIG)
-			xasprintf(cause, "is too long or too complex");
-		else
+		} else if (rc == SQLITE_TOOBIG || rc == SQLITE_NOMEM) {
+			/* SQLite's answer to a program over the op limit. */
+			xasprintf(cause, "is too long or too complex (at most "
+			    "%d operations)", INVFILTER_MAX_OPS);
+		} else
 			xasprintf(cause, "%s", sqlite3_errmsg(f->db));
 		goto fail;
 	}
