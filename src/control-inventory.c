@@ -348,6 +348,9 @@ cmd_inv_run_cb(const struct store_inv_run *sr, void *arg)
 	cmd_inv_opt(o, "ReportLocation", sr->manifest_key);
 	cmd_inv_opt(o, "FailureCode", sr->error_code);
 	cmd_inv_opt(o, "FailureReason", sr->error);
+	/* The job a configuration's JobTemplate made on the report. */
+	cmd_inv_opt(o, "JobId", sr->job_id);
+	cmd_inv_opt(o, "JobError", sr->job_error);
 	json_object_array_add(list, o);
 	return (0);
 }
@@ -369,7 +372,7 @@ cmd_list_inventory_runs(struct ctl_req *req)
 	list = json_object_new_array();
 	if (store_inv_run_list(req->srv->store,
 	    json_path_string(req->args, "Bucket"),
-	    json_path_string(req->args, "Id"), -1, (int)max, cmd_inv_run_cb,
+	    json_path_string(req->args, "Id"), -1, -1, (int)max, cmd_inv_run_cb,
 	    list, &cause) != 0) {
 		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
 		free(cause);

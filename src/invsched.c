@@ -19,6 +19,7 @@
 #include "core.h"
 #include "inventory.h"
 #include "invsched.h"
+#include "lifecycle.h"
 #include "stage-inventory.h"
 #include "store.h"
 
@@ -32,6 +33,8 @@ struct invsched_run {
 	char				*run_id;
 	char				*trigger;
 	char				*dest;		/* the report's bucket */
+	char				*template;	/* JobTemplate, or NULL */
+	char				*filter;	/* JobFilter, or NULL */
 	time_t				 sched;
 	int64_t				 start_ms;
 	struct inv_run			*stage;		/* NULL: retry wait */
@@ -42,6 +45,7 @@ TAILQ_HEAD(invsched_runs, invsched_run);
 
 struct invsched {
 	struct core		*core;
+	struct lifecycle	*lifecycle;
 	struct event		*timer;
 	struct invsched_runs	 runs;
 	size_t			 nrunning;
@@ -111,6 +115,8 @@ invsched_run_free(struct invsched_run *r)
 	free(r->run_id);
 	free(r->trigger);
 	free(r->dest);
+	free(r->template);
+	free(r->filter);
 	free(r);
 }
 
@@ -177,6 +183,12 @@ invsched_start(struct invsched *is, const struct inv_config *cfg,
 	r->run_id = xstrdup(uuid);
 	r->trigger = xstrdup(trigger);
 	r->dest = xstrdup(cfg->dest_bucket);
+	/* The job is the one the configuration asked for when it started. */
+	if (cfg->job_template != NULL)
+		r->template = xstrdup(json_object_to_json_string_ext(
+		    cfg->job_template, JSON_C_TO_STRING_PLAIN));
+	if (cfg->job_filter != NULL)
+		r->filter = xstrdup(cfg->job_filter);
 	r->sched = sched;
 	r->start_ms = (int64_t)time_now_ms();
 	invsched_fill(r, &sr);
@@ -195,6 +207,116 @@ invsched_start(struct invsched *is, const struct inv_config *cfg,
 	    invsched_run_cb, is)) != NULL)
 		r->stage = ir;
 	return (0);
+}
+
+/* "2026-03-01T05-00Z": the report's folder, in the job's tags. */
+static void
+invsched_report_date(time_t sched, char *out, size_t len)
+{
+	struct tm	 tm;
+
+	gmtime_r(&sched, &tm);
+	strftime(out, len, "%Y-%m-%dT%H-%MZ", &tm);
+}
+
+static void
+invsched_tag(struct json_object *tags, const char *key, const char *value)
+{
+	struct json_object	*t = json_object_new_object();
+
+	json_object_object_add(t, "Key", json_object_new_string(key));
+	json_object_object_add(t, "Value", json_object_new_string(value));
+	json_object_array_add(tags, t);
+}
+
+/*
+ * The CreateJob request for a finished report: the template, its Manifest
+ * the report (pinned by its ETag) with the filter, a ClientRequestToken
+ * made from the run id (a crash between the job and its record makes the
+ * same job again, not a second one), and the configuration's tags.
+ */
+static struct json_object *
+invsched_job_spec(const struct store_inv_run *sr, const char *template,
+    const char *filter)
+{
+	struct json_object	*spec, *m, *o, *tags;
+	char			 date[32], *token;
+
+	if ((spec = json_tokener_parse(template)) == NULL ||
+	    !json_object_is_type(spec, json_type_object)) {
+		json_object_put(spec);
+		return (NULL);
+	}
+	m = json_object_new_object();
+	o = json_object_new_object();
+	json_object_object_add(o, "Format",
+	    json_object_new_string("S3InventoryReport_CSV_20161130"));
+	json_object_object_add(m, "Spec", o);
+	o = json_object_new_object();
+	json_object_object_add(o, "ObjectArn",
+	    json_object_new_string(sr->manifest_key));
+	json_object_object_add(o, "ETag",
+	    json_object_new_string(sr->manifest_etag));
+	json_object_object_add(m, "Location", o);
+	if (filter != NULL)
+		json_object_object_add(m, "Filter",
+		    json_object_new_string(filter));
+	json_object_object_add(spec, "Manifest", m);
+	xasprintf(&token, "inventory-%s", sr->run_id);
+	json_object_object_add(spec, "ClientRequestToken",
+	    json_object_new_string(token));
+	free(token);
+	if (!json_object_object_get_ex(spec, "Tags", &tags)) {
+		tags = json_object_new_array();
+		json_object_object_add(spec, "Tags", tags);
+	}
+	invsched_report_date((time_t)sr->sched_time, date, sizeof date);
+	invsched_tag(tags, "s3batchd:inventory-id", sr->config_id);
+	invsched_tag(tags, "s3batchd:inventory-date", date);
+	return (spec);
+}
+
+/* Make the job of a finished run and record it (made, or why not). */
+static void
+invsched_make_job(struct invsched *is, struct store_inv_run *sr,
+    const char *template, const char *filter)
+{
+	struct json_object	*spec;
+	char			 id[37], *cause = NULL, *why = NULL;
+
+	sr->job_id = sr->job_error = NULL;
+	if (template == NULL)
+		why = xstrdup("the configuration has no JobTemplate any more");
+	else if (sr->manifest_key == NULL || sr->manifest_etag == NULL)
+		why = xstrdup("the run gave no report location or ETag");
+	else if ((spec = invsched_job_spec(sr, template, filter)) == NULL)
+		why = xstrdup("the JobTemplate does not parse");
+	else {
+		if (lifecycle_create_job(is->lifecycle, spec,
+		    STORE_UID_DAEMON, id, &cause) == 0)
+			sr->job_id = id;
+		else {
+			why = cause;
+			cause = NULL;
+		}
+		json_object_put(spec);
+	}
+	sr->job_error = why;
+	sr->job_state = sr->job_id != NULL ? STORE_INV_JOB_CREATED :
+	    STORE_INV_JOB_REFUSED;
+	if (sr->job_id != NULL)
+		log_info("inventory %s/%s: run %s: job %s created on its report",
+		    sr->bucket, sr->config_id, sr->run_id, sr->job_id);
+	else
+		log_warnx("inventory %s/%s: run %s: no job: %s", sr->bucket,
+		    sr->config_id, sr->run_id, why);
+	if (store_inv_run_job(is->core->store, sr, &cause) != 0) {
+		log_limited(&is->store_ll, 60, LOG_WARNING, NULL, "inventory "
+		    "%s/%s: run %s: %s", sr->bucket, sr->config_id, sr->run_id,
+		    cause);
+		free(cause);
+	}
+	free(why);
 }
 
 static void
@@ -216,6 +338,10 @@ invsched_end(struct invsched *is, struct invsched_run *r,
 			xasprintf(&arn, "arn:aws:s3:::%s/%s", r->dest,
 			    res->manifest_key);
 		sr.manifest_key = arn;
+		sr.manifest_etag = res->manifest_etag;
+		/* Recorded as owed first: a crash now makes it at start. */
+		if (r->template != NULL)
+			sr.job_state = STORE_INV_JOB_PENDING;
 	} else {
 		sr.state = STORE_INV_FAILED;
 		sr.error_code = res->code != NULL ? res->code : "InternalError";
@@ -241,6 +367,8 @@ invsched_end(struct invsched *is, struct invsched_run *r,
 	else
 		log_warnx("inventory %s/%s: run %s failed: %s: %s", r->bucket,
 		    r->id, r->run_id, sr.error_code, sr.error);
+	if (sr.job_state == STORE_INV_JOB_PENDING)
+		invsched_make_job(is, &sr, r->template, r->filter);
 	free(reason);
 	free(arn);
 }
@@ -465,6 +593,7 @@ invsched_orphan_cb(const struct store_inv_run *sr, void *arg)
 	c->run.config_id = c->config_id = xstrdup(sr->config_id);
 	c->run.trigger = c->trigger = xstrdup(sr->trigger);
 	c->run.manifest_key = c->run.error_code = c->run.error = NULL;
+	c->run.manifest_etag = c->run.job_id = c->run.job_error = NULL;
 	return (0);
 }
 
@@ -478,7 +607,7 @@ invsched_recover(struct invsched *is)
 	size_t			 i;
 
 	if (store_inv_run_list(is->core->store, NULL, NULL,
-	    STORE_INV_RUNNING, -1, invsched_orphan_cb, &o, &cause) != 0) {
+	    STORE_INV_RUNNING, -1, -1, invsched_orphan_cb, &o, &cause) != 0) {
 		log_warnx("inventory: %s", cause);
 		free(cause);
 		return;
@@ -518,16 +647,92 @@ invsched_recover(struct invsched *is)
 	free(o.runs);
 }
 
+/* Finished runs whose job was owed when the daemon stopped. */
+struct invsched_owed {
+	struct store_inv_run	 run;
+	char			*strings[6];	/* run's, owned */
+};
+
+struct invsched_owed_list {
+	struct invsched_owed	*runs;
+	size_t			 n;
+};
+
+static int
+invsched_owed_cb(const struct store_inv_run *sr, void *arg)
+{
+	struct invsched_owed_list	*o = arg;
+	struct invsched_owed		*w;
+
+	o->runs = xreallocarray(o->runs, o->n + 1, sizeof *o->runs);
+	w = &o->runs[o->n++];
+	w->run = *sr;
+	w->run.run_id = w->strings[0] = xstrdup(sr->run_id);
+	w->run.bucket = w->strings[1] = xstrdup(sr->bucket);
+	w->run.config_id = w->strings[2] = xstrdup(sr->config_id);
+	w->run.trigger = w->strings[3] = xstrdup(sr->trigger);
+	w->run.manifest_key = w->strings[4] = sr->manifest_key != NULL ?
+	    xstrdup(sr->manifest_key) : NULL;
+	w->run.manifest_etag = w->strings[5] = sr->manifest_etag != NULL ?
+	    xstrdup(sr->manifest_etag) : NULL;
+	w->run.error_code = w->run.error = NULL;
+	w->run.job_id = w->run.job_error = NULL;
+	return (0);
+}
+
+static void
+invsched_recover_jobs(struct invsched *is)
+{
+	struct invsched_owed_list	 o = { NULL, 0 };
+	struct invsched_owed		*list;
+	struct invsched_load		 l;
+	char				*cause = NULL, *template;
+	size_t			 i, k;
+
+	if (store_inv_run_list(is->core->store, NULL, NULL,
+	    STORE_INV_SUCCEEDED, STORE_INV_JOB_PENDING, -1, invsched_owed_cb,
+	    &o, &cause) != 0) {
+		log_warnx("inventory: %s", cause);
+		free(cause);
+		return;
+	}
+	list = o.runs;
+	for (i = 0; i < o.n; i++) {
+		memset(&l, 0, sizeof l);
+		template = NULL;
+		if (store_inv_get(is->core->store, list[i].run.bucket,
+		    list[i].run.config_id, invsched_load_cb, &l, &cause) < 0) {
+			log_warnx("inventory: %s", cause);
+			free(cause);
+			cause = NULL;
+		} else {
+			if (l.cfg != NULL && l.cfg->job_template != NULL)
+				template = xstrdup(json_object_to_json_string_ext(
+				    l.cfg->job_template, JSON_C_TO_STRING_PLAIN));
+			invsched_make_job(is, &list[i].run, template,
+			    l.cfg != NULL ? l.cfg->job_filter : NULL);
+		}
+		free(template);
+		free(l.cause);
+		inv_config_free(l.cfg);
+		for (k = 0; k < nitems(list[i].strings); k++)
+			free(list[i].strings[k]);
+	}
+	free(list);
+}
+
 struct invsched *
-invsched_new(struct core *core)
+invsched_new(struct core *core, struct lifecycle *lifecycle)
 {
 	struct invsched	*is;
 
 	is = xcalloc(1, sizeof *is);
 	is->core = core;
+	is->lifecycle = lifecycle;
 	TAILQ_INIT(&is->runs);
 	invsched_test_clock(is);
 	is->timer = evtimer_new(core->base, invsched_timer_cb, is);
+	invsched_recover_jobs(is);
 	invsched_recover(is);
 	invsched_arm(is);
 	return (is);

@@ -19,6 +19,7 @@
 
 struct core;
 struct invsched;
+struct lifecycle;
 
 /*
  * The test-only fast clock: S3BATCHD_TEST_INVENTORY_CLOCK="EPOCH[:SCALE]"
@@ -28,8 +29,14 @@ struct invsched;
  */
 #define INVSCHED_TEST_CLOCK_ENV	"S3BATCHD_TEST_INVENTORY_CLOCK"
 
-/* Recover interrupted runs and arm the timer. */
-struct invsched	*invsched_new(struct core *);
+/*
+ * When a run ends with a report and its configuration has a JobTemplate,
+ * the job is created through the lifecycle (lifecycle_create_job: the
+ * checks, idempotency and audit of create-job), its ClientRequestToken
+ * made from the run id; a job owed when the daemon stopped is made at
+ * start. Recover interrupted runs and arm the timer.
+ */
+struct invsched	*invsched_new(struct core *, struct lifecycle *);
 /* Stop the runs under way (they stay Running in the store: see above). */
 void		 invsched_free(struct invsched *);
 /* The scheduler's clock, UTC seconds (the test clock if set). */

@@ -21,6 +21,9 @@
 #include "core.h"
 #include "job.h"
 #include "jobcaps.h"
+#include "jobcheck.h"
+#include "jobspec.h"
+#include "json.h"
 #include "lifecycle.h"
 #include "op.h"
 #include "s3.h"
@@ -1190,4 +1193,82 @@ struct sched *
 lifecycle_sched(struct lifecycle *lc)
 {
 	return (lc->sched);
+}
+
+/*
+ * A job made by the daemon itself from a CreateJob request whose manifest
+ * is on S3 (an inventory configuration's JobTemplate on a finished
+ * report): the checks of create-job (jobcheck_create), its idempotency on
+ * ClientRequestToken, and its first state, with its tags, in one
+ * transaction with the audit record; then it advances like any job.
+ */
+int
+lifecycle_create_job(struct lifecycle *lc, struct json_object *spec,
+    uid_t uid, char id[37], char **cause)
+{
+	struct store		*st = lc->core->store;
+	const struct op_def	*op;
+	struct json_object	*v, *tags = NULL;
+	const char		*s, *text;
+	struct job		 j, old;
+	int			 r;
+
+	if (jobcheck_create(spec, 0, cause) != 0)
+		return (-1);
+	text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN|
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if ((s = json_path_string(spec, "ClientRequestToken")) != NULL) {
+		r = store_job_get_by_token(st, s, &old, cause);
+		if (r == -1)
+			return (-1);
+		if (r == 0) {
+			r = strcmp(old.spec, text) == 0 ? 0 : -1;
+			if (r == 0)
+				memcpy(id, old.id, 37);
+			else
+				xasprintf(cause, "ClientRequestToken \"%s\" was "
+				    "used for a different request (job %s)",
+				    s, old.id);
+			job_clear(&old);
+			return (r);
+		}
+	}
+	memset(&j, 0, sizeof j);
+	uuid_generate_v4(j.id);
+	j.status = JOB_NEW;
+	j.manifest = JOB_MANIFEST_S3;
+	if (json_object_object_get_ex(spec, "Priority", &v))
+		j.priority = json_object_get_int64(v);
+	if (json_object_object_get_ex(spec, "ConfirmationRequired", &v))
+		j.confirmation_required = json_object_get_boolean(v);
+	if ((s = json_path_string(spec, "Description")) != NULL)
+		j.description = xstrdup(s);
+	j.operation = xstrdup(jobspec_operation_name(spec));
+	/* As create-job: some operations always wait for a person. */
+	if ((op = op_find(j.operation)) != NULL && (op->flags & OP_CONFIRM))
+		j.confirmation_required = 1;
+	if ((s = json_path_string(spec, "ClientRequestToken")) != NULL)
+		j.client_token = xstrdup(s);
+	j.spec = xstrdup(text);
+	j.created_ms = j.status_ms = time_now_ms();
+	j.status_reason = xstrdup("Downloading the manifest from S3");
+	json_object_object_get_ex(spec, "Tags", &tags);
+	if (store_begin(st, cause) != 0)
+		goto fail;
+	if (store_job_insert(st, &j, uid, cause) != 0 ||
+	    (tags != NULL && store_tags_set(st, &j, tags, uid, cause) != 0)) {
+		store_rollback(st);
+		goto fail;
+	}
+	if (store_commit(st, cause) != 0)
+		goto fail;
+	log_job(LOG_INFO, j.id, "created by the daemon: %s, manifest on S3",
+	    j.operation);
+	memcpy(id, j.id, 37);
+	lifecycle_advance(lc, j.id);
+	job_clear(&j);
+	return (0);
+fail:
+	job_clear(&j);
+	return (-1);
 }

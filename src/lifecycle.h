@@ -60,6 +60,16 @@ const char	*lifecycle_waiting(struct lifecycle *, const char *,
  */
 int		 lifecycle_retry_report(struct lifecycle *, const char *,
 		     uid_t, char **);
+/*
+ * Create a job, by uid, from a CreateJob request whose Manifest is on S3
+ * (not streamed), as create-job does: checked by jobcheck_create,
+ * idempotent on its ClientRequestToken (the same request again gives the
+ * first job's id; another request under the token is refused), stored New
+ * with its tags, then advanced. 0 with id, -1 with *cause.
+ */
+struct json_object;
+int		 lifecycle_create_job(struct lifecycle *, struct json_object *,
+		     uid_t, char [37], char **);
 /* The run stage, for drain, stats and describe. */
 struct sched	*lifecycle_sched(struct lifecycle *);
 

@@ -248,7 +248,7 @@ server_init(struct server *srv, const char *cfg_path, struct cfg *cfg,
 	srv->lifecycle = lifecycle_new(&srv->core);
 	srv->sched = lifecycle_sched(srv->lifecycle);
 	lifecycle_recover(srv->lifecycle);
-	srv->invsched = invsched_new(&srv->core);
+	srv->invsched = invsched_new(&srv->core, srv->lifecycle);
 
 	for (i = 0; i < nitems(server_signals); i++) {
 		srv->ev_signal[i] = evsignal_new(srv->base, server_signals[i],

@@ -493,10 +493,47 @@ store_inv_run_end(struct store *st, const struct store_inv_run *run,
 
 int
 store_inv_run_list(struct store *st, const char *bucket, const char *id,
-    int state, int max, store_inv_run_cb cb, void *arg, char **cause)
+    int state, int job_state, int max, store_inv_run_cb cb, void *arg,
+    char **cause)
 {
-	return (st->backend->inv_run_list(st->impl, bucket, id, state, max,
-	    cb, arg, cause));
+	return (st->backend->inv_run_list(st->impl, bucket, id, state,
+	    job_state, max, cb, arg, cause));
+}
+
+int
+store_inv_run_job(struct store *st, const struct store_inv_run *run,
+    char **cause)
+{
+	struct json_object	*o;
+	char			*detail;
+	int			 r;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "RunId", json_object_new_string(run->run_id));
+	if (run->job_id != NULL)
+		json_object_object_add(o, "JobId",
+		    json_object_new_string(run->job_id));
+	if (run->job_error != NULL)
+		json_object_object_add(o, "Reason",
+		    json_object_new_string(run->job_error));
+	detail = xstrdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN|JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	if (store_begin(st, cause) != 0) {
+		free(detail);
+		return (-1);
+	}
+	if (st->backend->inv_run_update(st->impl, run, cause) != 0 ||
+	    store_inv_audited(st, run->bucket, run->config_id,
+	    STORE_UID_DAEMON, run->job_id != NULL ? "inventory-job-created" :
+	    "inventory-job-refused", detail, cause) != 0) {
+		store_rollback(st);
+		free(detail);
+		return (-1);
+	}
+	free(detail);
+	r = store_commit(st, cause);
+	return (r);
 }
 
 int

@@ -62,6 +62,14 @@ enum store_inv_state {
 	STORE_INV_FAILED
 };
 
+/* The job a finished report feeds (a configuration's JobTemplate). */
+enum store_inv_job {
+	STORE_INV_JOB_NONE = 0,
+	STORE_INV_JOB_PENDING,		/* to be made: at start if not yet */
+	STORE_INV_JOB_CREATED,		/* job_id */
+	STORE_INV_JOB_REFUSED		/* job_error */
+};
+
 /* One inventory run. Strings are the caller's (or valid in a callback). */
 struct store_inv_run {
 	int64_t			 rowid;
@@ -79,6 +87,10 @@ struct store_inv_run {
 	const char		*manifest_key;	/* Succeeded */
 	const char		*error_code;	/* Failed */
 	const char		*error;
+	const char		*manifest_etag;	/* Succeeded */
+	enum store_inv_job	 job_state;
+	const char		*job_id;
+	const char		*job_error;
 };
 
 /* Per configuration, from its runs (metrics). */
@@ -171,13 +183,16 @@ struct store_backend {
 			     char **);
 	int		 (*inv_set_last)(void *, const char *, const char *,
 			     int64_t, char **);
-	/* Runs: update writes the outcome; list is newest first. */
+	/*
+	 * Runs: update writes the outcome and the job's; list is newest
+	 * first, by bucket, id, state and job_state (NULL or -1: any).
+	 */
 	int		 (*inv_run_insert)(void *, const struct store_inv_run *,
 			     char **);
 	int		 (*inv_run_update)(void *, const struct store_inv_run *,
 			     char **);
 	int		 (*inv_run_list)(void *, const char *, const char *, int,
-			     int, store_inv_run_cb, void *, char **);
+			     int, int, store_inv_run_cb, void *, char **);
 	/* One row per configuration, by bucket and id. */
 	int		 (*inv_stats)(void *, store_inv_stats_cb, void *,
 			     char **);
@@ -251,7 +266,8 @@ int		 store_task_counts(struct store *, int64_t, uint64_t [4],
  * inserts the run and moves the configuration's last_sched to its
  * scheduled time in one transaction (so a restart neither repeats nor
  * loses it); run_end records the outcome. The bucket or id of a list may
- * be NULL (all); state -1 is every state; max -1 is no limit.
+ * be NULL (all); state and job state -1 are every state; max -1 is no
+ * limit.
  */
 int		 store_inv_put(struct store *, const struct store_inv *, uid_t,
 		     char **);
@@ -266,7 +282,10 @@ int		 store_inv_run_start(struct store *, const struct store_inv_run *,
 int		 store_inv_run_end(struct store *, const struct store_inv_run *,
 		     char **);
 int		 store_inv_run_list(struct store *, const char *, const char *,
-		     int, int, store_inv_run_cb, void *, char **);
+		     int, int, int, store_inv_run_cb, void *, char **);
+/* The job of a finished run: made (job id) or refused (why). */
+int		 store_inv_run_job(struct store *, const struct store_inv_run *,
+		     char **);
 int		 store_inv_stats(struct store *, store_inv_stats_cb, void *,
 		     char **);
 const char	*store_inv_state_name(enum store_inv_state);

@@ -110,6 +110,16 @@ static const char *const store_sqlite_migrations[] = {
 	"  error TEXT);"
 	"CREATE INDEX inv_runs_config ON inv_runs(bucket, config_id);"
 	"CREATE INDEX inv_runs_state ON inv_runs(state);",
+	/*
+	 * 3 -> 4: the job a finished report feeds (a configuration's
+	 * JobTemplate): the report's ETag, and whether the job is still to
+	 * be made (job_state 1), made (2, job_id) or refused (3, job_error).
+	 */
+	"ALTER TABLE inv_runs ADD COLUMN manifest_etag TEXT;"
+	"ALTER TABLE inv_runs ADD COLUMN job_state INTEGER NOT NULL "
+	"DEFAULT 0;"
+	"ALTER TABLE inv_runs ADD COLUMN job_id TEXT;"
+	"ALTER TABLE inv_runs ADD COLUMN job_error TEXT;",
 };
 
 enum store_sqlite_stmt {
@@ -163,7 +173,7 @@ enum store_sqlite_stmt {
 #define INV_RUN_COLUMNS \
 	"rowid, run_id, bucket, config_id, state, sched_time, trigger, " \
 	"start_ms, end_ms, objects, rows, bytes, manifest_key, error_code, " \
-	"error"
+	"error, manifest_etag, job_state, job_id, job_error"
 
 static const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
@@ -241,16 +251,17 @@ static const char *const store_sqlite_sql[STMT_COUNT] = {
 	    "WHERE bucket = ?1 AND id = ?2",
 	[STMT_INV_RUN_INSERT] = "INSERT INTO inv_runs (" INV_RUN_COLUMNS ") "
 	    "VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-	    "?13, ?14, ?15)",
+	    "?13, ?14, ?15, ?16, ?17, ?18, ?19)",
 	[STMT_INV_RUN_UPDATE] = "UPDATE inv_runs SET state = ?5, "
 	    "end_ms = ?9, objects = ?10, rows = ?11, bytes = ?12, "
-	    "manifest_key = ?13, error_code = ?14, error = ?15 "
-	    "WHERE run_id = ?2",
+	    "manifest_key = ?13, error_code = ?14, error = ?15, "
+	    "manifest_etag = ?16, job_state = ?17, job_id = ?18, "
+	    "job_error = ?19 WHERE run_id = ?2",
 	/* Newest first. */
 	[STMT_INV_RUN_LIST] = "SELECT " INV_RUN_COLUMNS " FROM inv_runs "
 	    "WHERE (?1 IS NULL OR bucket = ?1) AND (?2 IS NULL OR "
-	    "config_id = ?2) AND (?3 < 0 OR state = ?3) "
-	    "ORDER BY rowid DESC LIMIT ?4",
+	    "config_id = ?2) AND (?3 < 0 OR state = ?3) AND (?5 < 0 OR "
+	    "job_state = ?5) ORDER BY rowid DESC LIMIT ?4",
 	[STMT_INV_STATS] = "SELECT c.bucket, c.id, "
 	    "coalesce(sum(r.state = 1), 0), coalesce(sum(r.state = 2), 0), "
 	    "coalesce(sum(r.state = 0), 0), coalesce(sum(r.objects), 0), "
@@ -1137,6 +1148,10 @@ store_sqlite_bind_inv_run(sqlite3_stmt *st, const struct store_inv_run *r)
 	store_sqlite_bind_opt(st, 13, r->manifest_key);
 	store_sqlite_bind_opt(st, 14, r->error_code);
 	store_sqlite_bind_opt(st, 15, r->error);
+	store_sqlite_bind_opt(st, 16, r->manifest_etag);
+	sqlite3_bind_int(st, 17, (int)r->job_state);
+	store_sqlite_bind_opt(st, 18, r->job_id);
+	store_sqlite_bind_opt(st, 19, r->job_error);
 }
 
 static int
@@ -1165,7 +1180,8 @@ store_sqlite_inv_run_update(void *arg, const struct store_inv_run *r,
 
 static int
 store_sqlite_inv_run_list(void *arg, const char *bucket, const char *id,
-    int state, int max, store_inv_run_cb cb, void *cbarg, char **cause)
+    int state, int job_state, int max, store_inv_run_cb cb, void *cbarg,
+    char **cause)
 {
 	struct store_sqlite	*s = arg;
 	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_RUN_LIST);
@@ -1176,6 +1192,7 @@ store_sqlite_inv_run_list(void *arg, const char *bucket, const char *id,
 	store_sqlite_bind_opt(st, 2, id);
 	sqlite3_bind_int(st, 3, state);
 	sqlite3_bind_int(st, 4, max);
+	sqlite3_bind_int(st, 5, job_state);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		run.rowid = sqlite3_column_int64(st, 0);
 		run.run_id = store_sqlite_text(st, 1);
@@ -1192,6 +1209,10 @@ store_sqlite_inv_run_list(void *arg, const char *bucket, const char *id,
 		run.manifest_key = store_sqlite_text(st, 12);
 		run.error_code = store_sqlite_text(st, 13);
 		run.error = store_sqlite_text(st, 14);
+		run.manifest_etag = store_sqlite_text(st, 15);
+		run.job_state = (enum store_inv_job)sqlite3_column_int(st, 16);
+		run.job_id = store_sqlite_text(st, 17);
+		run.job_error = store_sqlite_text(st, 18);
 		if (cb(&run, cbarg) != 0)
 			break;
 	}

@@ -237,3 +237,58 @@ def test_one_at_a_time_and_crash(s3batchd, black_hole, tmp_path):
     assert r.rc == 1 and new["RunId"] in r.err, r
     # A stop (not a crash) leaves it for the next start the same way.
     d.stop()
+
+
+def test_report_feeds_a_job(s3batchd, s3, make_bucket, tmp_path):
+    """Inventory -> filter -> job: a finished report becomes the manifest
+    of the configuration's JobTemplate (pinned by the report's ETag), with
+    the JobFilter; the job carries the configuration's tags and follows
+    ConfirmationRequired."""
+    src, dest = make_bucket(), make_bucket()
+    put_objects(s3, src, ["a", "b", "c"])
+    d = s3batchd()
+    template = {
+        "Operation": {"S3PutObjectTagging": {"TagSet": [
+            {"Key": "inv", "Value": "yes"}]}},
+        "Priority": 7,
+        "RoleArn": "arn:aws:iam::123456789012:role/batch",
+        "Report": {"Enabled": False},
+        "ConfirmationRequired": False,
+    }
+    cfg = inv_config("feed", dest, enabled=False, Frequency="Daily")
+    cfg["JobTemplate"] = template
+    cfg["JobFilter"] = "Key = 'b' OR Key = 'c'"
+    put_config(d, tmp_path, src, cfg)
+    run_id = d.ok("run-inventory", "--bucket", src, "--id", "feed")["RunId"]
+    rs = wait_runs(d, src, "feed", 1, "the run and its job")
+    run = rs[0]
+    assert run["RunId"] == run_id and run["State"] == "Succeeded", run
+    assert "JobError" not in run, run
+    job_id = run["JobId"]
+    job = d.describe(job_id)
+    key = run["ReportLocation"].split("/", 1)[1]
+    etag = s3.head_object(Bucket=dest, Key=key)["ETag"].strip('"')
+    assert job["Manifest"]["Spec"]["Format"] == \
+        "S3InventoryReport_CSV_20161130"
+    assert job["Manifest"]["Location"]["ObjectArn"] == run["ReportLocation"]
+    assert job["Manifest"]["Location"]["ETag"].strip('"') == etag
+    assert job["Priority"] == 7
+    tags = d.ok("get-job-tagging", "--job-id", job_id)["Tags"]
+    assert {"Key": "s3batchd:inventory-id", "Value": "feed"} in tags
+    assert any(t["Key"] == "s3batchd:inventory-date" for t in tags), tags
+    d.wait_status(job_id, "Complete", timeout=RUN_TIMEOUT)
+
+    def tagged(k):
+        return s3.get_object_tagging(Bucket=src, Key=k)["TagSet"]
+    assert tagged("a") == []
+    assert tagged("b") == [{"Key": "inv", "Value": "yes"}]
+    assert tagged("c") == [{"Key": "inv", "Value": "yes"}]
+
+    # ConfirmationRequired: the next report's job waits Suspended.
+    template["ConfirmationRequired"] = True
+    put_config(d, tmp_path, src, cfg)
+    d.ok("run-inventory", "--bucket", src, "--id", "feed")
+    rs = wait_runs(d, src, "feed", 2, "the second run and its job")
+    second = rs[-1]
+    assert second["JobId"] != job_id, rs
+    d.wait_status(second["JobId"], "Suspended", timeout=RUN_TIMEOUT)
