@@ -150,6 +150,30 @@ fuzz_round_trip(enum s3xml_doc doc, union fuzz_out *out)
 	buf_free(&b);
 }
 
+/* The same bytes as a 2xx answer that must have no body. */
+static void
+fuzz_bodiless(const uint8_t *data, size_t size)
+{
+	static const int	 ok[] = { 200, 204, 0 };
+	char			*cause = NULL;
+	size_t			 i;
+	int			 blank = 1;
+
+	for (i = 0; i < size; i++) {
+		if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r' &&
+		    data[i] != '\n')
+			blank = 0;
+	}
+	/* Blanks only is a success; anything else a cause, never both. */
+	if (s3xml_check_bodiless("PutObjectTagging", 200, ok, data, size,
+	    &cause) != (blank ? 0 : -1) || (cause == NULL) != blank)
+		abort();
+	/* The cause shows at most 48 bytes, each escaped to at most 4. */
+	if (cause != NULL && strlen(cause) > 128 + 48 * 4)
+		abort();
+	free(cause);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -169,5 +193,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Chunking must not change the outcome, nor what was seen. */
 	if (rc1 != rc2 || (rc1 == 0 && whole != chunked))
 		abort();
+	fuzz_bodiless(data, size);
 	return (0);
 }
