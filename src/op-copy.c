@@ -665,15 +665,37 @@ op_copy_request(struct op_run *run, struct s3_request *req,
 	req->role_arn = run->role_arn;
 }
 
-/* After the copy: the new tags, where the server may have kept others. */
+/* S3 answers PutObjectTagging 200 and DeleteObjectTagging 204. */
+static const int op_copy_tags_ok[] = { 200, 204, 0 };
+
+/*
+ * After the copy: the new tags, where the server may have kept others.
+ * Their 2xx must be S3's, bodiless: the copy is not done without them.
+ */
 static void
 op_copy_tags_cb(const struct s3_result *r, void *arg)
 {
-	struct op_run	*run = arg;
+	struct op_run		*run = arg;
+	struct op_copy		*ctx = run->ctx;
+	struct op_copy_task	*ct = run->state;
+	const struct buf	*body, *tags;
+	struct buf		 none = { NULL, 0, 0 };
+	char			*cause = NULL;
 
 	op_account(run, r);
 	if (r->error_code != NULL) {
 		op_copy_end_result(run, r);
+		return;
+	}
+	/* The tags sent, as op_copy_finish_tags chose them. */
+	tags = ctx->replace_tags ? &ctx->tagging : &ct->post_tags;
+	body = r->http != NULL ? &r->http->body : &none;
+	if (s3xml_check_bodiless(tags->len != 0 ? "PutObjectTagging" :
+	    "DeleteObjectTagging", r->status, op_copy_tags_ok, body->data,
+	    body->len, &cause) != 0) {
+		op_copy_end(run, TASK_FAILED, r->status, "InvalidResponse",
+		    cause);
+		free(cause);
 		return;
 	}
 	op_copy_end(run, TASK_SUCCEEDED, 200, NULL, NULL);
@@ -1353,6 +1375,8 @@ op_copy_x_put_ok(const struct op_copy_xpart *xp, const struct s3_result *r)
 	char	hex[2 * OP_COPY_MD5_LEN + 1];
 
 	hex_encode(xp->digest, OP_COPY_MD5_LEN, hex);
+	if (r->etag == NULL || *r->etag == '\0')
+		return (0);	/* no PutObject answer: nothing was stored */
 	return (op_copy_x_etag_opaque(r) || op_copy_x_etag_equal(r->etag,
 	    hex));
 }

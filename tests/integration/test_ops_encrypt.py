@@ -346,3 +346,25 @@ def test_servers(server, server_s3, server_bucket, server_daemon, tmp_path):
     h1 = server_s3.head_object(Bucket=b, Key="k")
     assert (h1["ETag"], h1["LastModified"]) == (h0["ETag"],
                                                 h0["LastModified"])
+
+
+def test_copy_tagging_answer_verified(proxied, s3, make_bucket, tmp_path):
+    """The PutObjectTagging that ends a copy with NewObjectTagging,
+    answered 200 with an HTML page: the copy fails InvalidResponse (its
+    tags are not known to be set), never Successful."""
+    src, dst = make_bucket(), make_bucket()
+    s3.put_object(Bucket=src, Key="k", Body=b"k" * 10)
+    d, proxy = proxied(rules=["garbage method=PUT query=tagging path=^/%s/"
+                              % dst], endpoint_extra="probe = no\n")
+    spec = job_spec({"S3PutObjectCopy": {
+        "TargetResource": "arn:aws:s3:::%s" % dst,
+        "NewObjectTagging": [{"Key": "t", "Value": "1"}]}},
+        confirmation=False)
+    job_id = create_job(d, tmp_path, spec,
+                        manifest_csv(tmp_path / "m.csv", src, ["k"]))
+    d.wait_status(job_id, ("Complete", "Failed"), timeout=120)
+    rows = report_rows(d, job_id)
+    assert [(r["TaskStatus"], r["ErrorCode"]) for r in rows] == \
+        [("failed", "InvalidResponse")], rows
+    assert "PutObjectTagging" in rows[0]["ResultMessage"], rows
+    assert proxy.stats()["injected"]["garbage"] == 1
