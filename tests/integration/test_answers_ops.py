@@ -9,15 +9,22 @@ HTML page to PutObjectTagging); everything else is the real daemon,
 s3batchctl and RGW, checked with boto3 straight at RGW. The one real quirk
 (OpenStack Swift's s3api stores the body of PUT ?legal-hold as the object)
 is checked against the real Swift in test_legal_hold_answers_per_server.
+The replication case adds tests/integration/replproxy.py (a stand-in for
+the replication configuration RGW cannot hold) behind the fault proxy.
 The capability probe is turned off (probe = no) where a server could not
 do the operation: the task itself must refuse what the probe would have
 refused up front.
 """
 
+import contextlib
+import os
+
 import pytest
 
-from s3b import (by_key, create_job, job_spec, list_keys, manifest_csv,
-                 put_objects, report_rows)
+from faults import FaultProxy
+from replproxy import ReplProxy
+from s3b import (Daemon, by_key, create_job, endpoint_conf, job_spec,
+                 list_keys, manifest_csv, put_objects, report_rows)
 
 # The ETag a Swift-like answer to PUT ?legal-hold carries.
 FAKE_ETAG = '"0123456789abcdef0123456789abcdef"'
@@ -213,3 +220,56 @@ def test_legal_hold_answers_per_server(server, server_s3, server_bucket,
         # What Swift did: the object is now the LegalHold document.
         assert b"LegalHold" in data[k], (k, data[k])
         assert server_s3.head_object(Bucket=b, Key=k)["ETag"] != etags[k]
+
+
+def test_replicate_bad_2xx(rgw, s3, make_bucket, tmp_path):
+    """S3ReplicateObject's own calls (its copies are S3PutObjectCopy's,
+    test_answers.py): a HEAD answered 200 without an ETag, and a delete
+    marker's DELETE on the destination answered 200 with an HTML page,
+    fail those tasks with InvalidResponse; the other object is replicated.
+    The chain: daemon -> faultproxy (the garbage) -> replproxy (a stand-in
+    for the replication configuration RGW cannot hold) -> RGW."""
+    src = make_bucket(versioned=True)
+    dst = make_bucket(versioned=True)
+    versions = {k: s3.put_object(Bucket=src, Key=k, Body=k.encode())[
+        "VersionId"] for k in ("ok/one", "bad/head", "bad/gone")}
+    versions["bad/gone"] = s3.delete_object(Bucket=src, Key="bad/gone")[
+        "VersionId"]
+    with contextlib.ExitStack() as stack:
+        rp = stack.enter_context(ReplProxy(rgw.endpoint))
+        rp.configs[src] = (
+            '<ReplicationConfiguration xmlns="http://s3.amazonaws.com/doc/'
+            '2006-03-01/"><Role>arn:aws:iam::123456789012:role/repl</Role>'
+            '<Rule><ID>all</ID><Priority>1</Priority><Status>Enabled'
+            '</Status><Filter><Prefix></Prefix></Filter>'
+            '<DeleteMarkerReplication><Status>Enabled</Status>'
+            '</DeleteMarkerReplication><Destination><Bucket>arn:aws:s3:::%s'
+            '</Bucket></Destination></Rule></ReplicationConfiguration>' % dst)
+        fp = FaultProxy(rp.endpoint, rules=[
+            "garbage method=HEAD path=^/%s/bad/head" % src,
+            "garbage method=DELETE path=^/%s/bad/gone" % dst]).start()
+        stack.callback(fp.stop)
+        d = Daemon(extra_conf=endpoint_conf(fp.endpoint,
+                                            extra="probe = no\n"))
+        os.chmod(d.conf, 0o600)
+        stack.callback(d.remove)
+        d.start()
+        stack.callback(d.stop)
+        keys = list(versions)
+        spec = job_spec({"S3ReplicateObject": {}}, confirmation=False)
+        spec["Manifest"]["Spec"]["Fields"].append("VersionId")
+        job_id = create_job(d, tmp_path, spec, manifest_csv(
+            tmp_path / "m.csv", src, keys, [versions[k] for k in keys]))
+        job = d.wait_status(job_id, ("Complete", "Failed"), timeout=120)
+        assert job["Status"] == "Complete", job
+        rows = by_key(report_rows(d, job_id))
+        assert rows["ok/one"]["TaskStatus"] == "succeeded", rows["ok/one"]
+        check_row(rows["bad/head"], "failed", "InvalidResponse", 200,
+                  "HeadObject answered without an ETag")
+        check_row(rows["bad/gone"], "failed", "InvalidResponse", 200,
+                  "on %s: DeleteObject answered 200 with a body" % dst)
+        assert fp.stats()["injected"]["garbage"] == 2, fp.stats()
+        # RGW saw neither: only ok/one is in the destination, no marker.
+        vs = s3.list_object_versions(Bucket=dst)
+        assert [v["Key"] for v in vs.get("Versions", [])] == ["ok/one"]
+        assert vs.get("DeleteMarkers", []) == []
