@@ -1141,8 +1141,8 @@ static const struct mutation jobcheck_mutations[] = {
 	{ "Operation", "{ 'S3InitiateRestoreObject': { 'ExpirationInDays': 1, "
 	  "'GlacierJobTier': 'BULK' } }", NULL },
 	{ "Operation", "{ 'S3UpdateObjectEncryption': {} }",
-	  "Operation.S3UpdateObjectEncryption: this s3batchd does not run that "
-	  "operation yet" },
+	  "Operation.S3UpdateObjectEncryption.ObjectEncryption: required "
+	  "(SSEKMS with a KMSKeyArn)" },
 	{ "Operation.S3PutObjectTagging.TagSet[0].Key", "''",
 	  "Operation.S3PutObjectTagging.TagSet[0].Key: length 0 is below the "
 	  "minimum of 1" },
