@@ -4,8 +4,8 @@
  * inventory configuration). See docs/FILTERS.md.
  *
  * The text is compiled once by SQLite's expression engine, not by a parser
- * of ours: "SELECT 1 FROM row AS s WHERE (<text>)" over a one-row virtual
- * table whose columns are _1.._N (the report's columns by 1-based
+ * of ours: "SELECT 1 FROM inventory AS s WHERE (<text>)" over a one-row
+ * virtual table whose columns are _1.._N (the report's columns by 1-based
  * position) and the report's column names. An authorizer allows nothing
  * but reading that table's columns and a short list of pure functions;
  * subqueries, other tables, PRAGMA, ATTACH and every write are refused when
