@@ -14,6 +14,7 @@
 #include "cfg.h"
 #include "control-cmd.h"
 #include "control.h"
+#include "invsched.h"
 #include "job.h"
 #include "protocol.h"
 #include "server.h"
@@ -109,6 +110,8 @@ cmd_status(struct ctl_req *req)
 	json_object_object_add(r, "TasksFailed",
 	    json_object_new_int64((int64_t)ss.tasks_failed));
 	cmd_status_outages(r, srv, &ss);
+	json_object_object_add(r, "InventoryRunsRunning", json_object_new_int64(
+	    (int64_t)invsched_running(srv->invsched)));
 	ctl_reply(req, r);
 }
 

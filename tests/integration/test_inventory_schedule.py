@@ -227,6 +227,7 @@ def test_one_at_a_time_and_crash(s3batchd, black_hole, tmp_path):
         return len(rs) == 2
     wait_until("the restarted run", replaced, timeout=30, interval=0.1)
     old, new = found["runs"]
+    assert d.ok("status")["InventoryRunsRunning"] == 1
     assert old["RunId"] == first
     assert old["State"] == "Failed" and old["FailureCode"] == "Interrupted"
     assert "interrupted" in old["FailureReason"] or \

@@ -303,6 +303,56 @@ test_flags(void)
 	cli_req_free(&req);
 }
 
+/* The inventory verbs: aws s3api's flags, Amazon's member names. */
+static void
+test_inventory(void)
+{
+	struct cli_req	 req;
+	struct buf	 b;
+	json_object	*r;
+	char		*cause;
+
+	CHECK_INT(parse("put-bucket-inventory-configuration", &req, &cause,
+	    "--bucket", "src", "--id", "daily", "--inventory-configuration",
+	    "{\"Id\":\"daily\",\"IsEnabled\":true}", NULL), 0);
+	CHECK_STR(args_text(&req), "{\"Bucket\":\"src\",\"Id\":\"daily\","
+	    "\"InventoryConfiguration\":{\"Id\":\"daily\","
+	    "\"IsEnabled\":true}}");
+	cli_req_free(&req);
+	CHECK_INT(parse("put-bucket-inventory-configuration", &req, &cause,
+	    "--bucket", "src", "--id", "daily", NULL), -1);
+	CHECK_STR(cause, "--inventory-configuration is required");
+	free(cause);
+	cli_req_free(&req);
+	CHECK_INT(parse("list-bucket-inventory-configurations", &req, &cause,
+	    "--bucket", "src", "--continuation-token", "c042", NULL), 0);
+	CHECK_STR(args_text(&req), "{\"Bucket\":\"src\","
+	    "\"ContinuationToken\":\"c042\"}");
+	cli_req_free(&req);
+	CHECK_INT(parse("list-inventory-runs", &req, &cause, "--id", "daily",
+	    "--max-results", "5", NULL), 0);
+	CHECK_STR(args_text(&req), "{\"Id\":\"daily\",\"MaxResults\":5}");
+	cli_req_free(&req);
+	CHECK_INT(parse("run-inventory", &req, &cause, "--bucket", "src",
+	    NULL), -1);
+	CHECK_STR(cause, "--id is required");
+	free(cause);
+	cli_req_free(&req);
+
+	r = json_tokener_parse("{\"Runs\":[{\"RunId\":\"r-1\","
+	    "\"Bucket\":\"src\",\"Id\":\"daily\",\"State\":\"Failed\","
+	    "\"DurationSeconds\":1.5,\"Objects\":3,\"Rows\":0,\"Bytes\":0,"
+	    "\"FailureCode\":\"Interrupted\",\"FailureReason\":\"gone\"}]}");
+	buf_init(&b);
+	cli_text_inventory_runs(&b, r);
+	CHECK(b.data != NULL && strstr(b.data, "r-1") != NULL &&
+	    strstr(b.data, "src/daily") != NULL &&
+	    strstr(b.data, "1.5s") != NULL &&
+	    strstr(b.data, "Interrupted: gone") != NULL);
+	buf_free(&b);
+	json_object_put(r);
+}
+
 static void
 test_create_job(void)
 {
@@ -690,6 +740,7 @@ main(void)
 	test_json_print();
 	test_flags();
 	test_create_job();
+	test_inventory();
 	test_text();
 	test_progress();
 	test_upload();
