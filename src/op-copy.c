@@ -890,8 +890,6 @@ op_copy_single_cb(const struct s3_result *r, void *arg)
 			op_copy_end_result(run, r);
 		return;
 	}
-	if (!op_copy_reencrypt_applied(run, r, "CopyObject"))
-		return;
 	/* A 2xx is a copy only with a CopyObjectResult that says so. */
 	memset(&done, 0, sizeof done);
 	if (r->http == NULL || s3xml_parse_copy(r->http->body.data,
@@ -904,6 +902,8 @@ op_copy_single_cb(const struct s3_result *r, void *arg)
 		return;
 	}
 	s3xml_copy_free(&done);
+	if (!op_copy_reencrypt_applied(run, r, "CopyObject"))
+		return;
 	if (r->version_id != NULL)
 		ct->new_version = xstrdup(r->version_id);
 	op_copy_finish_tags(run);
