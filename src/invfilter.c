@@ -270,6 +270,7 @@ invfilter_auth_cb(void *arg, int action, const char *a1, const char *a2,
 	size_t			 i;
 
 	(void)trigger;
+	/* Only our one prepare; a re-prepare would mean a schema changed. */
 	if (!f->compiling)
 		return (invfilter_deny(f, "%s", "running a statement"));
 	switch (action) {
