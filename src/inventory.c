@@ -256,6 +256,14 @@ inv_config_parse(struct json_object *doc, const char *bucket, const char *id,
 	inv_parse_fields(doc, c);
 	if ((c->job_template = json_path(doc, "JobTemplate")) != NULL)
 		json_object_get(c->job_template);
+	if (c->job_template != NULL &&
+	    (json_path(c->job_template, "Manifest") != NULL ||
+	    json_path(c->job_template, "ManifestGenerator") != NULL)) {
+		xasprintf(cause, P "JobTemplate.%s: each report is the job's "
+		    "manifest; leave it out", json_path(c->job_template,
+		    "Manifest") != NULL ? "Manifest" : "ManifestGenerator");
+		goto fail;
+	}
 	if ((s = json_path_string(doc, "JobFilter")) != NULL)
 		c->job_filter = xstrdup(s);
 	if (c->job_filter != NULL && c->job_template == NULL) {

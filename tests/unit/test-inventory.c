@@ -220,6 +220,16 @@ test_errors(void)
 	    "   'Priority': -1, 'RoleArn': 'arn:aws:iam::123456789012:role/b',"
 	    "   'Report': { 'Enabled': false } } }",
 	    "InventoryConfiguration.JobTemplate.Priority");
+	bad("{ 'Id': 'cfg1', 'IsEnabled': true, " DEST ","
+	    " 'IncludedObjectVersions': 'All',"
+	    " 'Schedule': { 'Frequency': 'Daily' },"
+	    " 'JobTemplate': { 'Operation': { 'S3PutObjectTagging': {} },"
+	    "   'Priority': 1, 'RoleArn': 'arn:aws:iam::123456789012:role/b',"
+	    "   'Report': { 'Enabled': false }, 'Manifest': { 'Spec': {"
+	    "   'Format': 'S3BatchOperations_CSV_20180820',"
+	    "   'Fields': ['Bucket', 'Key'] }, 'Location': {"
+	    "   'ObjectArn': 'arn:aws:s3:::b/m.csv', 'ETag': 'x' } } } }",
+	    "InventoryConfiguration.JobTemplate.Manifest: each report is");
 	bad("[]", "InventoryConfiguration: expected a JSON object");
 }
 
