@@ -31,12 +31,7 @@ static const struct {
 	{ "S3PutObjectLegalHold",	S3_CAP_OBJECT_LOCK, NULL },
 	{ "S3InitiateRestoreObject",	S3_CAP_RESTORE, NULL },
 	{ "S3ReplicateObject",		S3_CAP_REPLICATION, NULL },
-	/*
-	 * SSE-KMS is not probed (it needs a key the probe does not have);
-	 * a server that refuses SSE-S3 as not implemented (Swift's s3api)
-	 * has no server-side encryption at all.
-	 */
-	{ "S3UpdateObjectEncryption",	S3_CAP_SSE_S3, "needs" },
+	{ "S3UpdateObjectEncryption",	S3_CAP_SSE_KMS, "needs" },
 };
 
 /*

@@ -44,6 +44,8 @@ static const struct {
 	    NULL },
 	[S3_CAP_SSE_S3] = { "SSE-S3", "server-side encryption (SSE-S3)",
 	    NULL },
+	[S3_CAP_SSE_KMS] = { "SSE-KMS",
+	    "server-side encryption with KMS keys (SSE-KMS)", NULL },
 	[S3_CAP_PART_NUMBER] = { "HeadPartNumber",
 	    "HEAD ?partNumber= on multipart objects", NULL },
 	[S3_CAP_COPY_IF_MATCH_MPU] = { "CopySourceIfMatchMultipart",
@@ -316,6 +318,41 @@ judge_put(struct s3_probe *p, const struct probe_step *s,
 	judge_write(p, s, r);
 	if (probe_ok(r))
 		probe_made(p, p->key.data, r);
+}
+
+/*
+ * A PUT asking for server-side encryption: YES only when the answer says
+ * the object is encrypted so. A 2xx without it is NO (Ceph RGW without
+ * an SSE-S3 backend takes AES256 and stores the object unencrypted), as
+ * are 501 and 405. A 400 is NO for SSE-S3 but UNKNOWN for SSE-KMS, which
+ * a server may refuse for want of a key id (RGW: InvalidArgument) while
+ * it encrypts with one given.
+ */
+static void
+judge_sse(struct s3_probe *p, const struct probe_step *s,
+    const struct s3_result *r)
+{
+	const char	*want, *got;
+	char		 a[256];
+
+	want = s->cap == S3_CAP_SSE_KMS ? "aws:kms" : "AES256";
+	probe_answer(r, a, sizeof a);
+	if (probe_ok(r)) {
+		probe_made(p, p->key.data, r);
+		got = s3_result_header(r, "x-amz-server-side-encryption");
+		if (got != NULL && strcmp(got, want) == 0)
+			probe_set(p, s->cap, S3_CAP_YES, "%s %s", s->op, a);
+		else
+			probe_set(p, s->cap, S3_CAP_NO, "%s %s without "
+			    "x-amz-server-side-encryption: %s (the object was "
+			    "stored unencrypted)", s->op, a, want);
+		return;
+	}
+	if (r->status == 501 || r->status == 405 ||
+	    (r->status == 400 && s->cap != S3_CAP_SSE_KMS))
+		probe_set(p, s->cap, S3_CAP_NO, "%s %s", s->op, a);
+	else
+		probe_set(p, s->cap, S3_CAP_UNKNOWN, "%s %s", s->op, a);
 }
 
 /*
@@ -650,6 +687,19 @@ build_sse(struct s3_probe *p, const struct probe_step *s,
 	return (0);
 }
 
+/* aws:kms without a key: the server's default key, or a refusal. */
+static int
+build_sse_kms(struct s3_probe *p, const struct probe_step *s,
+    struct s3_request *rq)
+{
+	(void)s;
+	probe_object(p, rq, "PUT", "sse-kms");
+	probe_header(p, rq, "x-amz-server-side-encryption", "aws:kms");
+	rq->body = PROBE_BODY;
+	rq->body_len = strlen(PROBE_BODY);
+	return (0);
+}
+
 static int
 build_restore(struct s3_probe *p, const struct probe_step *s,
     struct s3_request *rq)
@@ -802,7 +852,9 @@ static const struct probe_step probe_steps[] = {
 	SC_STEP(S3_CAP_SC_GLACIER),
 	SC_STEP(S3_CAP_SC_DEEP_ARCHIVE),
 	SC_STEP(S3_CAP_SC_GLACIER_IR),
-	{ "PutObject with SSE-S3", S3_CAP_SSE_S3, build_sse, judge_put },
+	{ "PutObject with SSE-S3", S3_CAP_SSE_S3, build_sse, judge_sse },
+	{ "PutObject with SSE-KMS", S3_CAP_SSE_KMS, build_sse_kms,
+	  judge_sse },
 	{ "RestoreObject", S3_CAP_RESTORE, build_restore, judge_restore },
 	{ "GetBucketVersioning", S3_CAP_VERSIONING, build_bucket_get,
 	  judge_versioning },

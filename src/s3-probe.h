@@ -5,7 +5,7 @@
  * loop) against one endpoint, inside one bucket the caller names, under a
  * scratch key prefix ".s3batchd-probe/<uuid>/" that it empties again at the
  * end: a small PUT, then tagging, an ACL, each non-STANDARD storage class,
- * SSE-S3, a restore request, GET ?versioning, ?object-lock and
+ * SSE-S3, SSE-KMS (without a key id), a restore request, GET ?versioning, ?object-lock and
  * ?replication on the bucket, a one-part multipart upload, HEAD
  * ?partNumber=1 on it, and three copies that tell which copy-source
  * conditions the server honours. Each answer is judged into one
@@ -41,6 +41,7 @@ enum s3_cap {
 	S3_CAP_REPLICATION,
 	S3_CAP_RESTORE,
 	S3_CAP_SSE_S3,
+	S3_CAP_SSE_KMS,			/* aws:kms without a key id */
 	S3_CAP_PART_NUMBER,		/* HEAD ?partNumber= answers the part */
 	S3_CAP_COPY_IF_MATCH_MPU,	/* copy-source-if-match, multipart src */
 	S3_CAP_COPY_SOURCE_IF_MATCH,	/* a wrong x-amz-copy-source-if-match

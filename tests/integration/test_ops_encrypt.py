@@ -337,7 +337,8 @@ def test_servers(server, server_s3, server_bucket, server_daemon, tmp_path):
     if server.kind == "swift":
         assert job["Status"] == "Failed", job
         reasons = json.dumps(job.get("FailureReasons"))
-        assert "does not support server-side encryption" in reasons, reasons
+        assert "does not support server-side encryption with KMS keys" \
+            in reasons, reasons
         assert "S3UpdateObjectEncryption needs" in reasons, reasons
         assert ps["NumberOfTasksSucceeded"] + ps["NumberOfTasksFailed"] == 0
     else:
