@@ -366,3 +366,28 @@ def test_object_lock_fields(s3batchd, s3, make_bucket, tmp_path):
         assert got[k] == want, k
     assert {got[k]["ObjectLockLegalHoldStatus"] for k in held} == {"ON"}
     assert {got[k]["ObjectLockMode"] for k in kept} == {"GOVERNANCE"}
+
+
+def test_cut_short_leaves_no_report(proxied, s3, make_bucket, tmp_path):
+    """A run whose manifest.checksum is refused (by tests/faultproxy.py, a
+    TEST STAND-IN between the daemon and RGW: 403 AccessDenied to that one
+    PUT) fails, and removes the data files and manifest.json it had
+    written: nothing at the destination looks like a report."""
+    src = make_bucket()
+    dest = make_bucket()
+    put_objects(s3, src, ["k/%d" % i for i in range(20)])
+    d, proxy = proxied(rules=["error status=403 code=AccessDenied "
+                              "method=PUT path=manifest\\.checksum$"],
+                       endpoint_extra="probe = no\n")
+    run = run_inventory(d, tmp_path, src,
+                        inv_config("cut", dest, fields=["Size"]))
+    assert run["State"] == "Failed", run
+    assert run["FailureCode"] == "InventoryDestinationFailed", run
+    assert "manifest.checksum" in run["FailureReason"], run
+    assert "AccessDenied" in run["FailureReason"], run
+    assert proxy.stats()["injected"].get("error", 0) >= 1
+
+    def empty():
+        return s3.list_objects_v2(Bucket=dest).get("KeyCount", 0) == 0
+    wait_until("the run's files to be removed", empty, timeout=60,
+               interval=0.2)
