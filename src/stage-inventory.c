@@ -192,6 +192,7 @@ struct inv_run {
 	size_t			 nfiles;
 	uint64_t		 file_bytes;	/* INV_FILE_BYTES */
 	uint64_t		 file_rows;	/* 0, or the test's */
+	uint64_t		 put_max;	/* INV_PUT_MAX, or the test's */
 
 	/* The upload of files[nfiles - 1]. */
 	int			 up_fd;
@@ -1117,7 +1118,7 @@ inv_upload(struct inv_run *run)
 	}
 	run->up_pos = 0;
 	run->up_len = f->size;
-	if (f->size <= INV_PUT_MAX) {
+	if (f->size <= run->put_max) {
 		inv_dest_request(run, &req, f->key);
 		req.stream_len = f->size;
 		req.stream_read = inv_put_read_cb;
@@ -1279,25 +1280,43 @@ inv_lock_cb(const struct s3_result *r, void *arg)
 	inv_next_page(run);
 }
 
-/* Tests only: small data files, to see a report split without millions. */
+/*
+ * Tests only: small data files, to see a report split without millions of
+ * objects, and small files sent in parts (a part may be as small as the
+ * file when it is the only one).
+ */
 static void
-inv_test_file_rows(struct inv_run *run)
+inv_test_knobs(struct inv_run *run)
 {
-	const char	*env = getenv(STAGE_INVENTORY_TEST_ROWS_ENV);
+	const struct {
+		const char	*env;
+		uint64_t	*value;
+		const char	*what;
+	} knobs[] = {
+		{ STAGE_INVENTORY_TEST_ROWS_ENV, &run->file_rows,
+		    "rows per data file at most" },
+		{ STAGE_INVENTORY_TEST_PUT_ENV, &run->put_max,
+		    "bytes above which a data file is sent in parts" },
+	};
+	const char	*env;
 	char		*end;
 	long long	 n;
+	size_t		 i;
 
-	if (env == NULL || *env == '\0')
-		return;
-	errno = 0;
-	n = strtoll(env, &end, 10);
-	if (*end != '\0' || errno != 0 || n < 1) {
-		log_warnx("inventory: %s=\"%s\" is not a row count; ignored",
-		    STAGE_INVENTORY_TEST_ROWS_ENV, env);
-		return;
+	for (i = 0; i < nitems(knobs); i++) {
+		if ((env = getenv(knobs[i].env)) == NULL || *env == '\0')
+			continue;
+		errno = 0;
+		n = strtoll(env, &end, 10);
+		if (*end != '\0' || errno != 0 || n < 0) {
+			log_warnx("inventory: %s=\"%s\" is not a number; "
+			    "ignored", knobs[i].env, env);
+			continue;
+		}
+		*knobs[i].value = (uint64_t)n;
+		log_warnx("inventory: test knob %s=%lld (%s)", knobs[i].env,
+		    n, knobs[i].what);
 	}
-	run->file_rows = (uint64_t)n;
-	log_warnx("inventory: test data files of at most %lld rows", n);
 }
 
 struct inv_run *
@@ -1334,7 +1353,8 @@ stage_inventory_start(struct core *core, const struct inv_config *c,
 	run->all_versions = c->all_versions;
 	run->cols = invreport_columns(c->all_versions, c->fields);
 	run->file_bytes = INV_FILE_BYTES;
-	inv_test_file_rows(run);
+	run->put_max = INV_PUT_MAX;
+	inv_test_knobs(run);
 	switch (c->dest_sse) {
 	case INV_SSE_S3:
 		run->sse_headers[0].name = "x-amz-server-side-encryption";

@@ -47,11 +47,13 @@ struct inv_run	*stage_inventory_start(struct core *,
 		     const struct inv_config *, const char *, time_t,
 		     inv_run_cb, void *);
 /*
- * Tests only: this environment variable (a row count) closes each data
- * file at that many rows, so that a small bucket makes a report of several
- * files. A warning in the log says it is in use.
+ * Tests only, each logged with a warning when set: a row count that closes
+ * each data file at that many rows (a small bucket makes a report of
+ * several files), and a size above which a data file goes as a multipart
+ * upload (0: every one).
  */
 #define STAGE_INVENTORY_TEST_ROWS_ENV	"S3BATCHD_TEST_INVENTORY_FILE_ROWS"
+#define STAGE_INVENTORY_TEST_PUT_ENV	"S3BATCHD_TEST_INVENTORY_PUT_MAX"
 
 /* Stop the run (no callback); it leaves no manifest.json behind. */
 void		 stage_inventory_stop(struct inv_run *);

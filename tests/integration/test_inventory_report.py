@@ -271,9 +271,11 @@ def test_all_versions(s3batchd, s3, make_bucket, tmp_path):
             versions.append((v, True))
     assert len(versions) == 140
 
-    # TEST-ONLY knob: data files of 30 rows, so that the report is split.
+    # TEST-ONLY knobs: data files of 30 rows, so that the report is split,
+    # and every data file sent as a multipart upload (of one part).
     d = s3batchd(start=False)
-    d.start(env={"S3BATCHD_TEST_INVENTORY_FILE_ROWS": "30"})
+    d.start(env={"S3BATCHD_TEST_INVENTORY_FILE_ROWS": "30",
+                 "S3BATCHD_TEST_INVENTORY_PUT_MAX": "0"})
     cfg = inv_config("all-versions", dest, versions="All",
                      fields=["Size", "ETag", "LastModifiedDate",
                              "StorageClass"], prefix="inv/deep/")
@@ -283,7 +285,13 @@ def test_all_versions(s3batchd, s3, make_bucket, tmp_path):
     mkey, man, columns, rows = read_report(s3, dest, run)
     assert mkey.startswith("inv/deep/%s/all-versions/" % src)
     assert len(man["files"]) == 5       # 30, 30, 30, 30 and 20 rows
-    assert "test data files of at most 30 rows" in d.logtext()
+    log = d.logtext()
+    assert "S3BATCHD_TEST_INVENTORY_FILE_ROWS=30" in log
+    assert "S3BATCHD_TEST_INVENTORY_PUT_MAX=0" in log
+    # Sent in parts: a multipart ETag ("-1") on every data file.
+    for f in man["files"]:
+        assert s3.head_object(Bucket=dest, Key=f["key"])["ETag"].strip(
+            '"').endswith("-1"), f
     assert columns == ["Bucket", "Key", "VersionId", "IsLatest",
                        "IsDeleteMarker", "Size", "LastModifiedDate", "ETag",
                        "StorageClass"]
