@@ -29,7 +29,6 @@
 #include "json.h"
 #include "model.h"
 #include "lifecycle.h"
-#include "op.h"
 #include "protocol.h"
 #include "server.h"
 #include "spool.h"
@@ -74,46 +73,6 @@ cmd_load_job(struct ctl_req *req, struct job *j)
 		free(cause);
 	}
 	return (-1);
-}
-
-static const char *
-cmd_spec_string(struct json_object *spec)
-{
-	return (json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN|
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-/* A new job from a validated CreateJob request. */
-static void
-cmd_job_init(struct job *j, struct json_object *spec, enum job_manifest kind)
-{
-	const struct op_def	*op;
-	struct json_object	*v;
-	const char		*s;
-	uint64_t		 now = time_now_ms();
-
-	memset(j, 0, sizeof *j);
-	uuid_generate_v4(j->id);
-	j->status = JOB_NEW;
-	j->manifest = kind;
-	if (json_object_object_get_ex(spec, "Priority", &v))
-		j->priority = json_object_get_int64(v);
-	if (json_object_object_get_ex(spec, "ConfirmationRequired", &v))
-		j->confirmation_required = json_object_get_boolean(v);
-	if ((s = json_path_string(spec, "Description")) != NULL)
-		j->description = xstrdup(s);
-	j->operation = xstrdup(jobspec_operation_name(spec));
-	/*
-	 * Some operations (a delete) always wait for confirmation, whatever
-	 * the request (or a clone-job override) says: a person sees their
-	 * plan first.
-	 */
-	if ((op = op_find(j->operation)) != NULL && (op->flags & OP_CONFIRM))
-		j->confirmation_required = 1;
-	if ((s = json_path_string(spec, "ClientRequestToken")) != NULL)
-		j->client_token = xstrdup(s);
-	j->spec = xstrdup(cmd_spec_string(spec));
-	j->created_ms = j->status_ms = now;
 }
 
 /*
@@ -170,28 +129,22 @@ cmd_reply_job_id(struct ctl_req *req, const char *id)
 static int
 cmd_idempotent(struct ctl_req *req, struct json_object *spec)
 {
-	const char	*token = json_path_string(spec, "ClientRequestToken");
-	struct job	 old;
-	char		*cause = NULL;
-	int		 r;
+	char	 id[37], *cause = NULL;
 
-	if (token == NULL)
+	switch (lifecycle_job_by_token(req->srv->store, spec, id, &cause)) {
+	case 1:
 		return (0);
-	r = store_job_get_by_token(req->srv->store, token, &old, &cause);
-	if (r == 1)
-		return (0);
-	if (r == -1) {
+	case 0:
+		cmd_reply_job_id(req, id);
+		break;
+	case 2:
+		ctl_reply_error(req, ERR_IDEMPOTENCY, "%s", cause);
+		break;
+	default:
 		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
-		free(cause);
-		return (1);
+		break;
 	}
-	if (strcmp(old.spec, cmd_spec_string(spec)) == 0)
-		cmd_reply_job_id(req, old.id);
-	else
-		ctl_reply_error(req, ERR_IDEMPOTENCY, "ClientRequestToken "
-		    "\"%s\" was used for a different request (job %s)", token,
-		    old.id);
-	job_clear(&old);
+	free(cause);
 	return (1);
 }
 
@@ -254,7 +207,7 @@ cmd_spool_end(struct ctl_req *req, void *arg)
 		cmd_spool_free(sp);
 		return;
 	}
-	cmd_job_init(&j, sp->spec, JOB_MANIFEST_LOCAL);
+	lifecycle_job_init(&j, sp->spec, JOB_MANIFEST_LOCAL);
 	memcpy(j.id, sp->id, sizeof j.id);
 	if (cmd_job_store(req, &j, JOB_PREPARING, cmd_spec_tags(sp->spec),
 	    &cause) != 0) {
@@ -292,7 +245,7 @@ cmd_create_job(struct ctl_req *req)
 	enum job_manifest	 kind;
 
 	/* The request proper, without our own framing member. */
-	spec = json_tokener_parse(cmd_spec_string(req->args));
+	spec = json_tokener_parse(lifecycle_spec_text(req->args));
 	if (json_object_object_get_ex(spec, "ManifestStream", &v)) {
 		stream = json_object_get_boolean(v);
 		json_object_object_del(spec, "ManifestStream");
@@ -325,7 +278,7 @@ cmd_create_job(struct ctl_req *req)
 	 */
 	kind = json_object_object_get_ex(spec, "ManifestGenerator", NULL) ?
 	    JOB_MANIFEST_GENERATOR : JOB_MANIFEST_S3;
-	cmd_job_init(&j, spec, kind);
+	lifecycle_job_init(&j, spec, kind);
 	j.status_reason = xstrdup(kind == JOB_MANIFEST_S3 ?
 	    "Downloading the manifest from S3" :
 	    "Generating the manifest: listing the source bucket");
@@ -705,7 +658,7 @@ cmd_clone_job(struct ctl_req *req)
 		    "clone (it is %s)", src.id, job_status_name(src.status));
 		goto out;
 	}
-	cmd_job_init(&j, spec, have_tasks ? JOB_MANIFEST_CLONE : src.manifest);
+	lifecycle_job_init(&j, spec, have_tasks ? JOB_MANIFEST_CLONE : src.manifest);
 	if (have_tasks) {
 		j.source_job = xstrdup(src.id);
 		j.source_failed_only = failed_only;

@@ -1195,6 +1195,69 @@ lifecycle_sched(struct lifecycle *lc)
 	return (lc->sched);
 }
 
+const char *
+lifecycle_spec_text(struct json_object *spec)
+{
+	return (json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN|
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void
+lifecycle_job_init(struct job *j, struct json_object *spec,
+    enum job_manifest kind)
+{
+	const struct op_def	*op;
+	struct json_object	*v;
+	const char		*s;
+
+	memset(j, 0, sizeof *j);
+	uuid_generate_v4(j->id);
+	j->status = JOB_NEW;
+	j->manifest = kind;
+	if (json_object_object_get_ex(spec, "Priority", &v))
+		j->priority = json_object_get_int64(v);
+	if (json_object_object_get_ex(spec, "ConfirmationRequired", &v))
+		j->confirmation_required = json_object_get_boolean(v);
+	if ((s = json_path_string(spec, "Description")) != NULL)
+		j->description = xstrdup(s);
+	j->operation = xstrdup(jobspec_operation_name(spec));
+	/*
+	 * Some operations (a delete) always wait for confirmation, whatever
+	 * the request (or a clone-job override) says: a person sees their
+	 * plan first.
+	 */
+	if ((op = op_find(j->operation)) != NULL && (op->flags & OP_CONFIRM))
+		j->confirmation_required = 1;
+	if ((s = json_path_string(spec, "ClientRequestToken")) != NULL)
+		j->client_token = xstrdup(s);
+	j->spec = xstrdup(lifecycle_spec_text(spec));
+	j->created_ms = j->status_ms = time_now_ms();
+}
+
+int
+lifecycle_job_by_token(struct store *st, struct json_object *spec,
+    char id[37], char **cause)
+{
+	const char	*token = json_path_string(spec, "ClientRequestToken");
+	struct job	 old;
+	int		 r;
+
+	if (token == NULL)
+		return (1);
+	if ((r = store_job_get_by_token(st, token, &old, cause)) != 0)
+		return (r);
+	if (strcmp(old.spec, lifecycle_spec_text(spec)) == 0) {
+		memcpy(id, old.id, 37);
+		r = 0;
+	} else {
+		xasprintf(cause, "ClientRequestToken \"%s\" was used for a "
+		    "different request (job %s)", token, old.id);
+		r = 2;
+	}
+	job_clear(&old);
+	return (r);
+}
+
 /*
  * A job made by the daemon itself from a CreateJob request whose manifest
  * is on S3 (an inventory configuration's JobTemplate on a finished
@@ -1207,50 +1270,20 @@ lifecycle_create_job(struct lifecycle *lc, struct json_object *spec,
     uid_t uid, char id[37], char **cause)
 {
 	struct store		*st = lc->core->store;
-	const struct op_def	*op;
-	struct json_object	*v, *tags = NULL;
-	const char		*s, *text;
-	struct job		 j, old;
-	int			 r;
+	struct json_object	*tags = NULL;
+	struct job		 j;
 
 	if (jobcheck_create(spec, 0, cause) != 0)
 		return (-1);
-	text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN|
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	if ((s = json_path_string(spec, "ClientRequestToken")) != NULL) {
-		r = store_job_get_by_token(st, s, &old, cause);
-		if (r == -1)
-			return (-1);
-		if (r == 0) {
-			r = strcmp(old.spec, text) == 0 ? 0 : -1;
-			if (r == 0)
-				memcpy(id, old.id, 37);
-			else
-				xasprintf(cause, "ClientRequestToken \"%s\" was "
-				    "used for a different request (job %s)",
-				    s, old.id);
-			job_clear(&old);
-			return (r);
-		}
+	switch (lifecycle_job_by_token(st, spec, id, cause)) {
+	case 0:
+		return (0);
+	case 1:
+		break;
+	default:
+		return (-1);
 	}
-	memset(&j, 0, sizeof j);
-	uuid_generate_v4(j.id);
-	j.status = JOB_NEW;
-	j.manifest = JOB_MANIFEST_S3;
-	if (json_object_object_get_ex(spec, "Priority", &v))
-		j.priority = json_object_get_int64(v);
-	if (json_object_object_get_ex(spec, "ConfirmationRequired", &v))
-		j.confirmation_required = json_object_get_boolean(v);
-	if ((s = json_path_string(spec, "Description")) != NULL)
-		j.description = xstrdup(s);
-	j.operation = xstrdup(jobspec_operation_name(spec));
-	/* As create-job: some operations always wait for a person. */
-	if ((op = op_find(j.operation)) != NULL && (op->flags & OP_CONFIRM))
-		j.confirmation_required = 1;
-	if ((s = json_path_string(spec, "ClientRequestToken")) != NULL)
-		j.client_token = xstrdup(s);
-	j.spec = xstrdup(text);
-	j.created_ms = j.status_ms = time_now_ms();
+	lifecycle_job_init(&j, spec, JOB_MANIFEST_S3);
 	j.status_reason = xstrdup("Downloading the manifest from S3");
 	json_object_object_get_ex(spec, "Tags", &tags);
 	if (store_begin(st, cause) != 0)

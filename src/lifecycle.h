@@ -27,9 +27,12 @@
 
 #include <sys/types.h>
 
+#include "job.h"
+
 struct core;
 struct lifecycle;
 struct sched;
+struct store;
 
 /* Make the lifecycle, its scheduler and its timers. */
 struct lifecycle *lifecycle_new(struct core *);
@@ -61,13 +64,31 @@ const char	*lifecycle_waiting(struct lifecycle *, const char *,
 int		 lifecycle_retry_report(struct lifecycle *, const char *,
 		     uid_t, char **);
 /*
+ * A new job (in memory, New) from a checked CreateJob request, as every
+ * way of making one does: create-job, clone-job, an inventory's template.
+ * Operations that always wait for a person (OP_CONFIRM) get
+ * ConfirmationRequired whatever the request says. The caller stores it.
+ */
+struct json_object;
+void		 lifecycle_job_init(struct job *, struct json_object *,
+		     enum job_manifest);
+/* A request as stored in a job's spec: the text idempotency compares. */
+const char	*lifecycle_spec_text(struct json_object *);
+/*
+ * Idempotency on the request's ClientRequestToken: 1 when it has none or
+ * no job was made under it; 0 when this same request made job id; 2 when
+ * another request used the token (*cause says which job); -1 when the
+ * store could not be read (*cause).
+ */
+int		 lifecycle_job_by_token(struct store *, struct json_object *,
+		     char [37], char **);
+/*
  * Create a job, by uid, from a CreateJob request whose Manifest is on S3
  * (not streamed), as create-job does: checked by jobcheck_create,
  * idempotent on its ClientRequestToken (the same request again gives the
  * first job's id; another request under the token is refused), stored New
  * with its tags, then advanced. 0 with id, -1 with *cause.
  */
-struct json_object;
 int		 lifecycle_create_job(struct lifecycle *, struct json_object *,
 		     uid_t, char [37], char **);
 /* The run stage, for drain, stats and describe. */
