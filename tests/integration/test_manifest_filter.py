@@ -2,9 +2,11 @@
 inventory report given to create-job. The real daemon and s3batchctl run
 the jobs on RGW; boto3 checks that exactly the selected objects changed.
 The inventory reports are written by the test (s3b.inventory_manifest) in
-Amazon's format; their encryption columns are made-up values, since what
-is checked is which rows the filter selects, not what RGW reports."""
+Amazon's format, their encryption columns made-up values since what is
+checked is which rows the filter selects, not what RGW reports; one case
+reads the manifest the daemon's own ManifestGenerator writes."""
 
+import json
 import urllib.parse
 
 from s3b import (AWKWARD, inventory_location, inventory_manifest, job_spec,
@@ -169,3 +171,40 @@ def test_filter_on_a_column_the_report_lacks(s3batchd, s3, make_bucket,
         reason["FailureReason"], reason
     assert job["ProgressSummary"]["TotalNumberOfTasks"] == 0
     assert picked(s3, b, keys) == []
+
+
+def test_filter_on_the_daemons_own_report(s3batchd, s3, make_bucket,
+                                          tmp_path):
+    """The daemon's ManifestGenerator writes an inventory-format manifest
+    (EnableManifestOutput); a second job reads it with a filter on its
+    Size column, and boto3 sees only the large objects tagged."""
+    b = make_bucket()
+    out = make_bucket()
+    small = ["small/%02d" % i for i in range(8)]
+    large = ["large/%02d" % i for i in range(6)]
+    put_objects(s3, b, small, body=b"x" * 10)
+    put_objects(s3, b, large, body=b"y" * 2000)
+    d = s3batchd()
+    gen = job_spec({"S3PutObjectTagging": {"TagSet": [
+        {"Key": "listed", "Value": "1"}]}}, confirmation=False)
+    del gen["Manifest"]
+    gen["ManifestGenerator"] = {"S3JobManifestGenerator": {
+        "SourceBucket": "arn:aws:s3:::%s" % b,
+        "EnableManifestOutput": True,
+        "ManifestOutputLocation": {
+            "Bucket": "arn:aws:s3:::%s" % out, "ManifestPrefix": "gen/",
+            "ManifestFormat": "S3InventoryReport_CSV_20211130"}}}
+    job_id = create(d, tmp_path, gen)
+    job = d.wait_status(job_id, ("Complete", "Failed"), timeout=120)
+    assert job["Status"] == "Complete", job
+    loc = job["GeneratedManifestDescriptor"]["Location"]
+    key = loc["ObjectArn"].split(":::", 1)[1].split("/", 1)[1]
+    schema = json.loads(s3.get_object(Bucket=out, Key=key)["Body"].read())[
+        "fileSchema"]
+    assert "Size" in [c.strip() for c in schema.split(",")], schema
+
+    _, job = run_filtered(d, tmp_path, out, key, loc["ETag"].strip('"'),
+                          "CAST(s.Size AS INT) > 1000")
+    assert job["Status"] == "Complete", job
+    assert job["ProgressSummary"]["TotalNumberOfTasks"] == len(large)
+    assert picked(s3, b, small + large) == sorted(large)
