@@ -3,13 +3,14 @@ the copy paths' answers (UploadPartCopy, CompleteMultipartUpload,
 CreateMultipartUpload) verified through tests/faultproxy.py's "garbage"
 kind (a hand-written stand-in: no real S3 server answers so).
 
-This RGW (Ceph 16) has one KMS key (testkey-1, the testing backend) and no
-SSE-S3 backend: it stores an object PUT with AES256 unencrypted and says
-nothing. So the objects that change here are SSE-KMS objects asked for a
-bucket key; a change of key (SSE-S3 -> SSE-KMS, key A -> key B) needs a
-second key in tests/rgw/start-rgw.sh. RGW 16 also refuses CopyObject of an
-encrypted source (501 NotImplemented); the daemon then moves the bytes
-itself (GET If-Match, PUT), which these tests go through.
+This RGW (Ceph 16) has two KMS keys (testkey-1 and testkey-2, the testing
+backend, tests/rgw/start-rgw.sh) and no SSE-S3 backend: it stores an object
+PUT with AES256 unencrypted and says nothing. So the objects that change
+here are SSE-KMS objects, from one key to the other, or asked for a bucket
+key. RGW 16 also refuses CopyObject of an encrypted source (501
+NotImplemented) and an in-place copy that changes only the key (400); the
+daemon then moves the bytes itself (GET If-Match, PUT), which these tests
+go through.
 """
 
 import hashlib
@@ -24,6 +25,8 @@ from s3b import (by_key, create_job, inventory_location, inventory_manifest,
 
 KEY_ID = "testkey-1"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/" + KEY_ID
+KEY2_ID = "testkey-2"
+KEY2_ARN = "arn:aws:kms:us-east-1:123456789012:key/" + KEY2_ID
 SMALL_PARTS = "multipart_threshold = 5MiB\nmultipart_part_size = 5MiB\n"
 
 
@@ -315,6 +318,32 @@ def test_unknown_key_fails_with_the_servers_answer(s3batchd, s3, bucket,
     after = state(s3, bucket, "k")
     assert (after["SSE"], after["KeyId"]) == ("aws:kms", KEY_ID)
     assert after["md5"] == hashlib.md5(b"k" * 64).hexdigest()
+
+
+def test_key_changed_on_rgw(s3batchd, s3, bucket, tmp_path):
+    """The real change of key, on RGW alone (no stand-in): SSE-KMS objects
+    under testkey-1, one of them in STANDARD_IA, become SSE-KMS under
+    testkey-2; data, metadata, content type, tags and storage class as
+    before, and RGW decrypts them with the new key."""
+    keys = ["one", "dir/two three", "ia"]
+    for k in keys[:2]:
+        put_kms(s3, bucket, k, os.urandom(2000 + len(k)))
+    put_kms(s3, bucket, "ia", os.urandom(4000), StorageClass="STANDARD_IA")
+    before = {k: state(s3, bucket, k) for k in keys}
+    assert {before[k]["KeyId"] for k in keys} == {KEY_ID}, before
+    d = s3batchd()
+    job_id, job = run_job(d, tmp_path, job_spec(encrypt_op(arn=KEY2_ARN),
+                          confirmation=False),
+                          manifest_csv(tmp_path / "m.csv", bucket, keys))
+    rows = by_key(report_rows(d, job_id))
+    assert job["Status"] == "Complete", job
+    assert {k: rows[k]["TaskStatus"] for k in keys} == \
+        dict.fromkeys(keys, "succeeded"), json.dumps(rows)
+    for k in keys:
+        after = state(s3, bucket, k)
+        for f in ("md5", "Metadata", "ContentType", "StorageClass", "Tags"):
+            assert before[k][f] == after[f], (k, f, before[k][f], after[f])
+        assert (after["SSE"], after["KeyId"]) == ("aws:kms", KEY2_ID), after
 
 
 def test_servers(server, server_s3, server_bucket, server_daemon, tmp_path):

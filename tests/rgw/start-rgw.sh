@@ -230,10 +230,11 @@ rgw_frontends = beast endpoint=127.0.0.1:$RGW_PORT
 rgw_data = $BASE/rgw
 rgw_thread_pool_size = 64
 rgw_dns_name = localhost
-# SSE-C and SSE-KMS over plain HTTP, with a fixed test key for KMS.
+# SSE-C and SSE-KMS over plain HTTP, with two fixed test keys for KMS (a
+# change of key, S3UpdateObjectEncryption, needs a second one).
 rgw_crypt_require_ssl = false
 rgw_crypt_s3_kms_backend = testing
-rgw_crypt_s3_kms_encryption_keys = testkey-1=YmluCmJvb3N0CmJvb3N0LWJ1aWxkCmNlcGguY29uZgo=
+rgw_crypt_s3_kms_encryption_keys = testkey-1=YmluCmJvb3N0CmJvb3N0LWJ1aWxkCmNlcGguY29uZgo= testkey-2=yOwbrI7MEvHSbFraG8u+dGqf8s0ZHqmHmCkyNF4UpV0=
 EOF
 
 say "base $BASE, S3 port $RGW_PORT, mon ports $RGW_MON_PORT/$RGW_MON_V1_PORT, $RGW_STORE"
