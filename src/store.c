@@ -58,11 +58,22 @@ store_set_durable(struct store *st, int durable, char **cause)
 	return (st->backend->set_durable(st->impl, durable, cause));
 }
 
+/* An audit record's detail: o as compact JSON, o released. */
+static char *
+store_detail_string(struct json_object *o)
+{
+	char	*s;
+
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN|
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return (s);
+}
+
 static char *
 store_audit_detail(const char *from, const char *to, const char *reason)
 {
 	struct json_object	*o;
-	char			*s;
 
 	o = json_object_new_object();
 	if (from != NULL)
@@ -72,10 +83,7 @@ store_audit_detail(const char *from, const char *to, const char *reason)
 	if (reason != NULL)
 		json_object_object_add(o, "Reason",
 		    json_object_new_string(reason));
-	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN|
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	return (s);
+	return (store_detail_string(o));
 }
 
 int
@@ -431,13 +439,42 @@ store_inv_state_name(enum store_inv_state state)
 	return (store_inv_states[state]);
 }
 
+/*
+ * A run's row and its audit record in one transaction: a new run is
+ * inserted and moves its configuration's last schedule, a known one is
+ * updated. Takes detail.
+ */
+static int
+store_inv_run_write(struct store *st, const struct store_inv_run *run,
+    int insert, uid_t uid, const char *action, char *detail, char **cause)
+{
+	const struct store_backend	*be = st->backend;
+	int				 r = -1;
+
+	if (store_begin(st, cause) != 0)
+		goto out;
+	if (insert ? (be->inv_run_insert(st->impl, run, cause) != 0 ||
+	    be->inv_set_last(st->impl, run->bucket, run->config_id,
+	    run->sched_time, cause) != 0) :
+	    be->inv_run_update(st->impl, run, cause) != 0)
+		goto fail;
+	if (store_inv_audited(st, run->bucket, run->config_id, uid, action,
+	    detail, cause) != 0)
+		goto fail;
+	r = store_commit(st, cause);
+	goto out;
+fail:
+	store_rollback(st);
+out:
+	free(detail);
+	return (r);
+}
+
 int
 store_inv_run_start(struct store *st, const struct store_inv_run *run,
     uid_t uid, char **cause)
 {
 	struct json_object	*o;
-	char			*detail;
-	int			 r;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "RunId", json_object_new_string(run->run_id));
@@ -445,50 +482,17 @@ store_inv_run_start(struct store *st, const struct store_inv_run *run,
 	    json_object_new_string(run->trigger));
 	json_object_object_add(o, "ScheduledTime",
 	    json_object_new_int64(run->sched_time));
-	detail = xstrdup(json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN|JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	if (store_begin(st, cause) != 0) {
-		free(detail);
-		return (-1);
-	}
-	if (st->backend->inv_run_insert(st->impl, run, cause) != 0 ||
-	    st->backend->inv_set_last(st->impl, run->bucket, run->config_id,
-	    run->sched_time, cause) != 0 ||
-	    store_inv_audited(st, run->bucket, run->config_id, uid,
-	    "inventory-run-start", detail, cause) != 0) {
-		store_rollback(st);
-		free(detail);
-		return (-1);
-	}
-	free(detail);
-	r = store_commit(st, cause);
-	return (r);
+	return (store_inv_run_write(st, run, 1, uid, "inventory-run-start",
+	    store_detail_string(o), cause));
 }
 
 int
 store_inv_run_end(struct store *st, const struct store_inv_run *run,
     char **cause)
 {
-	char	*detail;
-	int	 r;
-
-	detail = store_audit_detail("Running", store_inv_state_name(run->state),
-	    run->error);
-	if (store_begin(st, cause) != 0) {
-		free(detail);
-		return (-1);
-	}
-	if (st->backend->inv_run_update(st->impl, run, cause) != 0 ||
-	    store_inv_audited(st, run->bucket, run->config_id,
-	    STORE_UID_DAEMON, "inventory-run-end", detail, cause) != 0) {
-		store_rollback(st);
-		free(detail);
-		return (-1);
-	}
-	free(detail);
-	r = store_commit(st, cause);
-	return (r);
+	return (store_inv_run_write(st, run, 0, STORE_UID_DAEMON,
+	    "inventory-run-end", store_audit_detail("Running",
+	    store_inv_state_name(run->state), run->error), cause));
 }
 
 int
@@ -505,8 +509,6 @@ store_inv_run_job(struct store *st, const struct store_inv_run *run,
     char **cause)
 {
 	struct json_object	*o;
-	char			*detail;
-	int			 r;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "RunId", json_object_new_string(run->run_id));
@@ -516,24 +518,9 @@ store_inv_run_job(struct store *st, const struct store_inv_run *run,
 	if (run->job_error != NULL)
 		json_object_object_add(o, "Reason",
 		    json_object_new_string(run->job_error));
-	detail = xstrdup(json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN|JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	if (store_begin(st, cause) != 0) {
-		free(detail);
-		return (-1);
-	}
-	if (st->backend->inv_run_update(st->impl, run, cause) != 0 ||
-	    store_inv_audited(st, run->bucket, run->config_id,
-	    STORE_UID_DAEMON, run->job_id != NULL ? "inventory-job-created" :
-	    "inventory-job-refused", detail, cause) != 0) {
-		store_rollback(st);
-		free(detail);
-		return (-1);
-	}
-	free(detail);
-	r = store_commit(st, cause);
-	return (r);
+	return (store_inv_run_write(st, run, 0, STORE_UID_DAEMON,
+	    run->job_id != NULL ? "inventory-job-created" :
+	    "inventory-job-refused", store_detail_string(o), cause));
 }
 
 int

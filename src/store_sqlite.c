@@ -903,6 +903,21 @@ store_sqlite_read_task(sqlite3_stmt *st, struct store_task *t)
 	t->result_message = (const char *)sqlite3_column_text(st, 9);
 }
 
+/*
+ * The end of a loop of sqlite3_step whose last answer was r: st reset,
+ * then 0 when the rows ran out or the callback stopped at one, else -1
+ * with *cause.
+ */
+static int
+store_sqlite_rows_end(struct store_sqlite *s, sqlite3_stmt *st, int r,
+    const char *what, char **cause)
+{
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		return (store_sqlite_error(s, what, cause));
+	return (0);
+}
+
 static int
 store_sqlite_task_list(void *arg, int64_t job, int64_t after, int max,
     int failed_only, store_task_cb cb, void *cbarg, char **cause)
@@ -923,10 +938,7 @@ store_sqlite_task_list(void *arg, int64_t job, int64_t after, int max,
 		if (cb(&t, cbarg) != 0)
 			break;
 	}
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		return (store_sqlite_error(s, "listing tasks", cause));
-	return (0);
+	return (store_sqlite_rows_end(s, st, r, "listing tasks", cause));
 }
 
 static int
@@ -947,10 +959,7 @@ store_sqlite_task_window(void *arg, int64_t job, int64_t after, int max,
 		if (cb(&t, cbarg) != 0)
 			break;
 	}
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		return (store_sqlite_error(s, "reading tasks", cause));
-	return (0);
+	return (store_sqlite_rows_end(s, st, r, "reading tasks", cause));
 }
 
 static int
@@ -1020,15 +1029,6 @@ store_sqlite_text(sqlite3_stmt *st, int col)
 	return ((const char *)sqlite3_column_text(st, col));
 }
 
-static void
-store_sqlite_bind_opt(sqlite3_stmt *st, int col, const char *s)
-{
-	if (s != NULL)
-		sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, col);
-}
-
 static int
 store_sqlite_inv_put(void *arg, const struct store_inv *inv, char **cause)
 {
@@ -1065,11 +1065,8 @@ store_sqlite_inv_rows(struct store_sqlite *s, sqlite3_stmt *st,
 		if (cb(&inv, cbarg) != 0)
 			break;
 	}
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		return (store_sqlite_error(s, "reading inventory "
-		    "configurations", cause));
-	return (0);
+	return (store_sqlite_rows_end(s, st, r, "reading inventory "
+	    "configurations", cause));
 }
 
 static int
@@ -1095,7 +1092,7 @@ store_sqlite_inv_list(void *arg, const char *bucket, const char *after,
 	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_LIST);
 	int			 n;
 
-	store_sqlite_bind_opt(st, 1, bucket);
+	store_sqlite_bind_text(st, 1, bucket);
 	sqlite3_bind_text(st, 2, after != NULL ? after : "", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, max);
@@ -1145,37 +1142,41 @@ store_sqlite_bind_inv_run(sqlite3_stmt *st, const struct store_inv_run *r)
 	sqlite3_bind_int64(st, 10, r->objects);
 	sqlite3_bind_int64(st, 11, r->rows);
 	sqlite3_bind_int64(st, 12, r->bytes);
-	store_sqlite_bind_opt(st, 13, r->manifest_key);
-	store_sqlite_bind_opt(st, 14, r->error_code);
-	store_sqlite_bind_opt(st, 15, r->error);
-	store_sqlite_bind_opt(st, 16, r->manifest_etag);
+	store_sqlite_bind_text(st, 13, r->manifest_key);
+	store_sqlite_bind_text(st, 14, r->error_code);
+	store_sqlite_bind_text(st, 15, r->error);
+	store_sqlite_bind_text(st, 16, r->manifest_etag);
 	sqlite3_bind_int(st, 17, (int)r->job_state);
-	store_sqlite_bind_opt(st, 18, r->job_id);
-	store_sqlite_bind_opt(st, 19, r->job_error);
+	store_sqlite_bind_text(st, 18, r->job_id);
+	store_sqlite_bind_text(st, 19, r->job_error);
+}
+
+/* STMT_INV_RUN_INSERT or STMT_INV_RUN_UPDATE: the same columns. */
+static int
+store_sqlite_inv_run_write(struct store_sqlite *s,
+    enum store_sqlite_stmt stmt, const struct store_inv_run *r,
+    const char *what, char **cause)
+{
+	sqlite3_stmt	*st = store_sqlite_stmt(s, stmt);
+
+	store_sqlite_bind_inv_run(st, r);
+	return (store_sqlite_step_done(s, st, what, cause));
 }
 
 static int
 store_sqlite_inv_run_insert(void *arg, const struct store_inv_run *r,
     char **cause)
 {
-	struct store_sqlite	*s = arg;
-	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_RUN_INSERT);
-
-	store_sqlite_bind_inv_run(st, r);
-	return (store_sqlite_step_done(s, st, "inserting an inventory run",
-	    cause));
+	return (store_sqlite_inv_run_write(arg, STMT_INV_RUN_INSERT, r,
+	    "inserting an inventory run", cause));
 }
 
 static int
 store_sqlite_inv_run_update(void *arg, const struct store_inv_run *r,
     char **cause)
 {
-	struct store_sqlite	*s = arg;
-	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_INV_RUN_UPDATE);
-
-	store_sqlite_bind_inv_run(st, r);
-	return (store_sqlite_step_done(s, st, "updating an inventory run",
-	    cause));
+	return (store_sqlite_inv_run_write(arg, STMT_INV_RUN_UPDATE, r,
+	    "updating an inventory run", cause));
 }
 
 static int
@@ -1188,8 +1189,8 @@ store_sqlite_inv_run_list(void *arg, const char *bucket, const char *id,
 	struct store_inv_run	 run;
 	int			 r;
 
-	store_sqlite_bind_opt(st, 1, bucket);
-	store_sqlite_bind_opt(st, 2, id);
+	store_sqlite_bind_text(st, 1, bucket);
+	store_sqlite_bind_text(st, 2, id);
 	sqlite3_bind_int(st, 3, state);
 	sqlite3_bind_int(st, 4, max);
 	sqlite3_bind_int(st, 5, job_state);
@@ -1216,10 +1217,8 @@ store_sqlite_inv_run_list(void *arg, const char *bucket, const char *id,
 		if (cb(&run, cbarg) != 0)
 			break;
 	}
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		return (store_sqlite_error(s, "reading inventory runs", cause));
-	return (0);
+	return (store_sqlite_rows_end(s, st, r, "reading inventory runs",
+	    cause));
 }
 
 static int
@@ -1244,11 +1243,8 @@ store_sqlite_inv_stats(void *arg, store_inv_stats_cb cb, void *cbarg,
 		if (cb(&is, cbarg) != 0)
 			break;
 	}
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		return (store_sqlite_error(s, "reading inventory statistics",
-		    cause));
-	return (0);
+	return (store_sqlite_rows_end(s, st, r,
+	    "reading inventory statistics", cause));
 }
 
 const struct store_backend store_sqlite_backend = {
