@@ -48,6 +48,21 @@ cmd_inv_validate(struct ctl_req *req, const char *shape)
 	return (0);
 }
 
+/*
+ * The request checked against its model shape, then its Bucket and Id
+ * (NULL where the shape leaves them out). -1 when refused: replied.
+ */
+static int
+cmd_inv_request(struct ctl_req *req, const char *shape, const char **bucket,
+    const char **id)
+{
+	if (cmd_inv_validate(req, shape) != 0)
+		return (-1);
+	*bucket = json_path_string(req->args, "Bucket");
+	*id = json_path_string(req->args, "Id");
+	return (0);
+}
+
 static void
 cmd_inv_no_such(struct ctl_req *req, const char *bucket, const char *id)
 {
@@ -62,7 +77,7 @@ cmd_inv_no_such(struct ctl_req *req, const char *bucket, const char *id)
 static int
 cmd_inv_check_template(const struct inv_config *c, char **cause)
 {
-	struct json_object	*spec = NULL, *m, *o;
+	struct json_object	*spec = NULL;
 	char			*arn, *why = NULL;
 	int			 r;
 
@@ -70,23 +85,12 @@ cmd_inv_check_template(const struct inv_config *c, char **cause)
 		return (0);
 	if (json_object_deep_copy(c->job_template, &spec, NULL) != 0)
 		fatalx("json_object_deep_copy");
-	m = json_object_new_object();
-	o = json_object_new_object();
-	json_object_object_add(o, "Format",
-	    json_object_new_string("S3InventoryReport_CSV_20161130"));
-	json_object_object_add(m, "Spec", o);
-	o = json_object_new_object();
 	xasprintf(&arn, "arn:aws:s3:::%s/%s%s%s/%s/manifest.json",
 	    c->dest_bucket, c->dest_prefix != NULL ? c->dest_prefix : "",
 	    c->dest_prefix != NULL ? "/" : "", c->bucket, c->id);
-	json_object_object_add(o, "ObjectArn", json_object_new_string(arn));
+	json_object_object_add(spec, "Manifest",
+	    invsched_manifest(arn, "0", c->job_filter));
 	free(arn);
-	json_object_object_add(o, "ETag", json_object_new_string("0"));
-	json_object_object_add(m, "Location", o);
-	if (c->job_filter != NULL)
-		json_object_object_add(m, "Filter",
-		    json_object_new_string(c->job_filter));
-	json_object_object_add(spec, "Manifest", m);
 	r = jobcheck_create(spec, 0, &why);
 	json_object_put(spec);
 	if (r != 0) {
@@ -106,11 +110,9 @@ cmd_put_bucket_inventory_configuration(struct ctl_req *req)
 	char			*cause = NULL;
 	int64_t			 now;
 
-	if (cmd_inv_validate(req, "PutBucketInventoryConfigurationRequest") !=
-	    0)
+	if (cmd_inv_request(req, "PutBucketInventoryConfigurationRequest",
+	    &bucket, &id) != 0)
 		return;
-	bucket = json_path_string(req->args, "Bucket");
-	id = json_path_string(req->args, "Id");
 	doc = json_path(req->args, "InventoryConfiguration");
 	if (inv_config_parse(doc, bucket, id, &c, &cause) != 0 ||
 	    cmd_inv_check_template(c, &cause) != 0) {
@@ -158,11 +160,9 @@ cmd_get_bucket_inventory_configuration(struct ctl_req *req)
 	char			*cause = NULL;
 	int			 rc;
 
-	if (cmd_inv_validate(req, "GetBucketInventoryConfigurationRequest") !=
-	    0)
+	if (cmd_inv_request(req, "GetBucketInventoryConfigurationRequest",
+	    &bucket, &id) != 0)
 		return;
-	bucket = json_path_string(req->args, "Bucket");
-	id = json_path_string(req->args, "Id");
 	list = json_object_new_array();
 	rc = store_inv_get(req->srv->store, bucket, id, cmd_inv_doc_cb, list,
 	    &cause);
@@ -232,11 +232,9 @@ cmd_delete_bucket_inventory_configuration(struct ctl_req *req)
 	char		*cause = NULL;
 	int		 rc;
 
-	if (cmd_inv_validate(req, "DeleteBucketInventoryConfigurationRequest")
-	    != 0)
+	if (cmd_inv_request(req, "DeleteBucketInventoryConfigurationRequest",
+	    &bucket, &id) != 0)
 		return;
-	bucket = json_path_string(req->args, "Bucket");
-	id = json_path_string(req->args, "Id");
 	rc = store_inv_delete(req->srv->store, bucket, id, req->uid, &cause);
 	if (rc < 0)
 		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);

@@ -229,6 +229,26 @@ invsched_tag(struct json_object *tags, const char *key, const char *value)
 	json_object_array_add(tags, t);
 }
 
+struct json_object *
+invsched_manifest(const char *arn, const char *etag, const char *filter)
+{
+	struct json_object	*m, *o;
+
+	m = json_object_new_object();
+	o = json_object_new_object();
+	json_object_object_add(o, "Format",
+	    json_object_new_string("S3InventoryReport_CSV_20161130"));
+	json_object_object_add(m, "Spec", o);
+	o = json_object_new_object();
+	json_object_object_add(o, "ObjectArn", json_object_new_string(arn));
+	json_object_object_add(o, "ETag", json_object_new_string(etag));
+	json_object_object_add(m, "Location", o);
+	if (filter != NULL)
+		json_object_object_add(m, "Filter",
+		    json_object_new_string(filter));
+	return (m);
+}
+
 /*
  * The CreateJob request for a finished report: the template, its Manifest
  * the report (pinned by its ETag) with the filter, a ClientRequestToken
@@ -239,7 +259,7 @@ static struct json_object *
 invsched_job_spec(const struct store_inv_run *sr, const char *template,
     const char *filter)
 {
-	struct json_object	*spec, *m, *o, *tags;
+	struct json_object	*spec, *tags;
 	char			 date[32], *token;
 
 	if ((spec = json_tokener_parse(template)) == NULL ||
@@ -247,21 +267,8 @@ invsched_job_spec(const struct store_inv_run *sr, const char *template,
 		json_object_put(spec);
 		return (NULL);
 	}
-	m = json_object_new_object();
-	o = json_object_new_object();
-	json_object_object_add(o, "Format",
-	    json_object_new_string("S3InventoryReport_CSV_20161130"));
-	json_object_object_add(m, "Spec", o);
-	o = json_object_new_object();
-	json_object_object_add(o, "ObjectArn",
-	    json_object_new_string(sr->manifest_key));
-	json_object_object_add(o, "ETag",
-	    json_object_new_string(sr->manifest_etag));
-	json_object_object_add(m, "Location", o);
-	if (filter != NULL)
-		json_object_object_add(m, "Filter",
-		    json_object_new_string(filter));
-	json_object_object_add(spec, "Manifest", m);
+	json_object_object_add(spec, "Manifest",
+	    invsched_manifest(sr->manifest_key, sr->manifest_etag, filter));
 	xasprintf(&token, "inventory-%s", sr->run_id);
 	json_object_object_add(spec, "ClientRequestToken",
 	    json_object_new_string(token));
@@ -565,53 +572,88 @@ invsched_arm(struct invsched *is)
 	evtimer_add(is->timer, &tv);
 }
 
-/* Runs the daemon left Running when it died. */
-struct invsched_orphan {
-	struct store_inv_run	 run;		/* its strings are below */
-	char			*run_id;
-	char			*bucket;
-	char			*config_id;
-	char			*trigger;
+/*
+ * Runs read back from the store at start-up, kept past the store's
+ * callback: the strings of each are copies, owned here.
+ */
+struct invsched_saved {
+	struct store_inv_run	 run;
+	char			*strings[6];
 };
 
-struct invsched_orphans {
-	struct invsched_orphan	*runs;
+struct invsched_saved_list {
+	struct invsched_saved	*runs;
 	size_t			 n;
+	int			 keep_report;	/* the report's location too */
 };
+
+static char *
+invsched_saved_dup(const char *s)
+{
+	return (s != NULL ? xstrdup(s) : NULL);
+}
 
 static int
-invsched_orphan_cb(const struct store_inv_run *sr, void *arg)
+invsched_saved_cb(const struct store_inv_run *sr, void *arg)
 {
-	struct invsched_orphans	*o = arg;
-	struct invsched_orphan	*c;
+	struct invsched_saved_list	*o = arg;
+	struct invsched_saved		*w;
 
 	o->runs = xreallocarray(o->runs, o->n + 1, sizeof *o->runs);
-	c = &o->runs[o->n++];
-	c->run = *sr;
-	c->run.run_id = c->run_id = xstrdup(sr->run_id);
-	c->run.bucket = c->bucket = xstrdup(sr->bucket);
-	c->run.config_id = c->config_id = xstrdup(sr->config_id);
-	c->run.trigger = c->trigger = xstrdup(sr->trigger);
-	c->run.manifest_key = c->run.error_code = c->run.error = NULL;
-	c->run.manifest_etag = c->run.job_id = c->run.job_error = NULL;
+	w = &o->runs[o->n++];
+	w->run = *sr;
+	w->run.run_id = w->strings[0] = xstrdup(sr->run_id);
+	w->run.bucket = w->strings[1] = xstrdup(sr->bucket);
+	w->run.config_id = w->strings[2] = xstrdup(sr->config_id);
+	w->run.trigger = w->strings[3] = xstrdup(sr->trigger);
+	w->run.manifest_key = w->strings[4] = o->keep_report ?
+	    invsched_saved_dup(sr->manifest_key) : NULL;
+	w->run.manifest_etag = w->strings[5] = o->keep_report ?
+	    invsched_saved_dup(sr->manifest_etag) : NULL;
+	w->run.error_code = w->run.error = NULL;
+	w->run.job_id = w->run.job_error = NULL;
+	return (0);
+}
+
+/* The runs in state (and job_state, -1 for any); -1 logged on failure. */
+static int
+invsched_saved_read(struct invsched *is, int state, int job_state,
+    struct invsched_saved_list *o)
+{
+	char	*cause = NULL;
+
+	if (store_inv_run_list(is->core->store, NULL, NULL, state, job_state,
+	    -1, invsched_saved_cb, o, &cause) != 0) {
+		log_warnx("inventory: %s", cause);
+		free(cause);
+		return (-1);
+	}
 	return (0);
 }
 
 static void
+invsched_saved_free(struct invsched_saved_list *o)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < o->n; i++)
+		for (k = 0; k < nitems(o->runs[i].strings); k++)
+			free(o->runs[i].strings[k]);
+	free(o->runs);
+}
+
+/* Runs the daemon left Running when it died. */
+static void
 invsched_recover(struct invsched *is)
 {
-	struct invsched_orphans	 o = { NULL, 0 };
-	struct invsched_load	 l;
-	struct store_inv_run	*sr;
-	char			*cause = NULL;
-	size_t			 i;
+	struct invsched_saved_list	 o = { NULL, 0, 0 };
+	struct invsched_load		 l;
+	struct store_inv_run		*sr;
+	char				*cause = NULL;
+	size_t				 i;
 
-	if (store_inv_run_list(is->core->store, NULL, NULL,
-	    STORE_INV_RUNNING, -1, -1, invsched_orphan_cb, &o, &cause) != 0) {
-		log_warnx("inventory: %s", cause);
-		free(cause);
+	if (invsched_saved_read(is, STORE_INV_RUNNING, -1, &o) != 0)
 		return;
-	}
 	for (i = 0; i < o.n; i++) {
 		sr = &o.runs[i].run;
 		sr->state = STORE_INV_FAILED;
@@ -639,63 +681,23 @@ invsched_recover(struct invsched *is)
 		cause = NULL;
 		free(l.cause);
 		inv_config_free(l.cfg);
-		free(o.runs[i].run_id);
-		free(o.runs[i].bucket);
-		free(o.runs[i].config_id);
-		free(o.runs[i].trigger);
 	}
-	free(o.runs);
+	invsched_saved_free(&o);
 }
 
 /* Finished runs whose job was owed when the daemon stopped. */
-struct invsched_owed {
-	struct store_inv_run	 run;
-	char			*strings[6];	/* run's, owned */
-};
-
-struct invsched_owed_list {
-	struct invsched_owed	*runs;
-	size_t			 n;
-};
-
-static int
-invsched_owed_cb(const struct store_inv_run *sr, void *arg)
-{
-	struct invsched_owed_list	*o = arg;
-	struct invsched_owed		*w;
-
-	o->runs = xreallocarray(o->runs, o->n + 1, sizeof *o->runs);
-	w = &o->runs[o->n++];
-	w->run = *sr;
-	w->run.run_id = w->strings[0] = xstrdup(sr->run_id);
-	w->run.bucket = w->strings[1] = xstrdup(sr->bucket);
-	w->run.config_id = w->strings[2] = xstrdup(sr->config_id);
-	w->run.trigger = w->strings[3] = xstrdup(sr->trigger);
-	w->run.manifest_key = w->strings[4] = sr->manifest_key != NULL ?
-	    xstrdup(sr->manifest_key) : NULL;
-	w->run.manifest_etag = w->strings[5] = sr->manifest_etag != NULL ?
-	    xstrdup(sr->manifest_etag) : NULL;
-	w->run.error_code = w->run.error = NULL;
-	w->run.job_id = w->run.job_error = NULL;
-	return (0);
-}
-
 static void
 invsched_recover_jobs(struct invsched *is)
 {
-	struct invsched_owed_list	 o = { NULL, 0 };
-	struct invsched_owed		*list;
+	struct invsched_saved_list	 o = { NULL, 0, 1 };
+	struct invsched_saved		*list;
 	struct invsched_load		 l;
 	char				*cause = NULL, *template;
-	size_t			 i, k;
+	size_t				 i;
 
-	if (store_inv_run_list(is->core->store, NULL, NULL,
-	    STORE_INV_SUCCEEDED, STORE_INV_JOB_PENDING, -1, invsched_owed_cb,
-	    &o, &cause) != 0) {
-		log_warnx("inventory: %s", cause);
-		free(cause);
+	if (invsched_saved_read(is, STORE_INV_SUCCEEDED,
+	    STORE_INV_JOB_PENDING, &o) != 0)
 		return;
-	}
 	list = o.runs;
 	for (i = 0; i < o.n; i++) {
 		memset(&l, 0, sizeof l);
@@ -715,10 +717,8 @@ invsched_recover_jobs(struct invsched *is)
 		free(template);
 		free(l.cause);
 		inv_config_free(l.cfg);
-		for (k = 0; k < nitems(list[i].strings); k++)
-			free(list[i].strings[k]);
 	}
-	free(list);
+	invsched_saved_free(&o);
 }
 
 struct invsched *

@@ -18,6 +18,7 @@
 #include <time.h>
 
 struct core;
+struct json_object;
 struct invsched;
 struct lifecycle;
 
@@ -52,6 +53,15 @@ void		 invsched_changed(struct invsched *);
  */
 int		 invsched_run_now(struct invsched *, const char *,
 		     const char *, uid_t, char **, char **);
+
+/*
+ * The Manifest a JobTemplate is completed with: the inventory report's
+ * manifest.json at arn with etag, and the configuration's filter (NULL
+ * for none). put-bucket-inventory-configuration checks a template with
+ * the same Manifest as the job made on a run's report gets.
+ */
+struct json_object *invsched_manifest(const char *, const char *,
+		     const char *);
 
 /* Runs under way, for status and metrics. */
 size_t		 invsched_running(const struct invsched *);
