@@ -60,10 +60,7 @@ cli_text_inventory_configs(struct buf *b, json_object *result)
 void
 cli_text_inventory_run_id(struct buf *b, json_object *result)
 {
-	const char	*id = json_path_string(result, "RunId");
-
-	if (id != NULL)
-		buf_addf(b, "%s\n", id);
+	cli_text_field(b, result, "RunId");
 }
 
 /* list-inventory-runs: newest first, one line each, the error below. */

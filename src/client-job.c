@@ -255,12 +255,18 @@ out:
 }
 
 void
+cli_text_field(struct buf *b, json_object *result, const char *name)
+{
+	const char	*v = json_path_string(result, name);
+
+	if (v != NULL)
+		buf_addf(b, "%s\n", v);
+}
+
+void
 cli_text_job_id(struct buf *b, json_object *result)
 {
-	const char	*id = json_path_string(result, "JobId");
-
-	if (id != NULL)
-		buf_addf(b, "%s\n", id);
+	cli_text_field(b, result, "JobId");
 }
 
 void

@@ -175,6 +175,8 @@ void		 cli_format_time(json_object *, char *, size_t);
 int		 cli_create_job_parse(struct cli_req *, char **);
 int		 cli_create_job_exec(struct cli_ctx *, struct cli_req *);
 int		 cli_list_jobs_exec(struct cli_ctx *, struct cli_req *);
+/* A reply's one string field on a line of its own; nothing without it. */
+void		 cli_text_field(struct buf *, json_object *, const char *);
 void		 cli_text_job_id(struct buf *, json_object *);
 void		 cli_text_describe_job(struct buf *, json_object *);
 void		 cli_text_list_jobs(struct buf *, json_object *);
