@@ -37,55 +37,15 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 from s3b import (Daemon, endpoint_conf, make_client,  # noqa: E402
                  remove_bucket, write_json)
+from benchlib import AK, SK, aws_cli, ensure_objects, vm  # noqa: E402
 
-AK, SK = "TESTAK", "TESTSK"
 LOG_RE = (r"inventory %s of s3://\S+: (\d+) objects listed, (\d+) rows in "
           r"(\d+) files \((\d+) bytes, (\d+) HEADs\) in (\d+) ms")
 
 
-def vm(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def count_keys(s3, bucket):
-    n = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        n += page.get("KeyCount", 0)
-    return n
-
-
-def ensure_objects(args, s3):
-    try:
-        s3.head_bucket(Bucket=args.bucket)
-        have = count_keys(s3, args.bucket)
-    except Exception:
-        have = 0
-    if have >= args.count:
-        print("bucket %s: %d objects already there" % (args.bucket, have))
-        return have
-    t = time.monotonic()
-    subprocess.run([sys.executable, str(HERE / "setup_objects.py"),
-                    "--endpoint", args.endpoint, "--bucket", args.bucket,
-                    "--count", str(args.count), "--size", "16",
-                    "--threads", "64", "--manifest", os.devnull,
-                    "--skip-existing"], check=True)
-    have = count_keys(s3, args.bucket)
-    print("bucket %s: %d objects, made in %.0f s" %
-          (args.bucket, have, time.monotonic() - t))
-    return have
-
-
 def aws_cli_gzip(args):
     """Seconds for aws s3api list-objects-v2 piped through gzip."""
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK,
-               AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="",
-               AWS_CONFIG_FILE="/dev/null",
-               AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-    aws = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else "aws"
+    aws, env = aws_cli()
     t = time.monotonic()
     lister = subprocess.Popen([aws, "s3api", "list-objects-v2", "--bucket",
                                args.bucket, "--endpoint-url", args.endpoint,

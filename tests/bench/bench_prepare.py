@@ -11,7 +11,6 @@ usage: S3B_BUILDDIR=build/check tests/bench/bench_prepare.py [ROWS]
 """
 
 import json
-import os
 import pathlib
 import statistics
 import subprocess
@@ -22,14 +21,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] /
                        "integration"))
 from s3b import Daemon, binary, job_spec, write_json  # noqa: E402
-
-
-def vm(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return 0
+from benchlib import vm  # noqa: E402
 
 
 def main():
