@@ -34,6 +34,16 @@ def inventory(s3, bucket, inv, keys, prefix="inv"):
     return key, etag, rows
 
 
+def inventoried(s3, make_bucket, keys):
+    """A bucket of keys and another holding its report (inventory above).
+    Returns (bucket, report's bucket, manifest key, ETag, {key: row})."""
+    b = make_bucket()
+    inv = make_bucket()
+    put_objects(s3, b, keys)
+    key, etag, rows = inventory(s3, b, inv, keys)
+    return b, inv, key, etag, rows
+
+
 def run_filtered(d, tmp_path, inv, key, etag, where):
     spec = job_spec(TAG, confirmation=False)
     spec["Manifest"] = inventory_location(inv, key, etag)
@@ -51,11 +61,8 @@ def picked(s3, bucket, keys):
 def test_filter_selects_rows(s3batchd, s3, make_bucket, tmp_path):
     """Only the rows the filter selects become tasks; the job's counts and
     its report show them, and boto3 sees only their objects tagged."""
-    b = make_bucket()
-    inv = make_bucket()
     keys = ["obj/%02d" % i for i in range(30)] + AWKWARD
-    put_objects(s3, b, keys)
-    key, etag, rows = inventory(s3, b, inv, keys)
+    b, inv, key, etag, rows = inventoried(s3, make_bucket, keys)
     d = s3batchd()
 
     # By position: the Bucket Key example.
@@ -97,11 +104,8 @@ def test_filter_selects_rows(s3batchd, s3, make_bucket, tmp_path):
 
 
 def test_filter_selecting_nothing(s3batchd, s3, make_bucket, tmp_path):
-    b = make_bucket()
-    inv = make_bucket()
     keys = ["n%02d" % i for i in range(10)]
-    put_objects(s3, b, keys)
-    key, etag, _ = inventory(s3, b, inv, keys)
+    b, inv, key, etag, _ = inventoried(s3, make_bucket, keys)
     d = s3batchd()
     _, job = run_filtered(d, tmp_path, inv, key, etag,
                           "s.BucketKeyStatus = 'UNKNOWN'")
@@ -114,10 +118,7 @@ def test_bad_filters_refused_at_create_job(s3batchd, s3, make_bucket,
                                            tmp_path):
     """Nothing is created: a filter that does not compile, one that tries
     to leave the row, and a filter on a plain CSV manifest."""
-    b = make_bucket()
-    inv = make_bucket()
-    put_objects(s3, b, ["a"])
-    key, etag, _ = inventory(s3, b, inv, ["a"])
+    b, inv, key, etag, _ = inventoried(s3, make_bucket, ["a"])
     d = s3batchd()
     cases = [
         ("s.Foo = 'x'", "Manifest.Filter: no such column: s.Foo"),
@@ -157,11 +158,8 @@ def test_filter_on_a_column_the_report_lacks(s3batchd, s3, make_bucket,
                                              tmp_path):
     """Amazon's column names pass at create-job; the report's fileSchema
     decides at prepare, and a column it lacks fails the job, no task run."""
-    b = make_bucket()
-    inv = make_bucket()
     keys = ["m%02d" % i for i in range(5)]
-    put_objects(s3, b, keys)
-    key, etag, _ = inventory(s3, b, inv, keys)
+    b, inv, key, etag, _ = inventoried(s3, make_bucket, keys)
     d = s3batchd()
     _, job = run_filtered(d, tmp_path, inv, key, etag,
                           "s.ObjectOwner = 'me' OR s._6 = 'DISABLED'")
