@@ -247,23 +247,28 @@ ERROR_200 = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
              "</Error>")
 
 
+def garbage(method, query, body=None):
+    """A faultproxy rule: the calls of method whose query has query
+    answered 2xx with body (the stand-in's HTML page when None)."""
+    rule = {"kind": "garbage", "method": method, "query": query}
+    if body is not None:
+        rule["body"] = body
+    return rule
+
+
 @pytest.mark.parametrize("call, rule, code", [
-    ("UploadPartCopy: an HTML page",
-     {"kind": "garbage", "method": "PUT", "query": "partNumber="},
+    ("UploadPartCopy: an HTML page", garbage("PUT", "partNumber="),
      "InvalidResponse"),
     ("UploadPartCopy: an Error in a 200",
-     {"kind": "garbage", "method": "PUT", "query": "partNumber=",
-      "body": ERROR_200}, "AccessDenied"),
-    ("CompleteMultipartUpload: an HTML page",
-     {"kind": "garbage", "method": "POST", "query": "uploadId="},
+     garbage("PUT", "partNumber=", ERROR_200), "AccessDenied"),
+    ("CompleteMultipartUpload: an HTML page", garbage("POST", "uploadId="),
      "InvalidResponse"),
     ("CompleteMultipartUpload: an Error in a 200",
-     {"kind": "garbage", "method": "POST", "query": "uploadId=",
-      "body": ERROR_200}, "AccessDenied"),
+     garbage("POST", "uploadId=", ERROR_200), "AccessDenied"),
     ("CreateMultipartUpload without an UploadId",
-     {"kind": "garbage", "method": "POST", "query": "uploads",
-      "body": "<InitiateMultipartUploadResult><Bucket>b</Bucket>"
-              "</InitiateMultipartUploadResult>"}, "InvalidResponse"),
+     garbage("POST", "uploads",
+             "<InitiateMultipartUploadResult><Bucket>b</Bucket>"
+             "</InitiateMultipartUploadResult>"), "InvalidResponse"),
 ])
 def test_multipart_copy_answers_verified(proxied, s3, make_bucket, tmp_path,
                                          call, rule, code):
