@@ -50,6 +50,17 @@ from s3b import (REGION, STORAGE_CLASSES, SWIFT_USERS, TOP,  # noqa: F401
 RGW_SCRIPTS = TOP / "tests" / "rgw"
 SWIFT_SCRIPTS = TOP / "tests" / "swift"
 
+@pytest.fixture
+def daemon():
+    """A daemon with no S3 endpoint, in its own directory under /tmp:
+    other uids must reach its socket, and pytest's tmp_path is private to
+    root."""
+    d = Daemon().start()
+    yield d
+    d.stop()
+    d.remove()
+
+
 # Filled by the rgw fixture, shown in the terminal summary.
 _BENCH_NOTES = []
 

@@ -25,16 +25,6 @@ JOB_DESCRIPTOR_KEYS = [
 ]
 
 
-@pytest.fixture
-def daemon():
-    # Its own directory under /tmp: other uids must reach the socket,
-    # and pytest's tmp_path is private to root.
-    d = Daemon().start()
-    yield d
-    d.stop()
-    d.remove()
-
-
 def make_manifest(tmp_path, n, name="manifest.csv", bucket="bkt"):
     p = tmp_path / name
     with open(p, "w") as f:

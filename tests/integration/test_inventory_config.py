@@ -12,16 +12,7 @@ import time
 
 import pytest
 
-from s3b import Daemon, write_json
-
-
-@pytest.fixture
-def daemon():
-    # Its own directory under /tmp: other uids must reach the socket.
-    d = Daemon().start()
-    yield d
-    d.stop()
-    d.remove()
+from s3b import write_json
 
 
 def config(cid, enabled=False, fmt="CSV", **extra):

@@ -9,24 +9,7 @@
 #include "inventory.h"
 #include "unit.h"
 
-/* JSON written with ' for " so that the cases stay readable. */
-static struct json_object *
-J(const char *text)
-{
-	struct json_object	*v;
-	char			*s, *p;
-
-	s = xstrdup(text);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '\'')
-			*p = '"';
-	}
-	v = json_tokener_parse(s);
-	if (v == NULL)
-		fprintf(stderr, "bad test JSON: %s\n", s);
-	free(s);
-	return (v);
-}
+#define J unit_json
 
 #define DEST \
     "'Destination': { 'S3BucketDestination': { 'AccountId': '123456789012'," \

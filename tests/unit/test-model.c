@@ -10,24 +10,7 @@
 #include "jobcheck.h"
 #include "unit.h"
 
-/* JSON written with ' for " so that the cases stay readable. */
-static struct json_object *
-J(const char *text)
-{
-	struct json_object	*v;
-	char			*s, *p;
-
-	s = xstrdup(text);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '\'')
-			*p = '"';
-	}
-	v = json_tokener_parse(s);
-	if (v == NULL && strcmp(s, "null") != 0)
-		fprintf(stderr, "bad test JSON: %s\n", s);
-	free(s);
-	return (v);
-}
+#define J unit_json
 
 /* A valid tagging job, the base that the cases below change. */
 static const char *base_job =

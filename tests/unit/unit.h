@@ -51,4 +51,29 @@ unit_done(const char *name)
 	return (unit_failures == 0 ? 0 : 1);
 }
 
+#ifdef JSON_C_VERSION
+/*
+ * JSON written with ' for " so that the cases stay readable (a test that
+ * includes json-c before unit.h gets it).
+ */
+static inline struct json_object *
+unit_json(const char *text)
+{
+	struct json_object	*v;
+	char			*s, *p;
+
+	if ((s = strdup(text)) == NULL)
+		abort();
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '\'')
+			*p = '"';
+	}
+	v = json_tokener_parse(s);
+	if (v == NULL && strcmp(s, "null") != 0)
+		fprintf(stderr, "bad test JSON: %s\n", s);
+	free(s);
+	return (v);
+}
+#endif
+
 #endif /* UNIT_H */
