@@ -54,6 +54,7 @@ import time
 TOP = pathlib.Path(__file__).resolve().parents[2]
 BENCH = TOP / "tests" / "bench"
 sys.path.insert(0, str(TOP / "tests" / "integration"))
+from benchlib import vm as proc_status  # noqa: E402
 
 AK, SK = "TESTAK", "TESTSK"
 TAG_KEY, TAG_VALUE = "bench", "done"
@@ -77,14 +78,6 @@ def proc_cpu(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def proc_status(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def mib(n):
