@@ -33,6 +33,7 @@
 #include "invreport.h"
 #include "job.h"
 #include "jobspec.h"
+#include "lister.h"
 #include "model.h"
 #include "s3.h"
 #include "s3xml.h"
@@ -40,10 +41,6 @@
 #include "stage-generate.h"
 #include "store.h"
 
-#define GEN_PAGE_KEYS		1000	/* max-keys of a listing page */
-#define GEN_PAGE_MAX		10000	/* entries a page may bring */
-#define GEN_PAGE_BYTES		(64 * 1024 * 1024) /* one page's XML */
-#define GEN_PARALLEL		32	/* HEAD/tagging calls at a time */
 #define GEN_FILE_ROWS		1000000	/* rows per data file */
 #define GEN_ROWS_FLUSH		(64 * 1024)	/* CSV text before deflate */
 #define GEN_PROGRESS_MS		2000	/* StatusUpdateReason refresh */
@@ -181,22 +178,17 @@ struct generator {
 	enum gen_step		 step;
 	int			 local;		/* the spool failed, not S3 */
 	struct s3_call		*call;
-	char			*query;
 	struct s3_header	 headers[3];
 	int			 versioned;
 	struct s3xml_replication repl;
 
-	/* The page being listed. */
-	struct s3xml		*xml;
-	struct s3xml_list_page	 lpage;
-	struct s3xml_versions_page vpage;
-	char			*sink_cause;
-	struct buf		 token;		/* continuation, or key marker */
-	struct buf		 vmarker;	/* version-id marker */
+	/* The page being listed, and its HEAD/tagging calls. */
+	struct lister		*lister;
+	struct s3_request	 list_req;
+	struct s3_header	 list_owner;
 	struct gen_entry	*ents;
 	size_t			 nents;
-	size_t			 next_check;
-	size_t			 checks;	/* in flight */
+	struct lister_fetch	 fetch;
 	int			 last_page;
 
 	/* The data file being written. */
@@ -853,20 +845,8 @@ gen_entries_clear(struct generator *g)
 	}
 	free(g->ents);
 	g->ents = NULL;
-	g->nents = g->next_check = g->checks = 0;
-}
-
-static void
-gen_page_clear(struct generator *g)
-{
-	if (g->xml != NULL)
-		s3xml_free(g->xml);
-	g->xml = NULL;
-	s3xml_list_page_free(&g->lpage);
-	s3xml_versions_page_free(&g->vpage);
-	free(g->sink_cause);
-	g->sink_cause = NULL;
-	gen_entries_clear(g);
+	g->nents = 0;
+	memset(&g->fetch, 0, sizeof g->fetch);
 }
 
 /* Remove what the spool holds for the job (not after success). */
@@ -896,7 +876,8 @@ gen_free(struct generator *g, int keep_spool)
 
 	if (g->call != NULL)
 		s3_call_cancel(g->call);
-	gen_page_clear(g);
+	lister_free(g->lister);
+	gen_entries_clear(g);
 	invreport_file_free(g->file);
 	if (g->up_fd != -1)
 		close(g->up_fd);
@@ -907,9 +888,6 @@ gen_free(struct generator *g, int keep_spool)
 		free(g->files[i].key);
 	free(g->files);
 	buf_free(&g->rows);
-	buf_free(&g->token);
-	buf_free(&g->vmarker);
-	free(g->query);
 	free(g->manifest);
 	free(g->manifest_key);
 	free(g->up_cause);
@@ -971,22 +949,6 @@ gen_fail(struct generator *g, const char *fmt, ...)
 	va_end(ap);
 	gen_done(g, reason);
 	free(reason);
-}
-
-/* "AccessDenied (HTTP 403): message", without repeating "HTTP 403". */
-static char *
-gen_result_text(const struct s3_result *r)
-{
-	const char	*msg = r->error_message;
-	char		*s, status[32];
-
-	snprintf(status, sizeof status, "HTTP %d", r->status);
-	if (msg != NULL && strcmp(msg, status) == 0)
-		msg = NULL;
-	xasprintf(&s, "%s (%s)%s%s", r->error_code != NULL ? r->error_code :
-	    "error", r->status != 0 ? status : "no HTTP answer",
-	    msg != NULL ? ": " : "", msg != NULL ? msg : "");
-	return (s);
 }
 
 /*
@@ -1069,7 +1031,7 @@ gen_entry_decided(struct gen_entry *e, int keep)
 
 	e->keep = keep;
 	e->need_tags = 0;
-	g->checks--;
+	lister_fetch_done(&g->fetch);
 	gen_check_next(g);
 }
 
@@ -1089,7 +1051,7 @@ gen_tagging_cb(const struct s3_result *r, void *arg)
 		return;
 	}
 	if (r->error_code != NULL) {
-		text = gen_result_text(r);
+		text = lister_result_text(r);
 		gen_fail(g, "EligibleForReplication: cannot read the tags of "
 		    "s3://%s/%.*s: %s", g->spec.bucket, (int)e->key_len,
 		    e->key, text);
@@ -1133,7 +1095,7 @@ gen_head_cb(const struct s3_result *r, void *arg)
 	}
 	/* A HEAD of an SSE-C object without its key answers 400. */
 	if (r->error_code != NULL && r->status != 400) {
-		text = gen_result_text(r);
+		text = lister_result_text(r);
 		gen_fail(g, "cannot read the encryption and replication status "
 		    "of s3://%s/%.*s: %s", g->spec.bucket, (int)e->key_len,
 		    e->key, text);
@@ -1165,30 +1127,34 @@ gen_page_write(struct generator *g)
 			return;
 		}
 	}
-	gen_page_clear(g);
+	gen_entries_clear(g);
 	if (!gen_still_new(g))
 		return;
 	gen_next_page(g);
 }
 
-/* Start checks up to GEN_PARALLEL; write the page when all are in. */
+/* Start entry I's HEAD or tagging call if undecided (lister_fetch_next). */
+static int
+gen_check_start_cb(size_t i, void *arg)
+{
+	struct generator	*g = arg;
+	struct gen_entry	*e = &g->ents[i];
+
+	if (e->keep != -1)
+		return (0);
+	if (g->spec.nencs != 0 || g->spec.has_repl)
+		gen_call(g, "HEAD", e->key, e->version_id, NULL, NULL,
+		    gen_head_cb, e, &e->call);
+	else
+		gen_tagging(e);
+	return (1);
+}
+
+/* Checks up to LISTER_FETCH_MAX; write the page when all are in. */
 static void
 gen_check_next(struct generator *g)
 {
-	struct gen_entry	*e;
-
-	while (g->next_check < g->nents && g->checks < GEN_PARALLEL) {
-		e = &g->ents[g->next_check++];
-		if (e->keep != -1)
-			continue;
-		g->checks++;
-		if (g->spec.nencs != 0 || g->spec.has_repl)
-			gen_call(g, "HEAD", e->key, e->version_id, NULL, NULL,
-			    gen_head_cb, e, &e->call);
-		else
-			gen_tagging(e);
-	}
-	if (g->next_check == g->nents && g->checks == 0)
+	if (lister_fetch_next(&g->fetch, g->nents, gen_check_start_cb, g))
 		gen_page_write(g);
 }
 
@@ -1212,9 +1178,9 @@ gen_entry_add(struct generator *g, const struct buf *key, const char *vid,
 	if (g->spec.eligible &&
 	    (rules = gen_match_rules(&g->repl, key->data, key->len)) == 0)
 		return (0);
-	if (g->nents == GEN_PAGE_MAX) {
+	if (g->nents == LISTER_PAGE_MAX) {
 		xasprintf(cause, "a listing page brought more than %d entries",
-		    GEN_PAGE_MAX);
+		    LISTER_PAGE_MAX);
 		return (-1);
 	}
 	if (g->nents % 256 == 0)
@@ -1246,152 +1212,67 @@ gen_entry_add(struct generator *g, const struct buf *key, const char *vid,
 }
 
 static int
-gen_object_cb(const struct s3xml_object *o, void *arg, char **cause)
-{
-	struct generator	*g = arg;
-
-	return (gen_entry_add(g, &o->key, NULL, &o->etag, o->size,
-	    o->last_modified, &o->storage_class, cause));
-}
-
-static int
-gen_version_cb(const struct s3xml_version *v, void *arg, char **cause)
+gen_list_entry_cb(const struct lister_entry *le, void *arg, char **cause)
 {
 	struct generator	*g = arg;
 
 	/* The current version of each key; a delete marker hides it. */
-	if (!v->is_latest || v->delete_marker) {
-		g->listed += v->is_latest;
+	if (!le->is_latest || le->delete_marker) {
+		g->listed += le->is_latest;
 		return (0);
 	}
-	return (gen_entry_add(g, &v->key, v->version_id.data != NULL ?
-	    v->version_id.data : "null", &v->etag, v->size, v->last_modified,
-	    &v->storage_class, cause));
+	return (gen_entry_add(g, le->key, le->version_id, le->etag, le->size,
+	    le->mtime, le->storage_class, cause));
 }
 
-static int
-gen_sink_cb(uint64_t offset, const void *data, size_t len, void *arg)
+/* A retry sends the page again: forget the first try. */
+static void
+gen_list_reset_cb(void *arg)
 {
 	struct generator	*g = arg;
-	struct s3xml_cbs	 cbs;
 
-	if (offset == 0) {
-		/* A retry sends the page again: forget the first try. */
-		gen_page_clear(g);
-		g->listed = g->listed_before;
-		memset(&cbs, 0, sizeof cbs);
-		cbs.flags = S3XML_URL_ENCODED;
-		cbs.object_cb = gen_object_cb;
-		cbs.version_cb = gen_version_cb;
-		g->xml = g->versioned ?
-		    s3xml_new(S3XML_DOC_LIST_VERSIONS, &g->vpage, &cbs, g,
-		    GEN_PAGE_BYTES) :
-		    s3xml_new(S3XML_DOC_LIST_OBJECTS, &g->lpage, &cbs, g,
-		    GEN_PAGE_BYTES);
-	}
-	if (g->xml == NULL || g->sink_cause != NULL)
-		return (-1);
-	if (s3xml_feed(g->xml, data, len, &g->sink_cause) != 0)
-		return (-1);
-	return (0);
+	gen_entries_clear(g);
+	g->listed = g->listed_before;
 }
 
 static void
-gen_list_cb(const struct s3_result *r, void *arg)
+gen_list_page_cb(int last, const struct s3_result *r, const char *cause,
+    void *arg)
 {
 	struct generator	*g = arg;
-	char			*cause = NULL, *text;
-	const struct buf	*next;
-	int			 truncated;
+	char			*text;
 
-	g->call = NULL;
-	if (g->sink_cause != NULL || r->error_code != NULL) {
-		if (g->sink_cause != NULL)
-			text = xstrdup(g->sink_cause);
-		else
-			text = gen_result_text(r);
+	if (r != NULL) {
+		text = lister_result_text(r);
 		gen_fail(g, "cannot list s3://%s: %s", g->spec.bucket, text);
 		free(text);
 		return;
 	}
-	if (g->xml == NULL) {
-		gen_fail(g, "cannot list s3://%s: an empty answer",
-		    g->spec.bucket);
-		return;
-	}
-	if (s3xml_finish(g->xml, &cause) != 0) {
+	if (cause != NULL) {
 		gen_fail(g, "cannot list s3://%s: %s", g->spec.bucket, cause);
-		free(cause);
 		return;
 	}
-	if (g->versioned) {
-		truncated = g->vpage.is_truncated;
-		buf_reset(&g->token);
-		buf_reset(&g->vmarker);
-		if (g->vpage.next_key_marker.len != 0)
-			buf_add(&g->token, g->vpage.next_key_marker.data,
-			    g->vpage.next_key_marker.len);
-		if (g->vpage.next_version_id_marker.len != 0)
-			buf_add(&g->vmarker,
-			    g->vpage.next_version_id_marker.data,
-			    g->vpage.next_version_id_marker.len);
-	} else {
-		truncated = g->lpage.is_truncated;
-		next = &g->lpage.next_continuation_token;
-		buf_reset(&g->token);
-		if (next->len != 0)
-			buf_add(&g->token, next->data, next->len);
-	}
-	if (truncated && g->token.len == 0) {
-		gen_fail(g, "cannot list s3://%s: a truncated page without a "
-		    "marker for the next one", g->spec.bucket);
-		return;
-	}
-	g->last_page = !truncated;
+	g->last_page = last;
 	g->step = GEN_STEP_CHECK;
-	g->next_check = 0;
 	gen_check_next(g);
 }
+
+static const struct lister_cbs gen_list_cbs = {
+	gen_list_entry_cb, gen_list_reset_cb, gen_list_page_cb
+};
 
 static void	gen_finish_listing(struct generator *);
 
 static void
 gen_next_page(struct generator *g)
 {
-	struct buf	q;
-
 	if (g->last_page) {
 		gen_finish_listing(g);
 		return;
 	}
-	/* Parameters in any order: the signer sorts them. */
-	buf_init(&q);
-	if (g->versioned)
-		buf_addf(&q, "versions&encoding-type=url&max-keys=%d",
-		    GEN_PAGE_KEYS);
-	else
-		buf_addf(&q, "list-type=2&encoding-type=url&max-keys=%d",
-		    GEN_PAGE_KEYS);
-	if (g->spec.list_prefix != NULL) {
-		buf_adds(&q, "&prefix=");
-		url_encode(&q, g->spec.list_prefix,
-		    strlen(g->spec.list_prefix), 0);
-	}
-	if (g->token.len != 0) {
-		buf_adds(&q, g->versioned ? "&key-marker=" :
-		    "&continuation-token=");
-		url_encode(&q, g->token.data, g->token.len, 0);
-	}
-	if (g->versioned && g->vmarker.len != 0) {
-		buf_adds(&q, "&version-id-marker=");
-		url_encode(&q, g->vmarker.data, g->vmarker.len, 0);
-	}
-	free(g->query);
-	g->query = buf_detach(&q);
 	g->step = GEN_STEP_LIST;
 	g->listed_before = g->listed;
-	gen_call(g, "GET", NULL, NULL, g->query, gen_sink_cb, gen_list_cb, g,
-	    &g->call);
+	lister_next(g->lister);
 }
 
 /* ---- the end: manifest.json, the upload, the descriptor */
@@ -1517,7 +1398,7 @@ gen_upload_cb(const struct s3_result *r, void *arg)
 	    g->manifest_key;
 	if (r->error_code != NULL) {
 		text = g->up_cause != NULL ? xstrdup(g->up_cause) :
-		    gen_result_text(r);
+		    lister_result_text(r);
 		gen_fail(g, "cannot write the generated manifest to "
 		    "s3://%s/%s: %s", g->spec.out_bucket, key, text);
 		free(text);
@@ -1640,7 +1521,7 @@ gen_replication_cb(const struct s3_result *r, void *arg)
 
 	g->call = NULL;
 	if (r->error_code != NULL) {
-		text = gen_result_text(r);
+		text = lister_result_text(r);
 		gen_fail(g, "EligibleForReplication: cannot read the "
 		    "replication configuration of s3://%s: %s",
 		    g->spec.bucket, text);
@@ -1687,7 +1568,7 @@ gen_versioning_cb(const struct s3_result *r, void *arg)
 
 	g->call = NULL;
 	if (r->error_code != NULL) {
-		text = gen_result_text(r);
+		text = lister_result_text(r);
 		gen_fail(g, "cannot read the source bucket s3://%s: %s",
 		    g->spec.bucket, text);
 		free(text);
@@ -1695,6 +1576,16 @@ gen_versioning_cb(const struct s3_result *r, void *arg)
 	}
 	g->versioned = r->http != NULL &&
 	    gen_versioning_status(&r->http->body);
+	g->list_req.bucket = g->spec.bucket;
+	g->list_req.role_arn = g->spec.role_arn;
+	if (g->spec.owner != NULL) {
+		g->list_owner.name = "x-amz-expected-bucket-owner";
+		g->list_owner.value = g->spec.owner;
+		g->list_req.headers = &g->list_owner;
+		g->list_req.nheaders = 1;
+	}
+	g->lister = lister_new(g->core->s3, &g->list_req, g->spec.list_prefix,
+	    g->versioned, &gen_list_cbs, g);
 	if (g->spec.eligible) {
 		g->step = GEN_STEP_REPLICATION;
 		gen_call(g, "GET", NULL, NULL, "replication", NULL,
@@ -1721,8 +1612,6 @@ stage_generate_start(struct core *core, const char *id, stage_done_cb done_cb,
 	snprintf(g->id, sizeof g->id, "%s", id);
 	g->t0 = g->progress_ms = time_mono_ms();
 	buf_init(&g->rows);
-	buf_init(&g->token);
-	buf_init(&g->vmarker);
 	if (store_job_get(core->store, id, &j, &cause) != 0) {
 		gen_fail(g, "%s", cause != NULL ? cause : "the job is gone");
 		free(cause);

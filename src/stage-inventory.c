@@ -30,16 +30,13 @@
 #include "http.h"
 #include "inventory.h"
 #include "invreport.h"
+#include "lister.h"
 #include "s3.h"
 #include "s3-mpu.h"
 #include "s3xml.h"
 #include "spool.h"
 #include "stage-inventory.h"
 
-#define INV_PAGE_KEYS		1000	/* max-keys of a listing page */
-#define INV_PAGE_MAX		10000	/* entries a page may bring */
-#define INV_PAGE_BYTES		(64 * 1024 * 1024) /* one page's XML */
-#define INV_PARALLEL		32	/* HEADs at a time */
 #define INV_ROWS_FLUSH		(64 * 1024)	/* CSV text held before deflate */
 #define INV_FILE_BYTES		(64ULL * 1024 * 1024)	/* a data file, gzip'd */
 #define INV_PUT_MAX		(16ULL * 1024 * 1024)	/* one PUT; else parts */
@@ -167,19 +164,13 @@ struct inv_run {
 	size_t			 nsse_headers;
 
 	struct s3_call		*call;
-	char			*query;
 
-	/* The page being listed. */
-	struct s3xml		*xml;
-	struct s3xml_list_page	 lpage;
-	struct s3xml_versions_page vpage;
-	char			*sink_cause;
-	struct buf		 token;
-	struct buf		 vmarker;
+	/* The page being listed, and its HEADs. */
+	struct lister		*lister;
+	struct s3_request	 list_req;
 	struct inv_entry	*ents;
 	size_t			 nents;
-	size_t			 next_check;
-	size_t			 checks;
+	struct lister_fetch	 fetch;
 	size_t			 next_write;	/* rows written up to */
 	int			 last_page;
 	char			*check_cause;
@@ -276,22 +267,10 @@ inv_entries_clear(struct inv_run *run)
 	}
 	free(run->ents);
 	run->ents = NULL;
-	run->nents = run->next_check = run->checks = run->next_write = 0;
+	run->nents = run->next_write = 0;
+	memset(&run->fetch, 0, sizeof run->fetch);
 	free(run->check_cause);
 	run->check_cause = NULL;
-}
-
-static void
-inv_page_clear(struct inv_run *run)
-{
-	if (run->xml != NULL)
-		s3xml_free(run->xml);
-	run->xml = NULL;
-	s3xml_list_page_free(&run->lpage);
-	s3xml_versions_page_free(&run->vpage);
-	free(run->sink_cause);
-	run->sink_cause = NULL;
-	inv_entries_clear(run);
 }
 
 static void
@@ -303,7 +282,8 @@ inv_free(struct inv_run *run)
 		s3_call_cancel(run->call);
 	if (run->mpu != NULL)
 		s3_mpu_cancel(run->mpu);
-	inv_page_clear(run);
+	lister_free(run->lister);
+	inv_entries_clear(run);
 	invreport_file_free(run->file);
 	if (run->file_path != NULL)
 		unlink(run->file_path);
@@ -315,9 +295,6 @@ inv_free(struct inv_run *run)
 	free(run->files);
 	free(run->parts);
 	buf_free(&run->rows);
-	buf_free(&run->token);
-	buf_free(&run->vmarker);
-	free(run->query);
 	free(run->up_cause);
 	free(run->manifest);
 	free(run->manifest_key);
@@ -386,29 +363,13 @@ inv_fail(struct inv_run *run, int local, const char *code,
 	free(reason);
 }
 
-/* "AccessDenied (HTTP 403): message", without repeating "HTTP 403". */
-static char *
-inv_result_text(const struct s3_result *r)
-{
-	const char	*msg = r->error_message;
-	char		*s, status[32];
-
-	snprintf(status, sizeof status, "HTTP %d", r->status);
-	if (msg != NULL && strcmp(msg, status) == 0)
-		msg = NULL;
-	xasprintf(&s, "%s (%s)%s%s", r->error_code != NULL ? r->error_code :
-	    "error", r->status != 0 ? status : "no HTTP answer",
-	    msg != NULL ? ": " : "", msg != NULL ? msg : "");
-	return (s);
-}
-
 static void
 inv_fail_s3(struct inv_run *run, const char *code, const char *what,
     const char *bucket, const char *key, const struct s3_result *r)
 {
 	char	*text;
 
-	text = inv_result_text(r);
+	text = lister_result_text(r);
 	if (key != NULL)
 		inv_fail(run, 0, code, "%s s3://%s/%s: %s", what, bucket, key,
 		    text);
@@ -446,7 +407,7 @@ inv_entry_done(struct inv_entry *e)
 {
 	struct inv_run	*run = e->run;
 
-	run->checks--;
+	lister_fetch_done(&run->fetch);
 	inv_check_next(run);
 }
 
@@ -711,7 +672,7 @@ inv_page_write(struct inv_run *run)
 			return;
 		}
 	}
-	inv_page_clear(run);
+	inv_entries_clear(run);
 	if (run->last_page) {
 		inv_file_finish(run);
 		return;
@@ -719,27 +680,32 @@ inv_page_write(struct inv_run *run)
 	inv_next_page(run);
 }
 
-/* HEADs up to INV_PARALLEL; the page is written when all are in. */
-static void
-inv_check_next(struct inv_run *run)
+/* Start entry I's HEAD if it wants one (lister_fetch_next). */
+static int
+inv_head_start_cb(size_t i, void *arg)
 {
 	static const struct s3_header checksum_mode[] = {
 		{ "x-amz-checksum-mode", "ENABLED" },
 	};
-	struct inv_entry	*e;
+	struct inv_run		*run = arg;
+	struct inv_entry	*e = &run->ents[i];
 	int			 want_sum;
 
+	if (!e->head)
+		return (0);
 	want_sum = (run->cols & INVR_COL_BIT(INVR_CHECKSUM_ALGORITHM)) != 0;
-	while (run->next_check < run->nents && run->checks < INV_PARALLEL) {
-		e = &run->ents[run->next_check++];
-		if (!e->head)
-			continue;
-		run->checks++;
-		e->call = inv_call(run, "HEAD", e->key, e->key_len,
-		    e->version_id, NULL, want_sum ? checksum_mode : NULL,
-		    want_sum ? 1 : 0, NULL, inv_head_cb, e);
-	}
-	if (run->next_check == run->nents && run->checks == 0)
+	e->call = inv_call(run, "HEAD", e->key, e->key_len, e->version_id,
+	    NULL, want_sum ? checksum_mode : NULL, want_sum ? 1 : 0, NULL,
+	    inv_head_cb, e);
+	return (1);
+}
+
+/* HEADs up to LISTER_FETCH_MAX; the page is written when all are in. */
+static void
+inv_check_next(struct inv_run *run)
+{
+	if (lister_fetch_next(&run->fetch, run->nents, inv_head_start_cb,
+	    run))
 		inv_page_write(run);
 }
 
@@ -756,9 +722,9 @@ inv_entry_add(struct inv_run *run, const struct buf *key, const char *vid,
 	size_t			 len;
 
 	run->objects++;
-	if (run->nents == INV_PAGE_MAX) {
+	if (run->nents == LISTER_PAGE_MAX) {
 		xasprintf(cause, "a listing page brought more than %d entries",
-		    INV_PAGE_MAX);
+		    LISTER_PAGE_MAX);
 		return (-1);
 	}
 	if (run->nents % 256 == 0)
@@ -800,138 +766,51 @@ inv_entry_add(struct inv_run *run, const struct buf *key, const char *vid,
 }
 
 static int
-inv_object_cb(const struct s3xml_object *o, void *arg, char **cause)
+inv_list_entry_cb(const struct lister_entry *le, void *arg, char **cause)
 {
 	struct inv_run	*run = arg;
 
-	return (inv_entry_add(run, &o->key, NULL, &o->etag, o->size,
-	    o->last_modified, &o->storage_class, &o->checksum_algorithm, 1, 0,
-	    cause));
+	return (inv_entry_add(run, le->key, le->version_id, le->etag,
+	    le->size, le->mtime, le->storage_class, le->checksum,
+	    le->is_latest, le->delete_marker, cause));
 }
 
-static int
-inv_version_cb(const struct s3xml_version *v, void *arg, char **cause)
+/* A retry sends the page again: forget the first try. */
+static void
+inv_list_reset_cb(void *arg)
 {
 	struct inv_run	*run = arg;
 
-	return (inv_entry_add(run, &v->key, v->version_id.data != NULL ?
-	    v->version_id.data : "null", v->delete_marker ? NULL : &v->etag,
-	    v->size, v->last_modified, v->delete_marker ? NULL :
-	    &v->storage_class, NULL, v->is_latest, v->delete_marker, cause));
-}
-
-static int
-inv_sink_cb(uint64_t offset, const void *data, size_t len, void *arg)
-{
-	struct inv_run		*run = arg;
-	struct s3xml_cbs	 cbs;
-
-	if (offset == 0) {
-		/* A retry sends the page again: forget the first try. */
-		run->objects -= (int64_t)run->nents;
-		inv_page_clear(run);
-		memset(&cbs, 0, sizeof cbs);
-		cbs.flags = S3XML_URL_ENCODED;
-		cbs.object_cb = inv_object_cb;
-		cbs.version_cb = inv_version_cb;
-		run->xml = run->all_versions ?
-		    s3xml_new(S3XML_DOC_LIST_VERSIONS, &run->vpage, &cbs, run,
-		    INV_PAGE_BYTES) :
-		    s3xml_new(S3XML_DOC_LIST_OBJECTS, &run->lpage, &cbs, run,
-		    INV_PAGE_BYTES);
-	}
-	if (run->xml == NULL || run->sink_cause != NULL)
-		return (-1);
-	if (s3xml_feed(run->xml, data, len, &run->sink_cause) != 0)
-		return (-1);
-	return (0);
+	run->objects -= (int64_t)run->nents;
+	inv_entries_clear(run);
 }
 
 static void
-inv_list_cb(const struct s3_result *r, void *arg)
+inv_list_page_cb(int last, const struct s3_result *r, const char *cause,
+    void *arg)
 {
 	struct inv_run	*run = arg;
-	char		*cause = NULL;
-	int		 truncated;
 
-	run->call = NULL;
-	if (run->sink_cause != NULL) {
-		inv_fail(run, 0, INV_CODE_SOURCE, "cannot list s3://%s: %s",
-		    run->bucket, run->sink_cause);
-		return;
-	}
-	if (r->error_code != NULL) {
+	if (r != NULL) {
 		inv_fail_s3(run, INV_CODE_SOURCE, "cannot list", run->bucket,
 		    NULL, r);
 		return;
 	}
-	if (run->xml == NULL || s3xml_finish(run->xml, &cause) != 0) {
+	if (cause != NULL) {
 		inv_fail(run, 0, INV_CODE_SOURCE, "cannot list s3://%s: %s",
-		    run->bucket, cause != NULL ? cause : "an empty answer");
-		free(cause);
+		    run->bucket, cause);
 		return;
 	}
-	buf_reset(&run->token);
-	buf_reset(&run->vmarker);
-	if (run->all_versions) {
-		truncated = run->vpage.is_truncated;
-		if (run->vpage.next_key_marker.len != 0)
-			buf_add(&run->token, run->vpage.next_key_marker.data,
-			    run->vpage.next_key_marker.len);
-		if (run->vpage.next_version_id_marker.len != 0)
-			buf_add(&run->vmarker,
-			    run->vpage.next_version_id_marker.data,
-			    run->vpage.next_version_id_marker.len);
-	} else {
-		truncated = run->lpage.is_truncated;
-		if (run->lpage.next_continuation_token.len != 0)
-			buf_add(&run->token,
-			    run->lpage.next_continuation_token.data,
-			    run->lpage.next_continuation_token.len);
-	}
-	if (truncated && run->token.len == 0) {
-		inv_fail(run, 0, INV_CODE_SOURCE, "cannot list s3://%s: a "
-		    "truncated page without a marker for the next one",
-		    run->bucket);
-		return;
-	}
-	run->last_page = !truncated;
+	run->last_page = last;
 	run->step = INV_STEP_CHECK;
-	run->next_check = 0;
 	inv_check_next(run);
 }
 
 static void
 inv_next_page(struct inv_run *run)
 {
-	struct buf	q;
-
-	buf_init(&q);
-	if (run->all_versions)
-		buf_addf(&q, "versions&encoding-type=url&max-keys=%d",
-		    INV_PAGE_KEYS);
-	else
-		buf_addf(&q, "list-type=2&encoding-type=url&max-keys=%d",
-		    INV_PAGE_KEYS);
-	if (run->filter_prefix != NULL) {
-		buf_adds(&q, "&prefix=");
-		url_encode(&q, run->filter_prefix, strlen(run->filter_prefix),
-		    0);
-	}
-	if (run->token.len != 0) {
-		buf_adds(&q, run->all_versions ? "&key-marker=" :
-		    "&continuation-token=");
-		url_encode(&q, run->token.data, run->token.len, 0);
-	}
-	if (run->all_versions && run->vmarker.len != 0) {
-		buf_adds(&q, "&version-id-marker=");
-		url_encode(&q, run->vmarker.data, run->vmarker.len, 0);
-	}
-	free(run->query);
-	run->query = buf_detach(&q);
 	run->step = INV_STEP_LIST;
-	run->call = inv_call(run, "GET", NULL, 0, NULL, run->query, NULL, 0,
-	    inv_sink_cb, inv_list_cb, run);
+	lister_next(run->lister);
 }
 
 /* ---- uploads: data files, then manifest.json, checksum, symlink */
@@ -976,7 +855,7 @@ inv_uploaded(struct inv_run *run)
 		inv_page_write(run);
 		return;
 	}
-	inv_page_clear(run);
+	inv_entries_clear(run);
 	inv_next_page(run);
 }
 
@@ -1031,7 +910,7 @@ inv_put_cb(const struct s3_result *r, void *arg)
 	run->call = NULL;
 	if (r->error_code != NULL) {
 		text = run->up_cause != NULL ? xstrdup(run->up_cause) :
-		    inv_result_text(r);
+		    lister_result_text(r);
 		inv_fail(run, run->up_cause != NULL, INV_CODE_DEST,
 		    "cannot write s3://%s/%s: %s", run->dest_bucket,
 		    run->files[run->nfiles - 1].key, text);
@@ -1319,6 +1198,10 @@ inv_test_knobs(struct inv_run *run)
 	}
 }
 
+static const struct lister_cbs inv_list_cbs = {
+	inv_list_entry_cb, inv_list_reset_cb, inv_list_page_cb
+};
+
 struct inv_run *
 stage_inventory_start(struct core *core, const struct inv_config *c,
     const char *run_id, time_t when, inv_run_cb cb, void *arg)
@@ -1339,8 +1222,6 @@ stage_inventory_start(struct core *core, const struct inv_config *c,
 	run->t0 = time_mono_ms();
 	uuid_generate_v4(run->spool_id);
 	buf_init(&run->rows);
-	buf_init(&run->token);
-	buf_init(&run->vmarker);
 	run->bucket = xstrdup(c->bucket);
 	run->config_id = xstrdup(c->id);
 	run->dest_bucket = xstrdup(c->dest_bucket);
@@ -1351,6 +1232,9 @@ stage_inventory_start(struct core *core, const struct inv_config *c,
 	if (c->filter_prefix != NULL && *c->filter_prefix != '\0')
 		run->filter_prefix = xstrdup(c->filter_prefix);
 	run->all_versions = c->all_versions;
+	run->list_req.bucket = run->bucket;
+	run->lister = lister_new(core->s3, &run->list_req, run->filter_prefix,
+	    run->all_versions, &inv_list_cbs, run);
 	run->cols = invreport_columns(c->all_versions, c->fields);
 	run->file_bytes = INV_FILE_BYTES;
 	run->put_max = INV_PUT_MAX;

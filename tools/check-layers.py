@@ -31,7 +31,7 @@ LAYERS = [
     ("operations", ["op", "op-*", "jobcheck", "jobcaps"]),
     ("daemon core", ["core", "lifecycle", "spool", "stage", "stage-*",
                      "bulk", "sched", "worker", "fetch", "generator",
-                     "server", "invsched"]),
+                     "server", "invsched", "lister"]),
     ("front ends", ["control", "control-*", "metrics"]),
     ("programs", ["s3batchd.c", "s3batchctl.c"]),
 ]
