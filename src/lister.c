@@ -254,6 +254,53 @@ lister_fetch_done(struct lister_fetch *f)
 	f->inflight--;
 }
 
+int
+lister_page_room(size_t n, char **cause)
+{
+	if (n == LISTER_PAGE_MAX) {
+		xasprintf(cause, "a listing page brought more than %d entries",
+		    LISTER_PAGE_MAX);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+lister_item_set(struct lister_item *it, const struct lister_entry *e)
+{
+	const struct buf	*sc = e->storage_class;
+	const char		*p;
+	size_t			 len;
+
+	memset(it, 0, sizeof *it);
+	it->key = xmalloc(e->key->len + 1);
+	memcpy(it->key, e->key->data, e->key->len);
+	it->key[e->key->len] = '\0';
+	it->key_len = e->key->len;
+	if (e->version_id != NULL)
+		it->version_id = xstrdup(e->version_id);
+	p = e->etag != NULL && e->etag->data != NULL ? e->etag->data : "";
+	len = strlen(p);
+	if (len >= 2 && p[0] == '"' && p[len - 1] == '"')
+		it->etag = xstrndup(p + 1, len - 2);
+	else
+		it->etag = xstrdup(p);
+	it->storage_class = xstrdup(sc != NULL && sc->data != NULL &&
+	    *sc->data != '\0' ? sc->data : "STANDARD");
+	it->size = e->size;
+	it->mtime = e->mtime;
+}
+
+void
+lister_item_clear(struct lister_item *it)
+{
+	free(it->key);
+	free(it->version_id);
+	free(it->etag);
+	free(it->storage_class);
+	memset(it, 0, sizeof *it);
+}
+
 char *
 lister_result_text(const struct s3_result *r)
 {

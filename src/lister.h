@@ -40,6 +40,17 @@ struct lister_entry {
 	int			 delete_marker;
 };
 
+/* An entry's copy that outlives the page's parse (lister_item_set). */
+struct lister_item {
+	char			*key;
+	size_t			 key_len;
+	char			*version_id;	/* NULL: ListObjectsV2 */
+	char			*etag;		/* without quotes */
+	char			*storage_class;	/* "STANDARD" when none */
+	int64_t			 size;
+	uint64_t		 mtime;
+};
+
 /* -1 with *cause ends the page (and the listing) with that cause. */
 typedef int	(*lister_entry_cb)(const struct lister_entry *, void *,
 		    char **);
@@ -88,6 +99,16 @@ int		 lister_fetch_next(struct lister_fetch *, size_t,
 		     int (*)(size_t, void *), void *);
 /* A call that lister_fetch_next() started has ended. */
 void		 lister_fetch_done(struct lister_fetch *);
+
+/*
+ * -1 with *cause when a page already holds N == LISTER_PAGE_MAX entries
+ * (the memory bound), else 0.
+ */
+int		 lister_page_room(size_t, char **);
+/* Copy an entry's common fields into IT (zeroed first). */
+void		 lister_item_set(struct lister_item *,
+		     const struct lister_entry *);
+void		 lister_item_clear(struct lister_item *);
 
 /* "AccessDenied (HTTP 403): message", without repeating "HTTP 403". */
 char		*lister_result_text(const struct s3_result *);

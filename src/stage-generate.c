@@ -142,13 +142,7 @@ struct gen_spec {
 /* One listed object that passed the filters the listing can answer. */
 struct gen_entry {
 	struct generator	*g;
-	char			*key;
-	size_t			 key_len;
-	char			*version_id;	/* NULL: unversioned listing */
-	char			*etag;		/* without quotes */
-	char			*storage_class;
-	int64_t			 size;
-	uint64_t		 mtime;
+	struct lister_item	 it;
 	int			 keep;		/* decided: 1 keep, 0 drop */
 	int			 need_tags;
 	struct s3_call		*call;
@@ -807,19 +801,19 @@ gen_write_row(struct generator *g, const struct gen_entry *e, char **cause)
 	}
 	memset(&row, 0, sizeof row);
 	row.v[INVR_BUCKET] = g->spec.bucket;
-	row.v[INVR_KEY] = e->key;
-	row.len[INVR_KEY] = e->key_len;
+	row.v[INVR_KEY] = e->it.key;
+	row.len[INVR_KEY] = e->it.key_len;
 	/* The null version of a listing is the current object: no id. */
-	if (e->version_id != NULL && strcmp(e->version_id, "null") != 0)
-		row.v[INVR_VERSION_ID] = e->version_id;
+	if (e->it.version_id != NULL && strcmp(e->it.version_id, "null") != 0)
+		row.v[INVR_VERSION_ID] = e->it.version_id;
 	row.v[INVR_IS_LATEST] = "true";
 	row.v[INVR_IS_DELETE_MARKER] = "false";
-	snprintf(num, sizeof num, "%" PRId64, e->size);
+	snprintf(num, sizeof num, "%" PRId64, e->it.size);
 	row.v[INVR_SIZE] = num;
-	time_format_utc(e->mtime, when, sizeof when);
+	time_format_utc(e->it.mtime, when, sizeof when);
 	row.v[INVR_LAST_MODIFIED_DATE] = when;
-	row.v[INVR_ETAG] = e->etag;
-	row.v[INVR_STORAGE_CLASS] = e->storage_class;
+	row.v[INVR_ETAG] = e->it.etag;
+	row.v[INVR_STORAGE_CLASS] = e->it.storage_class;
 	invreport_row(&g->rows, GEN_COLS, &row);
 	g->files[g->nfiles - 1].rows++;
 	g->selected++;
@@ -838,10 +832,7 @@ gen_entries_clear(struct generator *g)
 	for (i = 0; i < g->nents; i++) {
 		if (g->ents[i].call != NULL)
 			s3_call_cancel(g->ents[i].call);
-		free(g->ents[i].key);
-		free(g->ents[i].version_id);
-		free(g->ents[i].etag);
-		free(g->ents[i].storage_class);
+		lister_item_clear(&g->ents[i].it);
 	}
 	free(g->ents);
 	g->ents = NULL;
@@ -1053,8 +1044,8 @@ gen_tagging_cb(const struct s3_result *r, void *arg)
 	if (r->error_code != NULL) {
 		text = lister_result_text(r);
 		gen_fail(g, "EligibleForReplication: cannot read the tags of "
-		    "s3://%s/%.*s: %s", g->spec.bucket, (int)e->key_len,
-		    e->key, text);
+		    "s3://%s/%.*s: %s", g->spec.bucket, (int)e->it.key_len,
+		    e->it.key, text);
 		free(text);
 		return;
 	}
@@ -1063,12 +1054,12 @@ gen_tagging_cb(const struct s3_result *r, void *arg)
 	    r->http->body.len, &t, &why) != 0) {
 		s3xml_tagging_free(&t);
 		gen_fail(g, "EligibleForReplication: the tags of s3://%s/%.*s: "
-		    "%s", g->spec.bucket, (int)e->key_len, e->key,
+		    "%s", g->spec.bucket, (int)e->it.key_len, e->it.key,
 		    why != NULL ? why : "no answer");
 		free(why);
 		return;
 	}
-	keep = gen_match_tags(&g->repl, e->key, e->key_len, &t);
+	keep = gen_match_tags(&g->repl, e->it.key, e->it.key_len, &t);
 	s3xml_tagging_free(&t);
 	gen_entry_decided(e, keep);
 }
@@ -1076,7 +1067,7 @@ gen_tagging_cb(const struct s3_result *r, void *arg)
 static void
 gen_tagging(struct gen_entry *e)
 {
-	gen_call(e->g, "GET", e->key, e->version_id, "tagging", NULL,
+	gen_call(e->g, "GET", e->it.key, e->it.version_id, "tagging", NULL,
 	    gen_tagging_cb, e, &e->call);
 }
 
@@ -1097,8 +1088,8 @@ gen_head_cb(const struct s3_result *r, void *arg)
 	if (r->error_code != NULL && r->status != 400) {
 		text = lister_result_text(r);
 		gen_fail(g, "cannot read the encryption and replication status "
-		    "of s3://%s/%.*s: %s", g->spec.bucket, (int)e->key_len,
-		    e->key, text);
+		    "of s3://%s/%.*s: %s", g->spec.bucket, (int)e->it.key_len,
+		    e->it.key, text);
 		free(text);
 		return;
 	}
@@ -1143,7 +1134,7 @@ gen_check_start_cb(size_t i, void *arg)
 	if (e->keep != -1)
 		return (0);
 	if (g->spec.nencs != 0 || g->spec.has_repl)
-		gen_call(g, "HEAD", e->key, e->version_id, NULL, NULL,
+		gen_call(g, "HEAD", e->it.key, e->it.version_id, NULL, NULL,
 		    gen_head_cb, e, &e->call);
 	else
 		gen_tagging(e);
@@ -1161,50 +1152,29 @@ gen_check_next(struct generator *g)
 /* ---- listing */
 
 static int
-gen_entry_add(struct generator *g, const struct buf *key, const char *vid,
-    const struct buf *etag, int64_t size, uint64_t mtime,
-    const struct buf *sc, char **cause)
+gen_entry_add(struct generator *g, const struct lister_entry *le,
+    char **cause)
 {
 	struct gen_entry	*e;
-	const char		*p;
-	size_t			 len;
 	int			 rules;
 
 	g->listed++;
-	if (!gen_match_listing(&g->spec, key->data, key->len, mtime, size,
-	    sc->data))
+	if (!gen_match_listing(&g->spec, le->key->data, le->key->len,
+	    le->mtime, le->size, le->storage_class->data))
 		return (0);
 	rules = 1;
-	if (g->spec.eligible &&
-	    (rules = gen_match_rules(&g->repl, key->data, key->len)) == 0)
+	if (g->spec.eligible && (rules = gen_match_rules(&g->repl,
+	    le->key->data, le->key->len)) == 0)
 		return (0);
-	if (g->nents == LISTER_PAGE_MAX) {
-		xasprintf(cause, "a listing page brought more than %d entries",
-		    LISTER_PAGE_MAX);
+	if (lister_page_room(g->nents, cause) != 0)
 		return (-1);
-	}
 	if (g->nents % 256 == 0)
 		g->ents = xreallocarray(g->ents, g->nents + 256,
 		    sizeof *g->ents);
 	e = &g->ents[g->nents++];
 	memset(e, 0, sizeof *e);
 	e->g = g;
-	e->key = xmalloc(key->len + 1);
-	memcpy(e->key, key->data, key->len);
-	e->key[key->len] = '\0';
-	e->key_len = key->len;
-	if (vid != NULL)
-		e->version_id = xstrdup(vid);
-	p = etag->data != NULL ? etag->data : "";
-	len = strlen(p);
-	if (len >= 2 && p[0] == '"' && p[len - 1] == '"')
-		e->etag = xstrndup(p + 1, len - 2);
-	else
-		e->etag = xstrdup(p);
-	e->storage_class = xstrdup(sc->data != NULL && *sc->data != '\0' ?
-	    sc->data : "STANDARD");
-	e->size = size;
-	e->mtime = mtime;
+	lister_item_set(&e->it, le);
 	e->need_tags = rules == -1;
 	e->keep = g->spec.nencs != 0 || g->spec.has_repl || e->need_tags ?
 	    -1 : 1;
@@ -1221,8 +1191,7 @@ gen_list_entry_cb(const struct lister_entry *le, void *arg, char **cause)
 		g->listed += le->is_latest;
 		return (0);
 	}
-	return (gen_entry_add(g, le->key, le->version_id, le->etag, le->size,
-	    le->mtime, le->storage_class, cause));
+	return (gen_entry_add(g, le, cause));
 }
 
 /* A retry sends the page again: forget the first try. */

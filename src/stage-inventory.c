@@ -93,14 +93,8 @@ static const struct {
 /* One listed entry (a version or a delete marker with All versions). */
 struct inv_entry {
 	struct inv_run		*run;
-	char			*key;
-	size_t			 key_len;
-	char			*version_id;	/* NULL: the null version */
-	char			*etag;		/* without quotes */
-	char			*storage_class;
+	struct lister_item	 it;
 	char			*checksum;	/* ChecksumAlgorithm */
-	int64_t			 size;
-	uint64_t		 mtime;
 	int			 is_latest;
 	int			 delete_marker;
 	int			 head;		/* a HEAD is wanted */
@@ -259,10 +253,7 @@ inv_entries_clear(struct inv_run *run)
 		e = &run->ents[i];
 		if (e->call != NULL)
 			s3_call_cancel(e->call);
-		free(e->key);
-		free(e->version_id);
-		free(e->etag);
-		free(e->storage_class);
+		lister_item_clear(&e->it);
 		free(e->checksum);
 	}
 	free(run->ents);
@@ -429,7 +420,7 @@ inv_legal_hold_cb(const struct s3_result *r, void *arg)
 	}
 	if (r->error_code != NULL) {
 		inv_fail_s3(run, INV_CODE_SOURCE, "cannot read the legal hold "
-		    "of", run->bucket, e->key, r);
+		    "of", run->bucket, e->it.key, r);
 		return;
 	}
 	memset(&lh, 0, sizeof lh);
@@ -437,7 +428,7 @@ inv_legal_hold_cb(const struct s3_result *r, void *arg)
 	    r->http->body.len, &lh, &why) != 0) {
 		s3xml_legal_hold_free(&lh);
 		inv_fail(run, 0, INV_CODE_SOURCE, "the legal hold of "
-		    "s3://%s/%s: %s", run->bucket, e->key,
+		    "s3://%s/%s: %s", run->bucket, e->it.key,
 		    why != NULL ? why : "no answer");
 		free(why);
 		return;
@@ -489,8 +480,8 @@ inv_head_fields(struct inv_entry *e, const struct s3_result *r)
 	}
 	if ((v = s3_result_header(r, "x-amz-object-lock-legal-hold")) != NULL)
 		snprintf(e->legal_hold, sizeof e->legal_hold, "%s", v);
-	if (e->storage_class != NULL &&
-	    strcmp(e->storage_class, "INTELLIGENT_TIERING") == 0 &&
+	if (e->it.storage_class != NULL &&
+	    strcmp(e->it.storage_class, "INTELLIGENT_TIERING") == 0 &&
 	    (v = s3_result_header(r, "x-amz-archive-status")) != NULL) {
 		for (i = 0; i < nitems(inv_tiers); i++) {
 			if (strcmp(v, inv_tiers[i].header) == 0)
@@ -525,7 +516,7 @@ inv_head_cb(const struct s3_result *r, void *arg)
 	/* A HEAD of an SSE-C object without its key answers 400. */
 	if (r->error_code != NULL && r->status != 400) {
 		inv_fail_s3(run, INV_CODE_SOURCE, "cannot HEAD", run->bucket,
-		    e->key, r);
+		    e->it.key, r);
 		return;
 	}
 	inv_head_fields(e, r);
@@ -534,8 +525,8 @@ inv_head_cb(const struct s3_result *r, void *arg)
 		if (!run->lock || r->status == 400) {
 			snprintf(e->legal_hold, sizeof e->legal_hold, "OFF");
 		} else {
-			e->call = inv_call(run, "GET", e->key, e->key_len,
-			    e->version_id, "legal-hold", NULL, 0, NULL,
+			e->call = inv_call(run, "GET", e->it.key, e->it.key_len,
+			    e->it.version_id, "legal-hold", NULL, 0, NULL,
 			    inv_legal_hold_cb, e);
 			return;
 		}
@@ -585,24 +576,24 @@ inv_row(struct inv_run *run, const struct inv_entry *e)
 
 	memset(&row, 0, sizeof row);
 	row.v[INVR_BUCKET] = run->bucket;
-	row.v[INVR_KEY] = e->key;
-	row.len[INVR_KEY] = e->key_len;
+	row.v[INVR_KEY] = e->it.key;
+	row.len[INVR_KEY] = e->it.key_len;
 	/* The null version has no id in a report. */
-	vid = e->version_id;
+	vid = e->it.version_id;
 	if (vid != NULL && strcmp(vid, "null") == 0)
 		vid = NULL;
 	row.v[INVR_VERSION_ID] = vid;
 	row.v[INVR_IS_LATEST] = e->is_latest ? "true" : "false";
 	row.v[INVR_IS_DELETE_MARKER] = e->delete_marker ? "true" : "false";
-	time_format_utc(e->mtime, when, sizeof when);
+	time_format_utc(e->it.mtime, when, sizeof when);
 	row.v[INVR_LAST_MODIFIED_DATE] = when;
 	if (!e->delete_marker) {
-		snprintf(size, sizeof size, "%" PRId64, e->size);
+		snprintf(size, sizeof size, "%" PRId64, e->it.size);
 		row.v[INVR_SIZE] = size;
-		row.v[INVR_ETAG] = e->etag;
-		row.v[INVR_STORAGE_CLASS] = e->storage_class;
+		row.v[INVR_ETAG] = e->it.etag;
+		row.v[INVR_STORAGE_CLASS] = e->it.storage_class;
 		row.v[INVR_IS_MULTIPART_UPLOADED] =
-		    strchr(e->etag, '-') != NULL ? "true" : "false";
+		    strchr(e->it.etag, '-') != NULL ? "true" : "false";
 		row.v[INVR_REPLICATION_STATUS] = e->repl;
 		row.v[INVR_ENCRYPTION_STATUS] = e->sse;
 		row.v[INVR_OBJECT_LOCK_RETAIN_UNTIL_DATE] = e->lock_until;
@@ -694,9 +685,9 @@ inv_head_start_cb(size_t i, void *arg)
 	if (!e->head)
 		return (0);
 	want_sum = (run->cols & INVR_COL_BIT(INVR_CHECKSUM_ALGORITHM)) != 0;
-	e->call = inv_call(run, "HEAD", e->key, e->key_len, e->version_id,
-	    NULL, want_sum ? checksum_mode : NULL, want_sum ? 1 : 0, NULL,
-	    inv_head_cb, e);
+	e->call = inv_call(run, "HEAD", e->it.key, e->it.key_len,
+	    e->it.version_id, NULL, want_sum ? checksum_mode : NULL,
+	    want_sum ? 1 : 0, NULL, inv_head_cb, e);
 	return (1);
 }
 
@@ -712,56 +703,36 @@ inv_check_next(struct inv_run *run)
 /* ---- listing */
 
 static int
-inv_entry_add(struct inv_run *run, const struct buf *key, const char *vid,
-    const struct buf *etag, int64_t size, uint64_t mtime,
-    const struct buf *sc, const struct buf *sum, int is_latest,
-    int delete_marker, char **cause)
+inv_entry_add(struct inv_run *run, const struct lister_entry *le,
+    char **cause)
 {
+	const struct buf	*sum = le->checksum;
 	struct inv_entry	*e;
-	const char		*p;
 	size_t			 len;
 
 	run->objects++;
-	if (run->nents == LISTER_PAGE_MAX) {
-		xasprintf(cause, "a listing page brought more than %d entries",
-		    LISTER_PAGE_MAX);
+	if (lister_page_room(run->nents, cause) != 0)
 		return (-1);
-	}
 	if (run->nents % 256 == 0)
 		run->ents = xreallocarray(run->ents, run->nents + 256,
 		    sizeof *run->ents);
 	e = &run->ents[run->nents++];
 	memset(e, 0, sizeof *e);
 	e->run = run;
-	e->key = xmalloc(key->len + 1);
-	memcpy(e->key, key->data, key->len);
-	e->key[key->len] = '\0';
-	e->key_len = key->len;
-	if (vid != NULL)
-		e->version_id = xstrdup(vid);
-	p = etag != NULL && etag->data != NULL ? etag->data : "";
-	len = strlen(p);
-	if (len >= 2 && p[0] == '"' && p[len - 1] == '"')
-		e->etag = xstrndup(p + 1, len - 2);
-	else
-		e->etag = xstrdup(p);
-	e->storage_class = xstrdup(sc != NULL && sc->data != NULL &&
-	    *sc->data != '\0' ? sc->data : "STANDARD");
+	lister_item_set(&e->it, le);
 	if (sum != NULL && sum->len != 0) {
 		/* Several algorithms are comma-separated: the first. */
 		len = strcspn(sum->data, ",");
 		e->checksum = xstrndup(sum->data, len);
 	}
-	e->size = size;
-	e->mtime = mtime;
-	e->is_latest = is_latest;
-	e->delete_marker = delete_marker;
+	e->is_latest = le->is_latest;
+	e->delete_marker = le->delete_marker;
 	/* A delete marker has no object to HEAD (405). */
-	e->head = !delete_marker && ((run->cols & INV_HEAD_COLS) != 0 ||
+	e->head = !le->delete_marker && ((run->cols & INV_HEAD_COLS) != 0 ||
 	    ((run->cols & INVR_COL_BIT(INVR_CHECKSUM_ALGORITHM)) &&
 	    (sum == NULL || sum->len == 0)) ||
 	    ((run->cols & INVR_COL_BIT(INVR_INTELLIGENT_TIERING_ACCESS_TIER)) &&
-	    strcmp(e->storage_class, "INTELLIGENT_TIERING") == 0));
+	    strcmp(e->it.storage_class, "INTELLIGENT_TIERING") == 0));
 	return (0);
 }
 
@@ -770,9 +741,7 @@ inv_list_entry_cb(const struct lister_entry *le, void *arg, char **cause)
 {
 	struct inv_run	*run = arg;
 
-	return (inv_entry_add(run, le->key, le->version_id, le->etag,
-	    le->size, le->mtime, le->storage_class, le->checksum,
-	    le->is_latest, le->delete_marker, cause));
+	return (inv_entry_add(run, le, cause));
 }
 
 /* A retry sends the page again: forget the first try. */
