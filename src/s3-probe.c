@@ -320,6 +320,13 @@ judge_put(struct s3_probe *p, const struct probe_step *s,
 		probe_made(p, p->key.data, r);
 }
 
+/* The x-amz-server-side-encryption value an SSE step sends and expects. */
+static const char *
+probe_sse_alg(const struct probe_step *s)
+{
+	return (s->cap == S3_CAP_SSE_KMS ? "aws:kms" : "AES256");
+}
+
 /*
  * A PUT asking for server-side encryption: YES only when the answer says
  * the object is encrypted so. A 2xx without it is NO (Ceph RGW without
@@ -335,7 +342,7 @@ judge_sse(struct s3_probe *p, const struct probe_step *s,
 	const char	*want, *got;
 	char		 a[256];
 
-	want = s->cap == S3_CAP_SSE_KMS ? "aws:kms" : "AES256";
+	want = probe_sse_alg(s);
 	probe_answer(r, a, sizeof a);
 	if (probe_ok(r)) {
 		probe_made(p, p->key.data, r);
@@ -675,26 +682,18 @@ build_storage_class(struct s3_probe *p, const struct probe_step *s,
 	return (0);
 }
 
+/*
+ * A PUT with SSE-S3 (AES256) or, for S3_CAP_SSE_KMS, aws:kms without a
+ * key: the server's default key, or a refusal.
+ */
 static int
 build_sse(struct s3_probe *p, const struct probe_step *s,
     struct s3_request *rq)
 {
-	(void)s;
-	probe_object(p, rq, "PUT", "sse");
-	probe_header(p, rq, "x-amz-server-side-encryption", "AES256");
-	rq->body = PROBE_BODY;
-	rq->body_len = strlen(PROBE_BODY);
-	return (0);
-}
+	int	 kms = s->cap == S3_CAP_SSE_KMS;
 
-/* aws:kms without a key: the server's default key, or a refusal. */
-static int
-build_sse_kms(struct s3_probe *p, const struct probe_step *s,
-    struct s3_request *rq)
-{
-	(void)s;
-	probe_object(p, rq, "PUT", "sse-kms");
-	probe_header(p, rq, "x-amz-server-side-encryption", "aws:kms");
+	probe_object(p, rq, "PUT", kms ? "sse-kms" : "sse");
+	probe_header(p, rq, "x-amz-server-side-encryption", probe_sse_alg(s));
 	rq->body = PROBE_BODY;
 	rq->body_len = strlen(PROBE_BODY);
 	return (0);
@@ -853,7 +852,7 @@ static const struct probe_step probe_steps[] = {
 	SC_STEP(S3_CAP_SC_DEEP_ARCHIVE),
 	SC_STEP(S3_CAP_SC_GLACIER_IR),
 	{ "PutObject with SSE-S3", S3_CAP_SSE_S3, build_sse, judge_sse },
-	{ "PutObject with SSE-KMS", S3_CAP_SSE_KMS, build_sse_kms,
+	{ "PutObject with SSE-KMS", S3_CAP_SSE_KMS, build_sse,
 	  judge_sse },
 	{ "RestoreObject", S3_CAP_RESTORE, build_restore, judge_restore },
 	{ "GetBucketVersioning", S3_CAP_VERSIONING, build_bucket_get,
