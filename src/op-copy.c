@@ -857,13 +857,7 @@ op_copy_recheck(struct op_run *run, const struct s3_result *r)
 	    ct->last_modified == NULL || strchr(ct->etag, '-') == NULL)
 		return (0);
 	snprintf(quoted, sizeof quoted, "\"%s\"", ct->etag);
-	memset(&req, 0, sizeof req);
-	req.method = "HEAD";
-	req.bucket = run->bucket;
-	req.key = run->key;
-	req.key_len = run->key_len;
-	req.version_id = run->version_id;
-	req.role_arn = run->role_arn;
+	op_request(run, &req, "HEAD");
 	h.name = "If-Match";
 	h.value = quoted;
 	req.headers = &h;
@@ -1089,14 +1083,8 @@ op_copy_get_source_tags(struct op_run *run)
 {
 	struct s3_request	 req;
 
-	memset(&req, 0, sizeof req);
-	req.method = "GET";
-	req.bucket = run->bucket;
-	req.key = run->key;
-	req.key_len = run->key_len;
-	req.version_id = run->version_id;
+	op_request(run, &req, "GET");
 	req.query = "tagging";
-	req.role_arn = run->role_arn;
 	run->call = s3_call(run->s3, &req, op_copy_source_tags_cb, run);
 }
 
@@ -1537,13 +1525,7 @@ op_copy_x_get(struct op_copy_xpart *xp)
 		h[1].name = "Range";
 		h[1].value = range;
 	}
-	memset(&req, 0, sizeof req);
-	req.method = "GET";
-	req.bucket = run->bucket;
-	req.key = run->key;
-	req.key_len = run->key_len;
-	req.version_id = run->version_id;
-	req.role_arn = run->role_arn;
+	op_request(run, &req, "GET");
 	req.headers = h;
 	req.nheaders = nitems(h);
 	req.sink = op_copy_x_sink_cb;
@@ -1621,13 +1603,7 @@ op_copy_x_head(struct op_run *run)
 	const char		*etag = op_expected_etag(run);
 	char			 quoted[256];
 
-	memset(&req, 0, sizeof req);
-	req.method = "HEAD";
-	req.bucket = run->bucket;
-	req.key = run->key;
-	req.key_len = run->key_len;
-	req.version_id = run->version_id;
-	req.role_arn = run->role_arn;
+	op_request(run, &req, "HEAD");
 	h[0].name = "x-amz-checksum-mode";
 	h[0].value = "ENABLED";
 	h[1].name = NULL;

@@ -93,6 +93,19 @@ op_expected_etag(const struct op_run *run)
 	return (run->recorded_etag);
 }
 
+void
+op_request(const struct op_run *run, struct s3_request *req,
+    const char *method)
+{
+	memset(req, 0, sizeof *req);
+	req->method = method;
+	req->bucket = run->bucket;
+	req->key = run->key;
+	req->key_len = run->key_len;
+	req->version_id = run->version_id;
+	req->role_arn = run->role_arn;
+}
+
 struct s3_call *
 op_head(struct op_run *run, void (*cb)(const struct s3_result *, void *))
 {
@@ -101,13 +114,7 @@ op_head(struct op_run *run, void (*cb)(const struct s3_result *, void *))
 	const char		*etag = op_expected_etag(run);
 	char			 quoted[256];
 
-	memset(&req, 0, sizeof req);
-	req.method = "HEAD";
-	req.bucket = run->bucket;
-	req.key = run->key;
-	req.key_len = run->key_len;
-	req.version_id = run->version_id;
-	req.role_arn = run->role_arn;
+	op_request(run, &req, "HEAD");
 	if (etag != NULL) {
 		snprintf(quoted, sizeof quoted, "\"%s\"", etag);
 		h.name = "If-Match";

@@ -94,6 +94,13 @@ void		 op_account(struct op_run *, const struct s3_result *);
  * one or the one the first touch recorded; NULL when neither is known.
  */
 const char	*op_expected_etag(const struct op_run *);
+/*
+ * A request (METHOD, zeroed otherwise) for the task's object: its bucket,
+ * key, version and the job's role; the caller adds query and headers.
+ */
+struct s3_request;
+void		 op_request(const struct op_run *, struct s3_request *,
+		     const char *);
 /* A HEAD of the task's object (versioned), If-Match on a known ETag. */
 struct s3_call	*op_head(struct op_run *, void (*)(const struct s3_result *,
 		     void *));
