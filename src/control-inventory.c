@@ -128,7 +128,7 @@ cmd_put_bucket_inventory_configuration(struct ctl_req *req)
 	inv.created_ms = inv.updated_ms = now;
 	/* A new configuration's first run is its first time after now. */
 	inv.last_sched = (int64_t)invsched_now(req->srv->invsched);
-	if (store_inv_put(req->srv->store, &inv, req->uid, &cause) != 0) {
+	if (store_inv_put(req->srv->store, &inv, &req->actor, &cause) != 0) {
 		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
 		goto out;
 	}
@@ -235,7 +235,7 @@ cmd_delete_bucket_inventory_configuration(struct ctl_req *req)
 	if (cmd_inv_request(req, "DeleteBucketInventoryConfigurationRequest",
 	    &bucket, &id) != 0)
 		return;
-	rc = store_inv_delete(req->srv->store, bucket, id, req->uid, &cause);
+	rc = store_inv_delete(req->srv->store, bucket, id, &req->actor, &cause);
 	if (rc < 0)
 		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
 	else if (rc == 1)
@@ -277,7 +277,7 @@ cmd_run_inventory(struct ctl_req *req)
 
 	if (cmd_inv_names(req, &bucket, &id) != 0)
 		return;
-	rc = invsched_run_now(req->srv->invsched, bucket, id, req->uid,
+	rc = invsched_run_now(req->srv->invsched, bucket, id, &req->actor,
 	    &run_id, &cause);
 	switch (rc) {
 	case 0:

@@ -87,12 +87,12 @@ cmd_job_store(struct ctl_req *req, struct job *j, enum job_status first,
 
 	if (store_begin(st, cause) != 0)
 		return (-1);
-	if (store_job_insert(st, j, req->uid, cause) != 0)
+	if (store_job_insert(st, j, &req->actor, cause) != 0)
 		goto fail;
 	if (first != JOB_NEW && store_job_transition(st, j, first,
-	    JOB_BY_DAEMON, STORE_UID_DAEMON, NULL, cause) != 0)
+	    JOB_BY_DAEMON, STORE_DAEMON, NULL, cause) != 0)
 		goto fail;
-	if (tags != NULL && store_tags_set(st, j, tags, req->uid, cause) != 0)
+	if (tags != NULL && store_tags_set(st, j, tags, &req->actor, cause) != 0)
 		goto fail;
 	return (store_commit(st, cause));
 fail:
@@ -442,7 +442,7 @@ cmd_update_job_priority(struct ctl_req *req)
 	    "}", old, j.priority);
 	if (store_begin(req->srv->store, &cause) != 0 ||
 	    store_job_update(req->srv->store, &j, &cause) != 0 ||
-	    store_audit(req->srv->store, j.id, req->uid, "priority", detail,
+	    store_audit(req->srv->store, j.id, &req->actor, "priority", detail,
 	    &cause) != 0 || store_commit(req->srv->store, &cause) != 0) {
 		store_rollback(req->srv->store);
 		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
@@ -503,7 +503,7 @@ cmd_update_job_status(struct ctl_req *req)
 	}
 	free(j.status_reason);
 	j.status_reason = reason != NULL ? xstrdup(reason) : NULL;
-	if (store_job_transition(st, &j, next, JOB_BY_USER, req->uid, reason,
+	if (store_job_transition(st, &j, next, JOB_BY_USER, &req->actor, reason,
 	    &cause) != 0)
 		goto fail;
 	if (store_commit(st, &cause) != 0)
@@ -569,7 +569,7 @@ cmd_set_tags(struct ctl_req *req, struct json_object *tags)
 
 	if (cmd_load_job(req, &j) != 0)
 		return;
-	if (store_tags_set(req->srv->store, &j, tags, req->uid, &cause) != 0) {
+	if (store_tags_set(req->srv->store, &j, tags, &req->actor, &cause) != 0) {
 		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
 		free(cause);
 	} else

@@ -145,7 +145,7 @@ cmd_retry_report(struct ctl_req *req)
 		ctl_reply_error(req, ERR_BAD_REQUEST, "JobId: required");
 		return;
 	}
-	switch (lifecycle_retry_report(req->srv->lifecycle, id, req->uid,
+	switch (lifecycle_retry_report(req->srv->lifecycle, id, &req->actor,
 	    &cause)) {
 	case 0:
 		r = json_object_new_object();

@@ -611,6 +611,7 @@ ctl_dispatch(struct ctl_conn *c, const char *line, size_t len)
 	req.cmd = cc->name;
 	req.args = m.args;
 	req.uid = c->uid;
+	req.actor.uid = c->uid;
 	req.gid = c->gid;
 	req.pid = c->pid;
 	cc->exec(&req);
@@ -665,6 +666,7 @@ ctl_chunk_header(struct ctl_conn *c, const char *line, size_t len)
 		req.id = c->stream_id;
 		req.cmd = c->stream_cmd;
 		req.uid = c->uid;
+		req.actor.uid = c->uid;
 		req.gid = c->gid;
 		req.pid = c->pid;
 		c->state = CTL_LINE;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
+
 struct buf;
 struct evbuffer;
 struct json_object;
@@ -24,6 +26,7 @@ struct ctl_req {
 	struct json_object	*args;
 	uid_t			 uid;
 	gid_t			 gid;
+	struct store_actor	 actor;		/* who, for the audit trail */
 	pid_t			 pid;
 	int			 replied;
 };

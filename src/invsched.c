@@ -167,7 +167,7 @@ invsched_load_cb(const struct store_inv *inv, void *arg)
  */
 static int
 invsched_start(struct invsched *is, const struct inv_config *cfg,
-    time_t sched, const char *trigger, uid_t uid, char **run_id,
+    time_t sched, const char *trigger, const struct store_actor *who, char **run_id,
     char **cause)
 {
 	struct invsched_run	*r;
@@ -192,7 +192,7 @@ invsched_start(struct invsched *is, const struct inv_config *cfg,
 	r->sched = sched;
 	r->start_ms = (int64_t)time_now_ms();
 	invsched_fill(r, &sr);
-	if (store_inv_run_start(is->core->store, &sr, uid, cause) != 0) {
+	if (store_inv_run_start(is->core->store, &sr, who, cause) != 0) {
 		invsched_run_free(r);
 		return (-1);
 	}
@@ -300,7 +300,7 @@ invsched_make_job(struct invsched *is, struct store_inv_run *sr,
 		why = xstrdup("the JobTemplate does not parse");
 	else {
 		if (lifecycle_create_job(is->lifecycle, spec,
-		    STORE_UID_DAEMON, id, &cause) == 0)
+		    STORE_DAEMON, id, &cause) == 0)
 			sr->job_id = id;
 		else {
 			why = cause;
@@ -486,7 +486,7 @@ invsched_tick(struct invsched *is)
 			cause = NULL;
 		} else if (l.cfg != NULL) {
 			if (invsched_start(is, l.cfg, r->sched, "retry",
-			    STORE_UID_DAEMON, NULL, &cause) != 0) {
+			    STORE_DAEMON, NULL, &cause) != 0) {
 				log_limited(&is->store_ll, 60, LOG_WARNING,
 				    NULL, "inventory %s/%s: %s", r->bucket, r->id,
 				    cause);
@@ -515,7 +515,7 @@ invsched_tick(struct invsched *is)
 		if (store_inv_get(is->core->store, t.due[i].bucket,
 		    t.due[i].id, invsched_load_cb, &l, &cause) == 0 &&
 		    l.cfg != NULL && invsched_start(is, l.cfg, sched,
-		    "schedule", STORE_UID_DAEMON, NULL, &cause) != 0) {
+		    "schedule", STORE_DAEMON, NULL, &cause) != 0) {
 			log_limited(&is->store_ll, 60, LOG_WARNING,
 			    NULL, "inventory %s/%s: %s", t.due[i].bucket,
 			    t.due[i].id, cause);
@@ -674,7 +674,7 @@ invsched_recover(struct invsched *is)
 		    invsched_load_cb, &l, &cause) == 0 && l.cfg != NULL &&
 		    invsched_find(is, sr->bucket, sr->config_id) == NULL &&
 		    invsched_start(is, l.cfg, (time_t)sr->sched_time,
-		    "restart", STORE_UID_DAEMON, NULL, &cause) != 0)
+		    "restart", STORE_DAEMON, NULL, &cause) != 0)
 			log_warnx("inventory %s/%s: %s", sr->bucket,
 			    sr->config_id, cause);
 		free(cause);
@@ -771,7 +771,7 @@ invsched_changed(struct invsched *is)
 
 int
 invsched_run_now(struct invsched *is, const char *bucket, const char *id,
-    uid_t uid, char **run_id, char **cause)
+    const struct store_actor *who, char **run_id, char **cause)
 {
 	struct invsched_load	 l;
 	struct invsched_run	*r;
@@ -798,7 +798,7 @@ invsched_run_now(struct invsched *is, const char *bucket, const char *id,
 	 * while it runs is run after it.
 	 */
 	rc = invsched_start(is, l.cfg, invsched_now(is) > (time_t)l.last_sched ?
-	    invsched_now(is) : (time_t)l.last_sched, "command", uid, run_id,
+	    invsched_now(is) : (time_t)l.last_sched, "command", who, run_id,
 	    cause);
 	inv_config_free(l.cfg);
 	return (rc);

@@ -21,6 +21,7 @@ struct core;
 struct json_object;
 struct invsched;
 struct lifecycle;
+struct store_actor;
 
 /*
  * The test-only fast clock: S3BATCHD_TEST_INVENTORY_CLOCK="EPOCH[:SCALE]"
@@ -46,13 +47,14 @@ time_t		 invsched_now(const struct invsched *);
 void		 invsched_changed(struct invsched *);
 
 /*
- * Start a run of a configuration now (run-inventory), for the peer uid.
- * Returns 0 with *run_id (the caller frees it), 1 when the configuration
+ * Start a run of a configuration now (run-inventory), for an actor (a
+ * local peer, an API key). Returns 0 with *run_id (the caller frees it), 1 when the configuration
  * has no such entry, 2 when a run of it is under way (*run_id is that
  * run's), -1 with *cause.
  */
 int		 invsched_run_now(struct invsched *, const char *,
-		     const char *, uid_t, char **, char **);
+		     const char *, const struct store_actor *, char **,
+		     char **);
 
 /*
  * The Manifest a JobTemplate is completed with: the inventory report's

@@ -322,7 +322,7 @@ lc_change(struct lifecycle *lc, const char *id, uint32_t from,
 		free(j.suspended_cause);
 		j.suspended_cause = xstrdup(c->suspended_cause);
 	}
-	if (store_job_transition(st, &j, to, JOB_BY_DAEMON, STORE_UID_DAEMON,
+	if (store_job_transition(st, &j, to, JOB_BY_DAEMON, STORE_DAEMON,
 	    c->reason, &cause) != 0 || store_commit(st, &cause) != 0) {
 		store_rollback(st);
 		job_clear(&j);
@@ -845,7 +845,7 @@ lifecycle_waiting(struct lifecycle *lc, const char *id, const char **code)
  * full number of attempts again.
  */
 int
-lifecycle_retry_report(struct lifecycle *lc, const char *id, uid_t uid,
+lifecycle_retry_report(struct lifecycle *lc, const char *id, const struct store_actor *who,
     char **cause)
 {
 	struct store	*st = lc->core->store;
@@ -901,14 +901,14 @@ lifecycle_retry_report(struct lifecycle *lc, const char *id, uid_t uid,
 	    j.failed * 100 > (uint64_t)cfg->failure_percent * ran))
 		to = JOB_FAILING;
 	json_object_put(fr);
-	if (store_job_transition(st, &j, to, JOB_BY_USER, uid,
+	if (store_job_transition(st, &j, to, JOB_BY_USER, who,
 	    "retry-report", cause) != 0 || store_commit(st, cause) != 0) {
 		store_rollback(st);
 		job_clear(&j);
 		return (-1);
 	}
 	log_job(LOG_INFO, id, "now %s: retry-report by uid %u",
-	    job_status_name(to), (unsigned)uid);
+	    job_status_name(to), (unsigned)who->uid);
 	job_clear(&j);
 	lc_wait_clear(lc, id);
 	lifecycle_advance(lc, id);
@@ -1267,7 +1267,7 @@ lifecycle_job_by_token(struct store *st, struct json_object *spec,
  */
 int
 lifecycle_create_job(struct lifecycle *lc, struct json_object *spec,
-    uid_t uid, char id[37], char **cause)
+    const struct store_actor *who, char id[37], char **cause)
 {
 	struct store		*st = lc->core->store;
 	struct json_object	*tags = NULL;
@@ -1288,8 +1288,8 @@ lifecycle_create_job(struct lifecycle *lc, struct json_object *spec,
 	json_object_object_get_ex(spec, "Tags", &tags);
 	if (store_begin(st, cause) != 0)
 		goto fail;
-	if (store_job_insert(st, &j, uid, cause) != 0 ||
-	    (tags != NULL && store_tags_set(st, &j, tags, uid, cause) != 0)) {
+	if (store_job_insert(st, &j, who, cause) != 0 ||
+	    (tags != NULL && store_tags_set(st, &j, tags, who, cause) != 0)) {
 		store_rollback(st);
 		goto fail;
 	}

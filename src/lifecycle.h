@@ -33,6 +33,7 @@ struct core;
 struct lifecycle;
 struct sched;
 struct store;
+struct store_actor;
 
 /* Make the lifecycle, its scheduler and its timers. */
 struct lifecycle *lifecycle_new(struct core *);
@@ -56,13 +57,13 @@ void		 lifecycle_reload(struct lifecycle *);
 const char	*lifecycle_waiting(struct lifecycle *, const char *,
 		     const char **);
 /*
- * s3batchctl retry-report, by uid: write the report of a job that failed
- * with ReportFailed again, or now if it waits for its next attempt.
+ * s3batchctl retry-report, for an actor: write the report of a job that
+ * failed with ReportFailed again, or now if it waits for its next attempt.
  * 0 started, 1 no such job, 2 the job's report did not fail (*cause says
  * why), -1 the store failed.
  */
 int		 lifecycle_retry_report(struct lifecycle *, const char *,
-		     uid_t, char **);
+		     const struct store_actor *, char **);
 /*
  * A new job (in memory, New) from a checked CreateJob request, as every
  * way of making one does: create-job, clone-job, an inventory's template.
@@ -83,14 +84,14 @@ const char	*lifecycle_spec_text(struct json_object *);
 int		 lifecycle_job_by_token(struct store *, struct json_object *,
 		     char [37], char **);
 /*
- * Create a job, by uid, from a CreateJob request whose Manifest is on S3
- * (not streamed), as create-job does: checked by jobcheck_create,
+ * Create a job, for an actor, from a CreateJob request whose Manifest is on
+ * S3 (not streamed), as create-job does: checked by jobcheck_create,
  * idempotent on its ClientRequestToken (the same request again gives the
  * first job's id; another request under the token is refused), stored New
  * with its tags, then advanced. 0 with id, -1 with *cause.
  */
 int		 lifecycle_create_job(struct lifecycle *, struct json_object *,
-		     uid_t, char [37], char **);
+		     const struct store_actor *, char [37], char **);
 /* The run stage, for drain, stats and describe. */
 struct sched	*lifecycle_sched(struct lifecycle *);
 

@@ -383,7 +383,7 @@ sched_transition(struct sched_job *sj, enum job_status from,
 	if (code != NULL)
 		job_add_failure(&fresh, code, reason);
 	if (store_job_transition(st, &fresh, to, JOB_BY_DAEMON,
-	    STORE_UID_DAEMON, reason, &cause) != 0 ||
+	    STORE_DAEMON, reason, &cause) != 0 ||
 	    store_commit(st, &cause) != 0) {
 		store_rollback(st);
 		job_clear(&fresh);

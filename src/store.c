@@ -11,6 +11,8 @@
 #include "s3batchd.h"
 #include "store.h"
 
+const struct store_actor store_actor_daemon = { STORE_UID_DAEMON, NULL };
+
 struct store *
 store_open(const char *dir, int flags, char **cause)
 {
@@ -87,7 +89,8 @@ store_audit_detail(const char *from, const char *to, const char *reason)
 }
 
 int
-store_job_insert(struct store *st, struct job *j, uid_t uid, char **cause)
+store_job_insert(struct store *st, struct job *j,
+    const struct store_actor *who, char **cause)
 {
 	char	*detail;
 
@@ -96,7 +99,7 @@ store_job_insert(struct store *st, struct job *j, uid_t uid, char **cause)
 	if (st->backend->job_insert(st->impl, j, cause) != 0)
 		goto fail;
 	detail = store_audit_detail(NULL, job_status_name(j->status), NULL);
-	if (st->backend->audit(st->impl, j->id, uid, "create-job", detail,
+	if (st->backend->audit(st->impl, j->id, who, "create-job", detail,
 	    cause) != 0) {
 		free(detail);
 		goto fail;
@@ -157,7 +160,8 @@ store_job_stamp(struct job *j, enum job_status to, uint64_t now)
 
 int
 store_job_transition(struct store *st, struct job *j, enum job_status to,
-    int by, uid_t uid, const char *reason, char **cause)
+    int by, const struct store_actor *who, const char *reason,
+    char **cause)
 {
 	struct job	 saved;
 	const char	*from = job_status_name(j->status);
@@ -175,7 +179,7 @@ store_job_transition(struct store *st, struct job *j, enum job_status to,
 	if (store_begin(st, cause) != 0)
 		goto fail;
 	if (st->backend->job_update(st->impl, j, cause) != 0 ||
-	    st->backend->audit(st->impl, j->id, uid, "status", detail,
+	    st->backend->audit(st->impl, j->id, who, "status", detail,
 	    cause) != 0) {
 		store_rollback(st);
 		goto fail;
@@ -207,7 +211,7 @@ store_job_purge(struct store *st, struct job *j, char **cause)
 	if (store_begin(st, cause) != 0)
 		return (-1);
 	if (st->backend->job_delete(st->impl, j->rowid, cause) != 0 ||
-	    st->backend->audit(st->impl, j->id, STORE_UID_DAEMON, "purge",
+	    st->backend->audit(st->impl, j->id, STORE_DAEMON, "purge",
 	    NULL, cause) != 0) {
 		store_rollback(st);
 		return (-1);
@@ -224,7 +228,7 @@ store_tags_get(struct store *st, int64_t job, struct json_object **tags,
 
 int
 store_tags_set(struct store *st, const struct job *j, struct json_object *tags,
-    uid_t uid, char **cause)
+    const struct store_actor *who, char **cause)
 {
 	const char	*s;
 
@@ -233,7 +237,7 @@ store_tags_set(struct store *st, const struct job *j, struct json_object *tags,
 	s = json_object_to_json_string_ext(tags, JSON_C_TO_STRING_PLAIN|
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (st->backend->tags_set(st->impl, j->rowid, tags, cause) != 0 ||
-	    st->backend->audit(st->impl, j->id, uid, "tags", s, cause) != 0) {
+	    st->backend->audit(st->impl, j->id, who, "tags", s, cause) != 0) {
 		store_rollback(st);
 		return (-1);
 	}
@@ -241,10 +245,11 @@ store_tags_set(struct store *st, const struct job *j, struct json_object *tags,
 }
 
 int
-store_audit(struct store *st, const char *job, uid_t uid, const char *action,
+store_audit(struct store *st, const char *job,
+    const struct store_actor *who, const char *action,
     const char *detail, char **cause)
 {
-	return (st->backend->audit(st->impl, job, uid, action, detail, cause));
+	return (st->backend->audit(st->impl, job, who, action, detail, cause));
 }
 
 int
@@ -341,10 +346,10 @@ store_job_leave_new(struct store *st, const char *id, const char *code,
 		j.failure_code = xstrdup(code);
 		j.failure_reason = xstrdup(reason);
 		r = store_job_transition(st, &j, JOB_FAILED, JOB_BY_DAEMON,
-		    STORE_UID_DAEMON, reason, cause);
+		    STORE_DAEMON, reason, cause);
 	} else
 		r = store_job_transition(st, &j, JOB_PREPARING, JOB_BY_DAEMON,
-		    STORE_UID_DAEMON, NULL, cause);
+		    STORE_DAEMON, NULL, cause);
 	job_clear(&j);
 	if (r != 0 || store_commit(st, cause) != 0) {
 		store_rollback(st);
@@ -365,24 +370,25 @@ store_inv_subject(const char *bucket, const char *id)
 
 static int
 store_inv_audited(struct store *st, const char *bucket, const char *id,
-    uid_t uid, const char *action, const char *detail, char **cause)
+    const struct store_actor *who, const char *action, const char *detail,
+    char **cause)
 {
 	char	*subject = store_inv_subject(bucket, id);
 	int	 r;
 
-	r = st->backend->audit(st->impl, subject, uid, action, detail, cause);
+	r = st->backend->audit(st->impl, subject, who, action, detail, cause);
 	free(subject);
 	return (r);
 }
 
 int
-store_inv_put(struct store *st, const struct store_inv *inv, uid_t uid,
-    char **cause)
+store_inv_put(struct store *st, const struct store_inv *inv,
+    const struct store_actor *who, char **cause)
 {
 	if (store_begin(st, cause) != 0)
 		return (-1);
 	if (st->backend->inv_put(st->impl, inv, cause) != 0 ||
-	    store_inv_audited(st, inv->bucket, inv->id, uid,
+	    store_inv_audited(st, inv->bucket, inv->id, who,
 	    "put-bucket-inventory-configuration", inv->doc, cause) != 0) {
 		store_rollback(st);
 		return (-1);
@@ -407,7 +413,7 @@ store_inv_list(struct store *st, const char *bucket, const char *after,
 
 int
 store_inv_delete(struct store *st, const char *bucket, const char *id,
-    uid_t uid, char **cause)
+    const struct store_actor *who, char **cause)
 {
 	int	 r;
 
@@ -417,7 +423,7 @@ store_inv_delete(struct store *st, const char *bucket, const char *id,
 		store_rollback(st);
 		return (r);
 	}
-	if (store_inv_audited(st, bucket, id, uid,
+	if (store_inv_audited(st, bucket, id, who,
 	    "delete-bucket-inventory-configuration", NULL, cause) != 0) {
 		store_rollback(st);
 		return (-1);
@@ -446,7 +452,8 @@ store_inv_state_name(enum store_inv_state state)
  */
 static int
 store_inv_run_write(struct store *st, const struct store_inv_run *run,
-    int insert, uid_t uid, const char *action, char *detail, char **cause)
+    int insert, const struct store_actor *who, const char *action,
+    char *detail, char **cause)
 {
 	const struct store_backend	*be = st->backend;
 	int				 r = -1;
@@ -458,7 +465,7 @@ store_inv_run_write(struct store *st, const struct store_inv_run *run,
 	    run->sched_time, cause) != 0) :
 	    be->inv_run_update(st->impl, run, cause) != 0)
 		goto fail;
-	if (store_inv_audited(st, run->bucket, run->config_id, uid, action,
+	if (store_inv_audited(st, run->bucket, run->config_id, who, action,
 	    detail, cause) != 0)
 		goto fail;
 	r = store_commit(st, cause);
@@ -472,7 +479,7 @@ out:
 
 int
 store_inv_run_start(struct store *st, const struct store_inv_run *run,
-    uid_t uid, char **cause)
+    const struct store_actor *who, char **cause)
 {
 	struct json_object	*o;
 
@@ -482,7 +489,7 @@ store_inv_run_start(struct store *st, const struct store_inv_run *run,
 	    json_object_new_string(run->trigger));
 	json_object_object_add(o, "ScheduledTime",
 	    json_object_new_int64(run->sched_time));
-	return (store_inv_run_write(st, run, 1, uid, "inventory-run-start",
+	return (store_inv_run_write(st, run, 1, who, "inventory-run-start",
 	    store_detail_string(o), cause));
 }
 
@@ -490,7 +497,7 @@ int
 store_inv_run_end(struct store *st, const struct store_inv_run *run,
     char **cause)
 {
-	return (store_inv_run_write(st, run, 0, STORE_UID_DAEMON,
+	return (store_inv_run_write(st, run, 0, STORE_DAEMON,
 	    "inventory-run-end", store_audit_detail("Running",
 	    store_inv_state_name(run->state), run->error), cause));
 }
@@ -518,7 +525,7 @@ store_inv_run_job(struct store *st, const struct store_inv_run *run,
 	if (run->job_error != NULL)
 		json_object_object_add(o, "Reason",
 		    json_object_new_string(run->job_error));
-	return (store_inv_run_write(st, run, 0, STORE_UID_DAEMON,
+	return (store_inv_run_write(st, run, 0, STORE_DAEMON,
 	    run->job_id != NULL ? "inventory-job-created" :
 	    "inventory-job-refused", store_detail_string(o), cause));
 }

@@ -106,6 +106,18 @@ struct store_inv_stats {
 	int64_t		 last_duration_ms;	/* the newest ended run's */
 };
 
+/*
+ * Who asked for a change, for the audit trail: a local peer (its uid), an
+ * API client (uid STORE_UID_API and its access key id), or the daemon
+ * itself (STORE_DAEMON).
+ */
+struct store_actor {
+	uid_t		 uid;
+	const char	*key;		/* the API access key id, else NULL */
+};
+extern const struct store_actor	store_actor_daemon;
+#define STORE_DAEMON	(&store_actor_daemon)
+
 typedef int	(*store_inv_cb)(const struct store_inv *, void *);
 typedef int	(*store_inv_stats_cb)(const struct store_inv_stats *, void *);
 typedef int	(*store_inv_run_cb)(const struct store_inv_run *, void *);
@@ -139,7 +151,8 @@ struct store_backend {
 	int		 (*tags_set)(void *, int64_t, struct json_object *,
 			     char **);
 
-	int		 (*audit)(void *, const char *, uid_t, const char *,
+	int		 (*audit)(void *, const char *,
+			     const struct store_actor *, const char *,
 			     const char *, char **);
 
 	int		 (*task_add)(void *, int64_t, const struct store_task *,
@@ -214,8 +227,8 @@ int		 store_commit(struct store *, char **);
 void		 store_rollback(struct store *);
 int		 store_set_durable(struct store *, int, char **);
 
-int		 store_job_insert(struct store *, struct job *, uid_t,
-		     char **);
+int		 store_job_insert(struct store *, struct job *,
+		     const struct store_actor *, char **);
 int		 store_job_get(struct store *, const char *, struct job *,
 		     char **);
 int		 store_job_get_by_token(struct store *, const char *,
@@ -232,15 +245,17 @@ int		 store_job_update(struct store *, const struct job *, char **);
  * unless one is open. The job is updated in place.
  */
 int		 store_job_transition(struct store *, struct job *,
-		     enum job_status, int, uid_t, const char *, char **);
+		     enum job_status, int, const struct store_actor *,
+		     const char *, char **);
 int		 store_job_purge(struct store *, struct job *, char **);
 int		 store_job_leave_new(struct store *, const char *, const char *,
 		     const char *, char **);
 int		 store_tags_get(struct store *, int64_t, struct json_object **,
 		     char **);
 int		 store_tags_set(struct store *, const struct job *,
-		     struct json_object *, uid_t, char **);
-int		 store_audit(struct store *, const char *, uid_t, const char *,
+		     struct json_object *, const struct store_actor *, char **);
+int		 store_audit(struct store *, const char *,
+		     const struct store_actor *, const char *,
 		     const char *, char **);
 int		 store_task_add(struct store *, int64_t,
 		     const struct store_task *, char **);
@@ -269,16 +284,17 @@ int		 store_task_counts(struct store *, int64_t, uint64_t [4],
  * be NULL (all); state and job state -1 are every state; max -1 is no
  * limit.
  */
-int		 store_inv_put(struct store *, const struct store_inv *, uid_t,
+int		 store_inv_put(struct store *, const struct store_inv *,
+		     const struct store_actor *,
 		     char **);
 int		 store_inv_get(struct store *, const char *, const char *,
 		     store_inv_cb, void *, char **);
 int		 store_inv_list(struct store *, const char *, const char *, int,
 		     store_inv_cb, void *, char **);
 int		 store_inv_delete(struct store *, const char *, const char *,
-		     uid_t, char **);
+		     const struct store_actor *, char **);
 int		 store_inv_run_start(struct store *, const struct store_inv_run *,
-		     uid_t, char **);
+		     const struct store_actor *, char **);
 int		 store_inv_run_end(struct store *, const struct store_inv_run *,
 		     char **);
 int		 store_inv_run_list(struct store *, const char *, const char *,
@@ -290,7 +306,8 @@ int		 store_inv_stats(struct store *, store_inv_stats_cb, void *,
 		     char **);
 const char	*store_inv_state_name(enum store_inv_state);
 
-/* The uid recorded for what the daemon does by itself. */
+/* The uids recorded for the daemon itself and for API clients. */
 #define STORE_UID_DAEMON	((uid_t)-1)
+#define STORE_UID_API		((uid_t)-2)
 
 #endif /* STORE_H */

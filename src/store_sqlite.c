@@ -120,6 +120,8 @@ static const char *const store_sqlite_migrations[] = {
 	"DEFAULT 0;"
 	"ALTER TABLE inv_runs ADD COLUMN job_id TEXT;"
 	"ALTER TABLE inv_runs ADD COLUMN job_error TEXT;",
+	/* 4 -> 5: the API access key that asked (uid -2), for the audit. */
+	"ALTER TABLE audit ADD COLUMN principal TEXT;",
 };
 
 enum store_sqlite_stmt {
@@ -196,8 +198,8 @@ static const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_TAGS_DELETE] = "DELETE FROM job_tags WHERE job = ?1",
 	[STMT_TAG_INSERT] = "INSERT INTO job_tags (job, position, key, value) "
 	    "VALUES (?1, ?2, ?3, ?4)",
-	[STMT_AUDIT] = "INSERT INTO audit (time_ms, job, uid, action, detail) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_AUDIT] = "INSERT INTO audit (time_ms, job, uid, action, detail, "
+	    "principal) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	/* ?1 and ?2 bound the job's id range: see TASK_ID. */
 	[STMT_TASK_ADD] = "INSERT INTO tasks (id, bucket, key, version_id, "
 	    "etag) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -821,18 +823,19 @@ store_sqlite_tags_set(void *arg, int64_t job, struct json_object *tags,
 }
 
 static int
-store_sqlite_audit(void *arg, const char *job, uid_t uid, const char *action,
-    const char *detail, char **cause)
+store_sqlite_audit(void *arg, const char *job, const struct store_actor *who,
+    const char *action, const char *detail, char **cause)
 {
 	struct store_sqlite	*s = arg;
 	sqlite3_stmt		*st = store_sqlite_stmt(s, STMT_AUDIT);
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)time_now_ms());
 	store_sqlite_bind_text(st, 2, job);
-	sqlite3_bind_int64(st, 3, uid == STORE_UID_DAEMON ? -1 :
-	    (sqlite3_int64)uid);
+	sqlite3_bind_int64(st, 3, who->uid == STORE_UID_DAEMON ? -1 :
+	    who->uid == STORE_UID_API ? -2 : (sqlite3_int64)who->uid);
 	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
 	store_sqlite_bind_text(st, 5, detail);
+	store_sqlite_bind_text(st, 6, who->key);
 	return (store_sqlite_step_done(s, st, "writing the audit trail", cause));
 }
 

@@ -168,7 +168,7 @@ test_store(void)
 	j.spec = xstrdup("{\"Priority\":10}");
 	j.client_token = xstrdup("token-1");
 	j.created_ms = j.status_ms = time_now_ms();
-	CHECK_INT(store_job_insert(st, &j, 0, &cause), 0);
+	CHECK_INT(store_job_insert(st, &j, STORE_DAEMON, &cause), 0);
 	CHECK(j.rowid > 0);
 
 	/* A second job with the same token violates the unique index. */
@@ -177,7 +177,7 @@ test_store(void)
 	k.operation = xstrdup("S3PutObjectTagging");
 	k.spec = xstrdup("{}");
 	k.client_token = xstrdup("token-1");
-	CHECK_INT(store_job_insert(st, &k, 0, &cause), -1);
+	CHECK_INT(store_job_insert(st, &k, STORE_DAEMON, &cause), -1);
 	free(cause);
 	cause = NULL;
 	job_clear(&k);
@@ -188,15 +188,15 @@ test_store(void)
 	CHECK_INT(store_job_get(st, "nope", &k, &cause), 1);
 
 	/* Transitions are checked against the table and stamped. */
-	CHECK_INT(store_job_transition(st, &j, JOB_ACTIVE, JOB_BY_DAEMON, 0,
+	CHECK_INT(store_job_transition(st, &j, JOB_ACTIVE, JOB_BY_DAEMON, STORE_DAEMON,
 	    NULL, &cause), -1);
 	free(cause);
 	cause = NULL;
 	CHECK_INT(j.status, JOB_NEW);
 	CHECK_INT(store_job_transition(st, &j, JOB_PREPARING, JOB_BY_DAEMON,
-	    STORE_UID_DAEMON, NULL, &cause), 0);
+	    STORE_DAEMON, NULL, &cause), 0);
 	CHECK_INT(store_job_transition(st, &j, JOB_SUSPENDED, JOB_BY_DAEMON,
-	    STORE_UID_DAEMON, NULL, &cause), 0);
+	    STORE_DAEMON, NULL, &cause), 0);
 	CHECK(j.suspended_ms != 0);
 
 	/* Tasks. */
@@ -215,7 +215,7 @@ test_store(void)
 	/* Tags round-trip in order. */
 	tags = json_tokener_parse("[{\"Key\":\"b\",\"Value\":\"2\"},"
 	    "{\"Key\":\"a\",\"Value\":\"\"}]");
-	CHECK_INT(store_tags_set(st, &j, tags, 0, &cause), 0);
+	CHECK_INT(store_tags_set(st, &j, tags, STORE_DAEMON, &cause), 0);
 	json_object_put(tags);
 	CHECK_INT(store_tags_get(st, j.rowid, &tags, &cause), 0);
 	CHECK_STR(json_object_to_json_string_ext(tags, JSON_C_TO_STRING_PLAIN),
@@ -246,7 +246,7 @@ test_store(void)
 	uuid_generate_v4(k.id);
 	k.operation = xstrdup("S3PutObjectTagging");
 	k.spec = xstrdup("{}");
-	CHECK_INT(store_job_insert(st, &k, 0, &cause), 0);
+	CHECK_INT(store_job_insert(st, &k, STORE_DAEMON, &cause), 0);
 	CHECK_INT(store_tasks_clone(st, j.rowid, k.rowid, 0, &n, &cause), 0);
 	CHECK_INT(n, 10);
 	CHECK_INT(store_job_purge(st, &j, &cause), 0);
@@ -315,7 +315,7 @@ test_failures(void)
 	j.operation = xstrdup("S3PutObjectTagging");
 	j.spec = xstrdup("{}");
 	j.created_ms = j.status_ms = time_now_ms();
-	CHECK_INT(store_job_insert(st, &j, 0, &cause), 0);
+	CHECK_INT(store_job_insert(st, &j, STORE_DAEMON, &cause), 0);
 	CHECK_INT(store_job_get(st, j.id, &k, &cause), 0);
 	CHECK_STR(k.failure_code, "ReportFailed");
 	CHECK(k.failure_earlier != NULL);
@@ -357,7 +357,7 @@ test_clone_unfinished(void)
 	uuid_generate_v4(j.id);
 	j.operation = xstrdup("S3PutObjectTagging");
 	j.spec = xstrdup("{}");
-	CHECK_INT(store_job_insert(st, &j, 0, &cause), 0);
+	CHECK_INT(store_job_insert(st, &j, STORE_DAEMON, &cause), 0);
 	memset(&t, 0, sizeof t);
 	t.bucket = "b";
 	t.key = "k";
@@ -376,7 +376,7 @@ test_clone_unfinished(void)
 	uuid_generate_v4(k.id);
 	k.operation = xstrdup("S3PutObjectTagging");
 	k.spec = xstrdup("{}");
-	CHECK_INT(store_job_insert(st, &k, 0, &cause), 0);
+	CHECK_INT(store_job_insert(st, &k, STORE_DAEMON, &cause), 0);
 	CHECK_INT(store_tasks_clone(st, j.rowid, k.rowid, 1, &n, &cause), 0);
 	CHECK_INT(n, 6);
 	job_clear(&j);

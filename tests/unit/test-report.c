@@ -408,7 +408,7 @@ test_write(void)
 	job_make(&j, "{\"Bucket\":\"arn:aws:s3:::reports\",\"Format\":"
 	    "\"Report_CSV_20180820\",\"Enabled\":true,\"Prefix\":"
 	    "\"batch/out/\",\"ReportScope\":\"AllTasks\"}");
-	CHECK_INT(store_job_insert(st, &j, 0, &cause), 0);
+	CHECK_INT(store_job_insert(st, &j, STORE_DAEMON, &cause), 0);
 	CHECK_INT(store_begin(st, &cause), 0);
 	for (seq = 1; seq <= NTASKS; seq++) {
 		task_fill(&t, seq, key, sizeof key, msg, sizeof msg);
@@ -476,7 +476,7 @@ test_write(void)
 	/* A job with no tasks that ran: no result file at all. */
 	job_make(&e, "{\"Bucket\":\"arn:aws:s3:::reports\",\"Enabled\":true,"
 	    "\"Prefix\":\"p\"}");
-	CHECK_INT(store_job_insert(st, &e, 0, &cause), 0);
+	CHECK_INT(store_job_insert(st, &e, STORE_DAEMON, &cause), 0);
 	t.seq = 1;
 	t.state = TASK_PENDING;
 	CHECK_INT(store_task_add(st, e.rowid, &t, &cause), 0);

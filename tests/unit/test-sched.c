@@ -487,7 +487,7 @@ test_job_add(struct test *t, int64_t priority, int64_t n, const char *params)
 	    (long long)priority);
 	tj->job.created_ms = tj->job.status_ms = time_now_ms();
 	tj->job.total_tasks = (uint64_t)n;
-	if (store_job_insert(t->store, &tj->job, 0, &cause) != 0 ||
+	if (store_job_insert(t->store, &tj->job, STORE_DAEMON, &cause) != 0 ||
 	    store_begin(t->store, &cause) != 0)
 		fatalx("adding a job: %s", cause);
 	memset(&st, 0, sizeof st);
@@ -527,7 +527,7 @@ test_request(struct test *t, int tag, enum job_status to)
 	char		*cause = NULL;
 
 	if (store_job_get(t->store, t->jobs[tag].job.id, &j, &cause) != 0 ||
-	    store_job_transition(t->store, &j, to, JOB_BY_USER, 0, "test",
+	    store_job_transition(t->store, &j, to, JOB_BY_USER, STORE_DAEMON, "test",
 	    &cause) != 0)
 		fatalx("requesting %s: %s", job_status_name(to), cause);
 	job_clear(&j);

@@ -129,7 +129,7 @@ add_job(struct store *st, char id[37], enum job_status status)
 	j.operation = xstrdup("S3PutObjectTagging");
 	j.spec = xstrdup("{}");
 	j.created_ms = j.status_ms = time_now_ms();
-	if (store_job_insert(st, &j, 0, &cause) != 0)
+	if (store_job_insert(st, &j, STORE_DAEMON, &cause) != 0)
 		fatalx("adding a job: %s", cause);
 	memcpy(id, j.id, 37);
 	job_clear(&j);
