@@ -91,6 +91,10 @@ struct store_inv_run {
 	enum store_inv_job	 job_state;
 	const char		*job_id;
 	const char		*job_error;
+	/* A JobFilter's selection beside the report (Succeeded). */
+	const char		*selection_key;
+	const char		*selection_etag;
+	int64_t			 selection_rows;
 };
 
 /* Per configuration, from its runs (metrics). */

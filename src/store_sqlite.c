@@ -120,8 +120,16 @@ static const char *const store_sqlite_migrations[] = {
 	"DEFAULT 0;"
 	"ALTER TABLE inv_runs ADD COLUMN job_id TEXT;"
 	"ALTER TABLE inv_runs ADD COLUMN job_error TEXT;",
-	/* 4 -> 5: the API access key that asked (uid -2), for the audit. */
-	"ALTER TABLE audit ADD COLUMN principal TEXT;",
+	/*
+	 * 4 -> 5: the API access key that asked (uid -2), for the audit;
+	 * the selection a run's JobFilter wrote beside its report (the CSV
+	 * manifest's key and ETag, and its rows).
+	 */
+	"ALTER TABLE audit ADD COLUMN principal TEXT;"
+	"ALTER TABLE inv_runs ADD COLUMN selection_key TEXT;"
+	"ALTER TABLE inv_runs ADD COLUMN selection_etag TEXT;"
+	"ALTER TABLE inv_runs ADD COLUMN selection_rows INTEGER NOT NULL "
+	"DEFAULT 0;",
 };
 
 enum store_sqlite_stmt {
@@ -175,7 +183,8 @@ enum store_sqlite_stmt {
 #define INV_RUN_COLUMNS \
 	"rowid, run_id, bucket, config_id, state, sched_time, trigger, " \
 	"start_ms, end_ms, objects, rows, bytes, manifest_key, error_code, " \
-	"error, manifest_etag, job_state, job_id, job_error"
+	"error, manifest_etag, job_state, job_id, job_error, selection_key, " \
+	"selection_etag, selection_rows"
 
 static const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
@@ -253,12 +262,15 @@ static const char *const store_sqlite_sql[STMT_COUNT] = {
 	    "WHERE bucket = ?1 AND id = ?2",
 	[STMT_INV_RUN_INSERT] = "INSERT INTO inv_runs (" INV_RUN_COLUMNS ") "
 	    "VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-	    "?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+	    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
 	[STMT_INV_RUN_UPDATE] = "UPDATE inv_runs SET state = ?5, "
 	    "end_ms = ?9, objects = ?10, rows = ?11, bytes = ?12, "
 	    "manifest_key = ?13, error_code = ?14, error = ?15, "
 	    "manifest_etag = ?16, job_state = ?17, job_id = ?18, "
-	    "job_error = ?19 WHERE run_id = ?2",
+	    "job_error = ?19, selection_key = coalesce(?20, selection_key), "
+	    "selection_etag = coalesce(?21, selection_etag), selection_rows = "
+	    "CASE WHEN ?20 IS NULL THEN selection_rows ELSE ?22 END "
+	    "WHERE run_id = ?2",
 	/* Newest first. */
 	[STMT_INV_RUN_LIST] = "SELECT " INV_RUN_COLUMNS " FROM inv_runs "
 	    "WHERE (?1 IS NULL OR bucket = ?1) AND (?2 IS NULL OR "
@@ -1152,6 +1164,9 @@ store_sqlite_bind_inv_run(sqlite3_stmt *st, const struct store_inv_run *r)
 	sqlite3_bind_int(st, 17, (int)r->job_state);
 	store_sqlite_bind_text(st, 18, r->job_id);
 	store_sqlite_bind_text(st, 19, r->job_error);
+	store_sqlite_bind_text(st, 20, r->selection_key);
+	store_sqlite_bind_text(st, 21, r->selection_etag);
+	sqlite3_bind_int64(st, 22, r->selection_rows);
 }
 
 /* STMT_INV_RUN_INSERT or STMT_INV_RUN_UPDATE: the same columns. */
@@ -1217,6 +1232,9 @@ store_sqlite_inv_run_list(void *arg, const char *bucket, const char *id,
 		run.job_state = (enum store_inv_job)sqlite3_column_int(st, 16);
 		run.job_id = store_sqlite_text(st, 17);
 		run.job_error = store_sqlite_text(st, 18);
+		run.selection_key = store_sqlite_text(st, 19);
+		run.selection_etag = store_sqlite_text(st, 20);
+		run.selection_rows = sqlite3_column_int64(st, 21);
 		if (cb(&run, cbarg) != 0)
 			break;
 	}
