@@ -74,6 +74,12 @@ static const struct cfg_enum cfg_addressing_values[] = {
 	{ NULL, 0 }
 };
 
+static const struct cfg_enum cfg_inventory_priority_values[] = {
+	{ "below-jobs", CFG_INV_BELOW_JOBS },
+	{ "same-as-jobs", CFG_INV_SAME_AS_JOBS },
+	{ NULL, 0 }
+};
+
 static const struct cfg_enum cfg_credentials_values[] = {
 	{ "env", CFG_CRED_ENV },
 	{ "systemd", CFG_CRED_SYSTEMD },
@@ -126,6 +132,12 @@ static const struct cfg_option cfg_options[] = {
 	{ "max_inflight", CFG_SEC_DAEMON, CFG_INT, D(max_inflight), R,
 	  "256", "1", "65536", NULL,
 	  "Global cap on HTTP requests in flight." },
+	{ "inventory_priority", CFG_SEC_DAEMON, CFG_ENUM,
+	  D(inventory_priority), R, "below-jobs", NULL, NULL,
+	  cfg_inventory_priority_values,
+	  "below-jobs: an inventory run's requests wait while jobs' requests "
+	  "to the same endpoint wait, and take free slots after them; "
+	  "same-as-jobs: one queue for both." },
 	{ "drain_timeout", CFG_SEC_DAEMON, CFG_DURATION, D(drain_timeout_ms),
 	  R, "30s", "0s", "1h", NULL,
 	  "On SIGTERM, how long in-flight requests may take to finish." },

@@ -22,6 +22,12 @@ enum cfg_addressing {
 	CFG_ADDR_VIRTUAL
 };
 
+/* How inventory runs' requests rank against jobs' (http.h). */
+enum cfg_inventory_priority {
+	CFG_INV_BELOW_JOBS = 0,
+	CFG_INV_SAME_AS_JOBS
+};
+
 /* Where a set of credentials came from; exactly one per section. */
 enum cfg_cred_source {
 	CFG_CRED_NONE = 0,
@@ -112,6 +118,7 @@ struct cfg {
 	uint64_t		 confirm_timeout_ms;
 	uint64_t		 job_retention_ms;
 	int			 max_inflight;
+	enum cfg_inventory_priority inventory_priority;
 	uint64_t		 drain_timeout_ms;
 	uint64_t		 timer_interval_ms;	/* how often timers run */
 	int			 max_attempts;
