@@ -7,7 +7,10 @@
  *
  * The caps live here, not in curl: a request waits in its pool's FIFO until
  * the global in-flight cap, the pool's connection cap and the pool's token
- * bucket all allow it, and only then gets an easy handle. curl's own
+ * bucket all allow it, and only then gets an easy handle. A pool has two
+ * FIFOs: background requests (inventory runs) start only when no
+ * foreground request (jobs, commands) of the pool is waiting and every
+ * pool's foreground requests have had their turn at a free slot. curl's own
  * connection limits are set so that they never bind before ours, so curl
  * never queues a transfer we have started (its timeouts would run while it
  * waits).
@@ -134,6 +137,7 @@ struct http_request {
 	int			 in_cb;		/* inside a user callback */
 	int			 cancelled;
 	int			 probe;		/* its pool's breaker probe */
+	int			 background;	/* after foreground requests */
 };
 TAILQ_HEAD(http_requests, http_request);
 
@@ -149,7 +153,8 @@ struct http_pool {
 	struct event		*rate_ev;
 	int			 tls_verify;
 	char			*ca_file;
-	struct http_requests	 queue;
+	struct http_requests	 queue;		/* foreground */
+	struct http_requests	 bgqueue;	/* background */
 	struct http_pool_stats	 stats;
 	TAILQ_ENTRY(http_pool)	 entry;
 
@@ -962,6 +967,13 @@ http_stats_attempt(struct http_request *req, CURL *c)
 	st->latency_count++;
 }
 
+/* The FIFO of the request's pool that it waits in. */
+static struct http_requests *
+http_queue(struct http_request *req)
+{
+	return (req->background ? &req->pool->bgqueue : &req->pool->queue);
+}
+
 static void
 http_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -972,7 +984,7 @@ http_retry_cb(evutil_socket_t fd, short what, void *arg)
 	req->pool->stats.backoff--;
 	/* It has waited its turn already: ahead of first attempts. */
 	req->state = HTTP_STATE_QUEUED;
-	TAILQ_INSERT_HEAD(&req->pool->queue, req, entry);
+	TAILQ_INSERT_HEAD(http_queue(req), req, entry);
 	req->pool->stats.queued++;
 	http_kick(engine);
 }
@@ -1076,19 +1088,20 @@ http_breaker_note(struct http_request *req, const struct http_response *resp)
 }
 
 /*
- * The request a pool may start next, or NULL: its queue's head while the
- * breaker is closed, or the probe when it is half open; else only one-shot
- * requests (check-endpoint), which report an outage instead of waiting.
+ * The request a pool may start next from one of its FIFOs, or NULL: the
+ * head while the breaker is closed, or the probe when it is half open;
+ * else only one-shot requests (check-endpoint), which report an outage
+ * instead of waiting.
  */
 static struct http_request *
-http_breaker_pick(struct http_pool *pool)
+http_breaker_pick(struct http_pool *pool, struct http_requests *q)
 {
 	struct http_request	*req;
 
 	if (pool->breaker == HTTP_BREAKER_CLOSED ||
 	    (pool->breaker == HTTP_BREAKER_HALF_OPEN && !pool->probing))
-		return (TAILQ_FIRST(&pool->queue));
-	TAILQ_FOREACH(req, &pool->queue, entry) {
+		return (TAILQ_FIRST(q));
+	TAILQ_FOREACH(req, q, entry) {
 		if (http_request_attempts(req) == 1)
 			return (req);
 	}
@@ -1176,7 +1189,7 @@ http_attempt_end(struct http_request *req, CURLcode code)
 		}
 		req->pool->stats.parked++;
 		req->state = HTTP_STATE_QUEUED;
-		TAILQ_INSERT_HEAD(&req->pool->queue, req, entry);
+		TAILQ_INSERT_HEAD(http_queue(req), req, entry);
 		req->pool->stats.queued++;
 		http_kick(engine);
 		return;
@@ -1305,12 +1318,27 @@ http_pool_token(struct http_pool *pool)
 	return (0);
 }
 
+/* Start a request that http_schedule picked from pool's FIFO q. */
+static void
+http_schedule_one(struct http_pool *pool, struct http_requests *q,
+    struct http_request *req)
+{
+	TAILQ_REMOVE(q, req, entry);
+	pool->stats.queued--;
+	if (pool->breaker == HTTP_BREAKER_HALF_OPEN && !pool->probing) {
+		req->probe = 1;
+		pool->probing = 1;
+	}
+	http_attempt_begin(req);
+}
+
 static void
 http_schedule(struct http_engine *engine)
 {
 	struct http_request	*req, *next;
 	struct http_pool	*pool;
-	int			 progress;
+	struct http_requests	*q;
+	int			 progress, bg;
 
 	/* Cancelled from inside curl: it can be removed from here. */
 	for (req = TAILQ_FIRST(&engine->running);
@@ -1323,28 +1351,31 @@ http_schedule(struct http_engine *engine)
 		}
 	}
 
-	/* One request per pool per pass, so that pools share fairly. */
-	do {
-		progress = 0;
-		TAILQ_FOREACH(pool, &engine->pools, entry) {
-			if (engine->inflight >= engine->opts.max_inflight)
-				return;
-			if (pool->active >= pool->max_connections ||
-			    (req = http_breaker_pick(pool)) == NULL)
-				continue;
-			if (!http_pool_token(pool))
-				continue;
-			TAILQ_REMOVE(&pool->queue, req, entry);
-			pool->stats.queued--;
-			if (pool->breaker == HTTP_BREAKER_HALF_OPEN &&
-			    !pool->probing) {
-				req->probe = 1;
-				pool->probing = 1;
+	/*
+	 * One request per pool per pass, so that pools share fairly: every
+	 * pool's foreground FIFO first; then the background FIFOs of the
+	 * pools with no foreground request waiting.
+	 */
+	for (bg = 0; bg < 2; bg++) {
+		do {
+			progress = 0;
+			TAILQ_FOREACH(pool, &engine->pools, entry) {
+				if (engine->inflight >=
+				    engine->opts.max_inflight)
+					return;
+				q = bg ? &pool->bgqueue : &pool->queue;
+				if (bg && !TAILQ_EMPTY(&pool->queue))
+					continue;
+				if (pool->active >= pool->max_connections ||
+				    (req = http_breaker_pick(pool, q)) == NULL)
+					continue;
+				if (!http_pool_token(pool))
+					continue;
+				http_schedule_one(pool, q, req);
+				progress = 1;
 			}
-			http_attempt_begin(req);
-			progress = 1;
-		}
-	} while (progress);
+		} while (progress);
+	}
 }
 
 /* Engine and pools. */
@@ -1458,6 +1489,10 @@ http_engine_free(struct http_engine *engine)
 			TAILQ_REMOVE(&pool->queue, req, entry);
 			http_request_free(req);
 		}
+		while ((req = TAILQ_FIRST(&pool->bgqueue)) != NULL) {
+			TAILQ_REMOVE(&pool->bgqueue, req, entry);
+			http_request_free(req);
+		}
 		event_free(pool->rate_ev);
 		event_free(pool->probe_ev);
 		free(pool->name);
@@ -1498,6 +1533,7 @@ http_pool_new(struct http_engine *engine, const char *name,
 	pool->tls_verify = tls_verify;
 	pool->ca_file = ca_file != NULL ? xstrdup(ca_file) : NULL;
 	TAILQ_INIT(&pool->queue);
+	TAILQ_INIT(&pool->bgqueue);
 	if ((pool->rate_ev = evtimer_new(engine->base, http_rate_cb, pool)) ==
 	    NULL || (pool->probe_ev = evtimer_new(engine->base,
 	    http_breaker_probe_cb, pool)) == NULL)
@@ -1665,6 +1701,14 @@ http_request_set_timeout(struct http_request *req, uint64_t ms)
 }
 
 void
+http_request_set_background(struct http_request *req, int on)
+{
+	if (req->state != HTTP_STATE_NEW)
+		fatalx("http: request class set after its start");
+	req->background = on;
+}
+
+void
 http_request_set_path_as_is(struct http_request *req, int on)
 {
 	req->path_as_is = on;
@@ -1699,7 +1743,7 @@ http_request_start(struct http_request *req)
 		http_request_body_mem(req, "", 0);
 	req->start_ms = time_mono_ms();
 	req->state = HTTP_STATE_QUEUED;
-	TAILQ_INSERT_TAIL(&req->pool->queue, req, entry);
+	TAILQ_INSERT_TAIL(http_queue(req), req, entry);
 	req->pool->stats.queued++;
 	http_kick(req->engine);
 }
@@ -1722,7 +1766,7 @@ http_request_cancel(struct http_request *req)
 		http_request_free(req);
 		return;
 	case HTTP_STATE_QUEUED:
-		TAILQ_REMOVE(&req->pool->queue, req, entry);
+		TAILQ_REMOVE(http_queue(req), req, entry);
 		req->pool->stats.queued--;
 		break;
 	case HTTP_STATE_BACKOFF:

@@ -166,6 +166,12 @@ void		 http_request_set_timeout(struct http_request *, uint64_t);
  * hold such segments, and the signature covers the path as sent.
  */
 void		 http_request_set_path_as_is(struct http_request *, int);
+/*
+ * A background request (an inventory run's) starts only when no
+ * foreground request of its pool waits, and after every pool's foreground
+ * requests have had their turn at a free slot; before its start only.
+ */
+void		 http_request_set_background(struct http_request *, int);
 const char	*http_request_url(const struct http_request *);
 const char	*http_request_method(const struct http_request *);
 /* Whether it is held by its pool's open (or half-open) breaker. */

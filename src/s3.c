@@ -1318,6 +1318,7 @@ s3_call_start(struct s3 *s3, struct s3_endpoint *ep, struct s3_creds *creds,
 	s3_url(&s3->url, ep->https, &s3->host, &s3->path, &s3->query);
 	req = http_request_new(ep->pool->http, method, s3->url.data);
 	http_request_set_path_as_is(req, 1);
+	http_request_set_background(req, (r->flags & S3_BACKGROUND) != 0);
 	/* The Host signed is the Host sent, whatever curl would make of it. */
 	http_request_header(req, "Host", call->host);
 	for (i = 0; i < call->nhdrs; i++) {

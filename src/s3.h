@@ -32,6 +32,7 @@ struct s3_header {
 #define S3_ERROR_IN_200		0x02	/* a 200 may carry <Error> (copy, complete) */
 #define S3_NO_RETRY		0x04	/* one attempt only */
 #define S3_UNSIGNED_PAYLOAD	0x08	/* streamed body: UNSIGNED-PAYLOAD */
+#define S3_BACKGROUND		0x10	/* after jobs' requests (http.h) */
 
 /* Streamed request and response bodies (see http.h for the contract). */
 typedef long	(*s3_read_cb)(void *, size_t, void *);	/* like read(2) */
