@@ -251,6 +251,11 @@ static const struct cfg_option cfg_options[] = {
 	{ "max_requests_per_second", CFG_SEC_ENDPOINT, CFG_DOUBLE,
 	  E(max_requests_per_second), R, "0", "0", "1000000", NULL,
 	  "Request rate limit; 0: none." },
+	{ "adaptive_rate", CFG_SEC_ENDPOINT, CFG_BOOL, E(adaptive_rate), R,
+	  "yes", NULL, NULL, NULL,
+	  "Halve the request rate when the endpoint throttles (429, 503 "
+	  "SlowDown) and raise it back while it does not, below "
+	  "max_requests_per_second." },
 	{ "connect_timeout", CFG_SEC_ENDPOINT, CFG_DURATION,
 	  E(connect_timeout_ms), R, "10s", "1ms", "1h", NULL,
 	  "Time allowed to connect (and finish the TLS handshake)." },

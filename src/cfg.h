@@ -62,6 +62,7 @@ struct cfg_endpoint {
 	int			 probe;		/* capability probe before jobs */
 	int			 max_connections;
 	double			 max_requests_per_second;	/* 0: none */
+	int			 adaptive_rate;		/* AIMD (http.h) */
 	uint64_t		 connect_timeout_ms;
 	uint64_t		 request_timeout_ms;
 	TAILQ_ENTRY(cfg_endpoint) entry;
