@@ -19,6 +19,12 @@
  * ...) -> DONE, and is in exactly one list at a time: its pool's queue, the
  * engine's running list or the engine's backoff list.
  *
+ * Each pool's rate adapts (docs/HTTP.md, "Adaptive rate"): a throttling
+ * answer (429, 503) halves its rate limit, at most once a second, starting
+ * from the rate it achieved when it had none; each second that the limit
+ * binds without throttling raises it by a twentieth (at least 1/s), up to
+ * the configured ceiling, past which, without one, the limit is lifted.
+ *
  * Each pool has a circuit breaker (docs/OUTAGES.md). Attempts that find the
  * endpoint unreachable (refused, reset, DNS, timeouts; not an HTTP answer,
  * whatever its status) HTTP_BREAKER_FAILURES times in a row open it. While
@@ -146,7 +152,15 @@ struct http_pool {
 	char			*name;
 	int			 max_connections;
 	int			 active;
-	double			 rps;
+	double			 rps;		/* the limit now; 0: none */
+	double			 rps_max;	/* configured; 0: none */
+	int			 adaptive;
+	uint64_t		 win_us;	/* this second's start */
+	uint64_t		 win_done;	/* attempts ended in it */
+	double			 achieved;	/* attempts/s, last second */
+	uint64_t		 cut_us;	/* last halving */
+	uint64_t		 grow_us;	/* last increase */
+	struct log_limit	 rate_log;
 	double			 burst;
 	double			 tokens;
 	uint64_t		 tokens_us;
@@ -244,6 +258,8 @@ static const int http_retry_statuses[] = { 429, 500, 502, 503, 504 };
 static void	 http_kick(struct http_engine *);
 static void	 http_schedule(struct http_engine *);
 static void	 http_check_multi_info(struct http_engine *);
+static void	 http_aimd_note(struct http_pool *,
+		     const struct http_response *);
 
 void
 http_engine_opts_default(struct http_engine_opts *o)
@@ -1149,6 +1165,7 @@ http_attempt_end(struct http_request *req, CURLcode code)
 			    "%s", curl_easy_strerror(code));
 	}
 	http_stats_attempt(req, req->curl);
+	http_aimd_note(req->pool, resp);
 	http_running_detach(req);
 	req->state = HTTP_STATE_PREPARE;	/* between attempts */
 	http_breaker_note(req, resp);
@@ -1279,6 +1296,90 @@ http_sched_cb(evutil_socket_t fd, short what, void *arg)
 
 	engine->sched_pending = 0;
 	http_schedule(engine);
+}
+
+/* The token bucket's burst for a rate: 10 ms worth, at least one. */
+static void
+http_pool_set_rps(struct http_pool *pool, double rps)
+{
+	pool->rps = rps;
+	pool->burst = rps / 100 > 1 ? rps / 100 : 1;
+	if (pool->tokens > pool->burst)
+		pool->tokens = pool->burst;
+	pool->stats.rate_limit = rps;
+}
+
+/*
+ * AIMD on one ended attempt (see the top of the file). The achieved rate
+ * is counted over whole seconds of attempts ended, whatever their answer.
+ */
+static void
+http_aimd_note(struct http_pool *pool, const struct http_response *resp)
+{
+	uint64_t	 now = http_mono_us();
+	double		 achieved, base, step;
+	int		 throttled;
+
+	if (now - pool->win_us >= 1000000) {
+		pool->achieved = (double)pool->win_done * 1e6 /
+		    (double)(now - pool->win_us);
+		pool->win_us = now;
+		pool->win_done = 0;
+	}
+	pool->win_done++;
+	throttled = resp->status == 429 || resp->status == 503;
+	if (throttled)
+		pool->stats.throttled++;
+	if (!pool->adaptive)
+		return;
+	if (throttled) {
+		/* Answers in flight still reflect the rate before a cut. */
+		if (now - pool->cut_us < 1000000)
+			return;
+		achieved = pool->achieved;
+		if (achieved == 0 && now - pool->win_us >= 100000)
+			achieved = (double)pool->win_done * 1e6 /
+			    (double)(now - pool->win_us);
+		base = pool->rps > 0 ? pool->rps : achieved;
+		if (achieved > 0 && achieved < base)
+			base = achieved;
+		if (base < 2 * HTTP_AIMD_MIN_RPS)
+			base = 2 * HTTP_AIMD_MIN_RPS;
+		http_pool_set_rps(pool, base / 2);
+		pool->cut_us = now;
+		pool->grow_us = now;
+		pool->stats.rate_cuts++;
+		log_limited(&pool->rate_log, HTTP_BREAKER_LOG_S, LOG_WARNING,
+		    NULL, "http: %s throttles "
+		    "(HTTP %d): its rate limit is now %.1f requests/s",
+		    pool->name, resp->status, pool->rps);
+		return;
+	}
+	if (pool->rps <= 0 || resp->status < 200 || resp->status >= 500 ||
+	    now - pool->cut_us < 1000000 || now - pool->grow_us < 1000000)
+		return;
+	pool->grow_us = now;
+	/* Raise it only while it binds: an idle limit says nothing. */
+	if (pool->achieved < pool->rps * 0.8)
+		return;
+	step = pool->rps / 20 > 1 ? pool->rps / 20 : 1;
+	if (pool->rps_max > 0 && pool->rps + step >= pool->rps_max)
+		http_pool_set_rps(pool, pool->rps_max);
+	else if (pool->rps_max <= 0 && pool->rps + step >= 2 * pool->achieved &&
+	    pool->rps > HTTP_AIMD_LIFT_RPS) {
+		log_info("http: %s: no throttling at %.1f requests/s: its "
+		    "rate limit is lifted", pool->name, pool->achieved);
+		http_pool_set_rps(pool, 0);
+	} else
+		http_pool_set_rps(pool, pool->rps + step);
+}
+
+void
+http_pool_set_adaptive(struct http_pool *pool, int on)
+{
+	pool->adaptive = on;
+	if (!on)
+		http_pool_set_rps(pool, pool->rps_max);
 }
 
 static void
@@ -1525,10 +1626,11 @@ http_pool_new(struct http_engine *engine, const char *name,
 	pool->name = xstrdup(name);
 	pool->max_connections = max_connections > 0 ? max_connections :
 	    HTTP_DEFAULT_CONNECTIONS;
-	pool->rps = max_rps > 0 ? max_rps : 0;
 	/* A burst of 10 ms worth: smooth, yet not one timer per request. */
-	pool->burst = pool->rps / 100 > 1 ? pool->rps / 100 : 1;
+	pool->rps_max = max_rps > 0 ? max_rps : 0;
+	http_pool_set_rps(pool, pool->rps_max);
 	pool->tokens = pool->burst;
+	pool->win_us = http_mono_us();
 	pool->tokens_us = http_mono_us();
 	pool->tls_verify = tls_verify;
 	pool->ca_file = ca_file != NULL ? xstrdup(ca_file) : NULL;

@@ -130,6 +130,13 @@ int		 http_engine_inflight(const struct http_engine *);
 struct http_pool *http_pool_new(struct http_engine *, const char *name,
 		    int max_connections, double max_rps, int tls_verify,
 		    const char *ca_file);
+/*
+ * Adapt the pool's rate to throttling answers (AIMD, below max_rps);
+ * off, the limit is max_rps. New pools do not adapt.
+ */
+#define HTTP_AIMD_MIN_RPS	1.0	/* a halving never goes below */
+#define HTTP_AIMD_LIFT_RPS	100.0	/* without max_rps, lifted above */
+void		 http_pool_set_adaptive(struct http_pool *, int);
 struct http_pool *http_pool_find(struct http_engine *, const char *);
 const char	*http_pool_name(const struct http_pool *);
 /* Iterate: first with NULL, then with the previous one; NULL at the end. */
@@ -243,6 +250,10 @@ struct http_pool_stats {
 	uint64_t	 breaker_opens;		/* times it opened */
 	uint64_t	 parked;		/* attempts lost to an outage, uncounted */
 	uint64_t	 waiting;		/* requests held while not closed */
+	/* The rate. */
+	double		 rate_limit;		/* requests/s now; 0: none */
+	uint64_t	 throttled;		/* 429 and 503 answers */
+	uint64_t	 rate_cuts;		/* halvings of the limit */
 };
 /* The pool's statistics, its gauges brought up to date. */
 const struct http_pool_stats *http_pool_stats(struct http_pool *);

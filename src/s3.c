@@ -54,6 +54,7 @@ struct s3_pool {
 	struct http_pool	*http;
 	int			 max_connections;
 	double			 rps;
+	int			 adaptive;
 	int			 tls_verify;
 	char			*ca_file;
 	int			 inflight;
@@ -524,6 +525,7 @@ s3_pool_get(struct s3 *s3, const struct cfg_endpoint *c)
 		if (strcmp(pool->endpoint, c->name) == 0 &&
 		    pool->max_connections == c->max_connections &&
 		    pool->rps == c->max_requests_per_second &&
+		    pool->adaptive == c->adaptive_rate &&
 		    pool->tls_verify == c->tls_verify &&
 		    s3_same_str(pool->ca_file, c->ca_file))
 			return (pool);
@@ -538,10 +540,12 @@ s3_pool_get(struct s3 *s3, const struct cfg_endpoint *c)
 	pool->endpoint = xstrdup(c->name);
 	pool->max_connections = c->max_connections;
 	pool->rps = c->max_requests_per_second;
+	pool->adaptive = c->adaptive_rate;
 	pool->tls_verify = c->tls_verify;
 	pool->ca_file = c->ca_file != NULL ? xstrdup(c->ca_file) : NULL;
 	pool->http = http_pool_new(s3->engine, name, c->max_connections,
 	    c->max_requests_per_second, c->tls_verify, c->ca_file);
+	http_pool_set_adaptive(pool->http, c->adaptive_rate);
 	free(name);
 	TAILQ_INSERT_TAIL(&s3->pools, pool, entry);
 	return (pool);

@@ -40,7 +40,7 @@ struct path_state {
 };
 static const char *path_names[] = {
 	"/ok", "/flaky", "/retry-after", "/missing", "/close", "/slow", "/put",
-	"/big", "/conc", "/rate", "/post", "/always503", "/head",
+	"/big", "/conc", "/rate", "/post", "/always503", "/head", "/slowdown",
 };
 static struct path_state paths[nitems(path_names)];
 static int	 conc_cur, conc_max;
@@ -185,7 +185,10 @@ srv_cb(struct evhttp_request *req, void *arg)
 		tv.tv_usec = 5000;
 		event_base_once(base, -1, EV_TIMEOUT, srv_conc_reply_cb, req,
 		    &tv);
-	} else if (strcmp(path, "/always503") == 0) {
+	} else if (strcmp(path, "/slowdown") == 0)
+		reply(req, n <= 3 ? 503 : 200, n <= 3 ? "<Error><Code>SlowDown"
+		    "</Code></Error>" : NULL);
+	else if (strcmp(path, "/always503") == 0) {
 		evhttp_add_header(out, "Retry-After", "5");
 		reply(req, 503, NULL);
 	} else
@@ -925,6 +928,53 @@ test_priority(struct http_engine *engine)
 	CHECK_INT(http_pool_stats(one)->queued, 0);
 }
 
+/*
+ * A pool that adapts halves its limit (here the ceiling of 200/s, or the
+ * rate achieved when lower) on the first throttling answers; the requests
+ * all succeed on retry. One that does not adapt keeps its limit.
+ */
+static void
+test_adaptive(struct http_engine *engine)
+{
+	struct http_pool	*pool, *fixed;
+	struct result		 r[6];
+	int			 i;
+
+	pool = http_pool_new(engine, "adaptive", 2, 200, 1, NULL);
+	http_pool_set_adaptive(pool, 1);
+	CHECK(http_pool_stats(pool)->rate_limit == 200);
+	for (i = 0; i < 6; i++) {
+		result_init(&r[i]);
+		http_request_start(t_request(pool, "GET", "/slowdown", &r[i]));
+	}
+	t_pending = 6;
+	CHECK_INT(run(30000), 0);
+	for (i = 0; i < 6; i++) {
+		CHECK_INT(r[i].status, 200);
+		result_free(&r[i]);
+	}
+	CHECK_INT(http_pool_stats(pool)->throttled, 3);
+	CHECK(http_pool_stats(pool)->rate_cuts >= 1);
+	CHECK(http_pool_stats(pool)->rate_limit >= HTTP_AIMD_MIN_RPS);
+	CHECK(http_pool_stats(pool)->rate_limit <= 100);
+
+	path_find("/slowdown")->hits = 0;
+	fixed = http_pool_new(engine, "fixed", 2, 200, 1, NULL);
+	for (i = 0; i < 4; i++) {
+		result_init(&r[i]);
+		http_request_start(t_request(fixed, "GET", "/slowdown", &r[i]));
+	}
+	t_pending = 4;
+	CHECK_INT(run(30000), 0);
+	for (i = 0; i < 4; i++) {
+		CHECK_INT(r[i].status, 200);
+		result_free(&r[i]);
+	}
+	CHECK_INT(http_pool_stats(fixed)->throttled, 3);
+	CHECK_INT(http_pool_stats(fixed)->rate_cuts, 0);
+	CHECK(http_pool_stats(fixed)->rate_limit == 200);
+}
+
 static void
 test_cancel(struct http_engine *engine, struct http_pool *pool)
 {
@@ -1054,6 +1104,7 @@ main(void)
 	test_concurrency(engine);
 	test_rate(engine);
 	test_priority(engine);
+	test_adaptive(engine);
 	test_cancel(engine, pool);
 	test_free_inflight(&o);
 
