@@ -62,6 +62,14 @@ cmd_status_outages(struct json_object *r, struct server *srv,
 		    json_object_new_int64((int64_t)es.opens));
 		json_object_object_add(ep, "AttemptsParked",
 		    json_object_new_int64((int64_t)es.parked));
+		/* Requests a second allowed now (AIMD); absent: no limit. */
+		if (es.rate_limit > 0)
+			json_object_object_add(ep, "RateLimit",
+			    json_object_new_double(es.rate_limit));
+		json_object_object_add(ep, "Throttled",
+		    json_object_new_int64((int64_t)es.throttled));
+		json_object_object_add(ep, "RateCuts",
+		    json_object_new_int64((int64_t)es.rate_cuts));
 		json_object_array_add(eps, ep);
 	}
 	json_object_object_add(r, "Endpoints", eps);

@@ -1473,6 +1473,9 @@ s3_endpoint_state(struct s3 *s3, size_t i, struct s3_endpoint_state *es)
 	es->waiting = st->waiting;
 	es->opens = st->breaker_opens;
 	es->parked = st->parked;
+	es->rate_limit = st->rate_limit;
+	es->throttled = st->throttled;
+	es->rate_cuts = st->rate_cuts;
 	return (0);
 }
 

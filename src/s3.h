@@ -157,6 +157,9 @@ struct s3_endpoint_state {
 	uint64_t	 waiting;	/* calls held while it is not closed */
 	uint64_t	 opens;		/* times it opened */
 	uint64_t	 parked;	/* attempts lost to outages, uncounted */
+	double		 rate_limit;	/* requests/s now; 0: none */
+	uint64_t	 throttled;	/* 429 and 503 answers */
+	uint64_t	 rate_cuts;	/* halvings of the limit (AIMD) */
 };
 /* The i-th endpoint's state: 0, or -1 past the last. */
 int		 s3_endpoint_state(struct s3 *, size_t,
