@@ -35,7 +35,9 @@ so the path never collides with a bucket).
             HEAD gets the headers and no body, as HTTP wants): a server
             whose success is not what S3 answers)
   select    every=N (the Nth, 2Nth, ... matching request), fraction=F
-            (random, see --seed), neither: every matching request;
+            (random, see --seed), above_rps=N (a server's rate limit:
+            fire when N matching requests were let through within the
+            last second), none: every matching request;
             skip=K (leave the first K matches alone), limit=M (fire at
             most M times)
   match     method=PUT, path=REGEX (re.search on the path), query=SUBSTR
@@ -108,6 +110,7 @@ RULE_FIELDS = {
     "limit": int, "method": str, "path": str, "query": str,
     "retry_after": str, "delay_ms": int, "status": int, "code": str,
     "message": str, "bytes": int, "body": str, "header": str,
+    "above_rps": int,
 }
 
 
@@ -145,8 +148,11 @@ class Rule:
         except re.error as e:
             raise ProxyError("bad path regex %r: %s" %
                              (self.spec.get("path"), e))
+        if self.spec.get("above_rps", 1) < 1:
+            raise ProxyError("above_rps must be at least 1")
         self.matched = 0
         self.fired = 0
+        self.passed = collections.deque()   # above_rps: times let through
 
     def matches(self, method, path, query):
         m = self.spec.get("method")
@@ -167,7 +173,14 @@ class Rule:
             return False
         if "limit" in self.spec and self.fired >= self.spec["limit"]:
             return False
-        if "every" in self.spec:
+        if "above_rps" in self.spec:
+            now = time.monotonic()
+            while self.passed and now - self.passed[0] >= 1.0:
+                self.passed.popleft()
+            fire = len(self.passed) >= self.spec["above_rps"]
+            if not fire:
+                self.passed.append(now)
+        elif "every" in self.spec:
             fire = n % self.spec["every"] == 0
         elif "fraction" in self.spec:
             fire = rng.random() < self.spec["fraction"]

@@ -24,6 +24,12 @@ from s3b import (by_key, create_job as create, inventory_location, job_spec,
 
 # Quick retries, and enough of them that a task hit by faults on, say,
 # half of all requests still succeeds (0.5^20 per task).
+#
+# These tests are about retries: their proxy throttles a fixed share of
+# requests whatever the rate, which an adaptive rate would answer by
+# slowing to 1 request a second. NO_AIMD keeps the endpoint's rate fixed;
+# test_adaptive_rate.py tests the adaptation.
+NO_AIMD = "adaptive_rate = no\n"
 DAEMON_CONF = ("max_attempts = 20\n"
                "retry_base = 10ms\n"
                "retry_max = 300ms\n")
@@ -43,7 +49,8 @@ def test_tagging_1000_through_faults(proxied, s3, bucket, tmp_path):
         "internal every=7",
         "reset every=23",
     ]
-    d, proxy = proxied(daemon_conf=DAEMON_CONF, rules=rules)
+    d, proxy = proxied(daemon_conf=DAEMON_CONF, rules=rules,
+                       endpoint_extra=NO_AIMD)
     spec = job_spec({"S3PutObjectTagging": {"TagSet": [
         {"Key": "survived", "Value": "faults"}]}}, confirmation=False)
     job_id = create(d, tmp_path, spec, manifest_csv(tmp_path / "m.csv",
@@ -97,7 +104,8 @@ def test_retries_exhausted_fail_only_that_task(proxied, s3, bucket, tmp_path):
         "throttle every=4 retry_after=1",
     ]
     d, proxy = proxied(daemon_conf="max_attempts = 4\nretry_base = 10ms\n"
-                       "retry_max = 100ms\n", rules=rules)
+                       "retry_max = 100ms\n", rules=rules,
+                       endpoint_extra=NO_AIMD)
     spec = job_spec({"S3PutObjectTagging": {"TagSet": [
         {"Key": "t", "Value": "1"}]}}, confirmation=False)
     job_id = create(d, tmp_path, spec, manifest_csv(tmp_path / "m.csv",
@@ -143,7 +151,8 @@ def test_pinned_etag_head_retried(proxied, s3, make_bucket, tmp_path):
     s3.put_object(Bucket=b, Key=keys[0], Body=b"changed since the inventory")
     # Faults only on the tasks' HEADs (the manifest is read with GETs).
     d, proxy = proxied(daemon_conf=DAEMON_CONF,
-                       rules=["slowdown every=2 method=HEAD"])
+                       rules=["slowdown every=2 method=HEAD"],
+                       endpoint_extra=NO_AIMD)
     spec = job_spec({"S3PutObjectTagging": {"TagSet": [
         {"Key": "pinned", "Value": "yes"}]}}, confirmation=False)
     spec["Manifest"] = inventory_location(inv, "inv/manifest.json",
