@@ -57,6 +57,8 @@
 #include "s3xml.h"
 
 #define OP_COPY_MAX_HEADERS	48
+/* S3's largest source for one CopyObject: 5 GiB. */
+#define OP_COPY_SINGLE_MAX	(5ULL * 1024 * 1024 * 1024)
 #define OP_COPY_PARTS_PARALLEL	4
 #define OP_COPY_MIB		(1024ULL * 1024)
 /* Bytes buffered by cross-endpoint copies, all tasks together. */
@@ -104,6 +106,8 @@ struct op_copy_task {
 	 * internal ETag): guard with if-unmodified-since instead.
 	 */
 	int			 guard_unmodified;
+	/* CopyObject sent without a HEAD first (op_copy_direct). */
+	int			 direct;
 	char			*storage_class;	/* the source's, in place */
 	int			 same_kms;	/* already aws:kms, the key */
 	/* In place through the daemon: the tags read before the PUT. */
@@ -733,6 +737,8 @@ op_copy_finish_tags(struct op_run *run)
 }
 
 static void	op_copy_single(struct op_run *);
+static int	op_copy_direct_refused(struct op_run *,
+		    const struct s3_result *);
 
 /*
  * An in-place re-encryption that the server refused to copy: RGW 16
@@ -877,7 +883,8 @@ op_copy_single_cb(const struct s3_result *r, void *arg)
 	run->attempts += r->attempts;
 	run->call = NULL;
 	if (r->error_code != NULL) {
-		if (op_copy_reencrypt_nothing(run, r) ||
+		if (op_copy_direct_refused(run, r) ||
+		    op_copy_reencrypt_nothing(run, r) ||
 		    op_copy_reencrypt_through(run, r))
 			return;
 		if (!op_copy_recheck(run, r))
@@ -903,6 +910,55 @@ op_copy_single_cb(const struct s3_result *r, void *arg)
 	op_copy_finish_tags(run);
 }
 
+/*
+ * Whether a copy may go without a HEAD first: one request per task. The
+ * HEAD is needed to choose multipart (a threshold below S3's 5 GiB copy
+ * limit), for an in-place re-encryption (what the object is now), across
+ * endpoints (the bytes go through us), and to check Modified and
+ * UnModifiedSinceConstraint ourselves (a server may ignore the copy's own
+ * conditions). Otherwise the server checks the pinned ETag
+ * (x-amz-copy-source-if-match) and says when the object is too large.
+ */
+static int
+op_copy_direct_ok(const struct op_run *run)
+{
+	const struct op_copy		*ctx = run->ctx;
+	const struct op_copy_task	*ct = run->state;
+
+	return (!ct->cross && ctx->reencrypt_key == NULL &&
+	    ctx->modified_since == 0 && ctx->unmodified_since == 0 &&
+	    run->cfg->multipart_threshold >= OP_COPY_SINGLE_MAX);
+}
+
+/*
+ * A copy sent without a HEAD that the server refused for what a HEAD
+ * would have told: too large for one CopyObject (400 InvalidRequest or
+ * EntityTooLarge), a 412 that may be Swift's multipart ETag (op_copy_recheck
+ * needs the HEAD's Last-Modified), or 501. The task goes the long way, HEAD
+ * first, as if sent so from the start; the 412 of an object that really
+ * changed comes back from the HEAD.
+ */
+static int
+op_copy_direct_refused(struct op_run *run, const struct s3_result *r)
+{
+	struct op_copy_task	*ct = run->state;
+
+	if (!ct->direct)
+		return (0);
+	ct->direct = 0;
+	if (r->status != 412 && r->status != 501 && (r->status != 400 ||
+	    r->error_code == NULL || (strcmp(r->error_code,
+	    "InvalidRequest") != 0 && strcmp(r->error_code,
+	    "EntityTooLarge") != 0)))
+		return (0);
+	log_debug("%s: CopyObject of s3://%s/%.*s without a HEAD answered "
+	    "%d %s; HEAD first", run->job_id != NULL ? run->job_id : "-",
+	    run->bucket, (int)run->key_len, run->key, r->status,
+	    r->error_code);
+	op_head(run, op_copy_head_cb);
+	return (1);
+}
+
 static void
 op_copy_single(struct op_run *run)
 {
@@ -914,13 +970,17 @@ op_copy_single(struct op_run *run)
 
 	hv.n = 0;
 	op_copy_hv_add(&hv, "x-amz-copy-source", ct->copy_source);
-	snprintf(quoted, sizeof quoted, "\"%s\"", ct->etag);
-	if (ct->guard_unmodified)
-		op_copy_hv_add(&hv, "x-amz-copy-source-if-unmodified-since",
-		    ct->last_modified);
-	else
-		op_copy_hv_add(&hv, "x-amz-copy-source-if-match", quoted);
-	op_copy_hv_add(&hv, "x-amz-copy-if-match", quoted);
+	if (ct->etag != NULL) {
+		snprintf(quoted, sizeof quoted, "\"%s\"", ct->etag);
+		if (ct->guard_unmodified)
+			op_copy_hv_add(&hv,
+			    "x-amz-copy-source-if-unmodified-since",
+			    ct->last_modified);
+		else
+			op_copy_hv_add(&hv, "x-amz-copy-source-if-match",
+			    quoted);
+		op_copy_hv_add(&hv, "x-amz-copy-if-match", quoted);
+	}
 	op_copy_hv_addv(&hv, ctx->copy_only, ctx->ncopy_only);
 	op_copy_hv_addv(&hv, ctx->common, ctx->ncommon);
 	/* A copy without the header would make the object STANDARD. */
@@ -1797,7 +1857,12 @@ op_copy_start(struct op_run *run)
 	ct->cross = se != NULL && te != NULL && strcmp(se, te) != 0;
 	if (ct->cross)
 		op_copy_x_head(run);
-	else
+	else if (op_copy_direct_ok(run)) {
+		ct->direct = 1;
+		if (op_expected_etag(run) != NULL)
+			ct->etag = xstrdup(op_expected_etag(run));
+		op_copy_single(run);
+	} else
 		op_head(run, op_copy_head_cb);
 }
 

@@ -49,8 +49,9 @@ tests that check a client's limits from the outside: "in_flight" and
 "max_in_flight" (requests between their head being read and their reply
 sent, now and at most at once), "open_connections" and
 "max_open_connections" (client connections), "max_requests_per_1s" (the
-most requests that arrived within any one second) and "by_access_key"
-(requests per SigV4 access key, from Authorization's Credential=).
+most requests that arrived within any one second), "by_access_key"
+(requests per SigV4 access key, from Authorization's Credential=) and
+"by_method" (requests per HTTP method).
 
 Control endpoint (answered by the proxy, never forwarded):
   GET    /__fault__         counters and rules, JSON
@@ -259,6 +260,7 @@ class State:
         self.injected = dict.fromkeys(KINDS, 0)
         self.by_status = {}
         self.by_access_key = {}
+        self.by_method = {}
 
     def count(self, name, n=1):
         with self.lock:
@@ -297,6 +299,7 @@ class State:
         actions = []
         with self.lock:
             self.counters["requests"] += 1
+            self.by_method[method] = self.by_method.get(method, 0) + 1
             for r in self.rules:
                 if not r.matches(method, path, query):
                     continue
@@ -315,6 +318,7 @@ class State:
             d["injected_total"] = sum(self.injected.values())
             d["responses_by_status"] = dict(self.by_status)
             d["by_access_key"] = dict(self.by_access_key)
+            d["by_method"] = dict(self.by_method)
             d["rules"] = [r.describe() for r in self.rules]
             return d
 
