@@ -55,6 +55,7 @@ static const char *cfg_type_names[] = {
 #define CFG_SEC_BUCKET		0x4
 #define CFG_SEC_CREDENTIALS	0x8
 #define CFG_SEC_LAMBDA		0x10
+#define CFG_SEC_WINDOW		0x20
 #define CFG_SEC_CREDS		(CFG_SEC_ENDPOINT|CFG_SEC_CREDENTIALS| \
 				    CFG_SEC_LAMBDA)
 
@@ -104,6 +105,7 @@ struct cfg_option {
 #define B(f)	offsetof(struct cfg_bucket, f)
 #define C(f)	offsetof(struct cfg_credentials, f)
 #define L(f)	offsetof(struct cfg_lambda, f)
+#define W(f)	offsetof(struct cfg_window, f)
 #define R	CFG_O_RELOAD
 
 static const struct cfg_option cfg_options[] = {
@@ -251,6 +253,11 @@ static const struct cfg_option cfg_options[] = {
 	{ "max_requests_per_second", CFG_SEC_ENDPOINT, CFG_DOUBLE,
 	  E(max_requests_per_second), R, "0", "0", "1000000", NULL,
 	  "Request rate limit; 0: none." },
+	{ "windows", CFG_SEC_ENDPOINT, CFG_STRING, E(windows), R,
+	  NULL, NULL, NULL, NULL,
+	  "Names of [window] sections, space-separated: the first that holds "
+	  "the time sets the endpoint's rate (full, pause or a limit); "
+	  "outside them all it runs as configured." },
 	{ "adaptive_rate", CFG_SEC_ENDPOINT, CFG_BOOL, E(adaptive_rate), R,
 	  "yes", NULL, NULL, NULL,
 	  "Halve the request rate when the endpoint throttles (429, 503 "
@@ -314,6 +321,19 @@ static const struct cfg_option cfg_options[] = {
 	{ "max_connections", CFG_SEC_LAMBDA, CFG_INT, L(max_connections), R,
 	  "64", "1", "4096", NULL,
 	  "Connections (and so invocations in flight) to this endpoint." },
+	{ "days", CFG_SEC_WINDOW, CFG_STRING, W(days), R, "*", NULL, NULL,
+	  NULL,
+	  "Days the window opens on: *, Mon-Fri, Sat,Sun, ... (UTC)." },
+	{ "start", CFG_SEC_WINDOW, CFG_STRING, W(start), R|CFG_O_REQUIRED,
+	  NULL, NULL, NULL, NULL,
+	  "Opening time, HH:MM UTC." },
+	{ "end", CFG_SEC_WINDOW, CFG_STRING, W(end), R|CFG_O_REQUIRED,
+	  NULL, NULL, NULL, NULL,
+	  "Closing time, HH:MM UTC (24:00: midnight); not after start: the "
+	  "next day." },
+	{ "rate", CFG_SEC_WINDOW, CFG_STRING, W(rate), R|CFG_O_REQUIRED,
+	  NULL, NULL, NULL, NULL,
+	  "Inside the window: full, pause, or requests a second." },
 	{ "request_timeout", CFG_SEC_LAMBDA, CFG_DURATION,
 	  L(request_timeout_ms), R, "15m", "1s", "1d", NULL,
 	  "Time allowed for one invocation (a function may run 15 "
@@ -326,6 +346,7 @@ static const struct cfg_option cfg_options[] = {
 #undef B
 #undef C
 #undef L
+#undef W
 #undef R
 
 #define CFG_NO_CREDS	SIZE_MAX
@@ -365,6 +386,9 @@ static const struct cfg_section {
 	  "credentials of the job's RoleArn profile, else the section's own: "
 	  "exactly one source, given with the keys of [credentials NAME]. "
 	  "A FunctionArn that is an http(s) URL needs no section." },
+	{ "window", CFG_SEC_WINDOW, 1, CFG_NO_CREDS, "._-",
+	  "A time window (UTC) with the rate it allows: an endpoint names "
+	  "it in its windows key, a job in its s3batchd:window tag." },
 };
 
 /* Where a section was opened, for messages about it later. */
@@ -995,6 +1019,7 @@ cfg_new(void)
 	TAILQ_INIT(&cfg->buckets);
 	TAILQ_INIT(&cfg->profiles);
 	TAILQ_INIT(&cfg->lambdas);
+	TAILQ_INIT(&cfg->windows);
 	cfg_apply_defaults(cfg_section_find("daemon"), cfg);
 	return (cfg);
 }
@@ -1019,6 +1044,7 @@ cfg_free(struct cfg *cfg)
 	struct cfg_bucket	*bk;
 	struct cfg_profile	*pr;
 	struct cfg_lambda	*lm;
+	struct cfg_window	*wn;
 
 	if (cfg == NULL || --cfg->refs > 0)
 		return;
@@ -1045,6 +1071,12 @@ cfg_free(struct cfg *cfg)
 		cfg_free_values(cfg_section_find("lambda"), lm);
 		free(lm->name);
 		free(lm);
+	}
+	while ((wn = TAILQ_FIRST(&cfg->windows)) != NULL) {
+		TAILQ_REMOVE(&cfg->windows, wn, entry);
+		cfg_free_values(cfg_section_find("window"), wn);
+		free(wn->name);
+		free(wn);
 	}
 	cfg_free_values(cfg_section_find("daemon"), cfg);
 	free(cfg->path);
@@ -1099,6 +1131,46 @@ cfg_lambda_find(const struct cfg *cfg, const char *name)
 			return (lm);
 	}
 	return (NULL);
+}
+
+const struct cfg_window *
+cfg_window_find(const struct cfg *cfg, const char *name)
+{
+	const struct cfg_window	*wn;
+
+	TAILQ_FOREACH(wn, &cfg->windows, entry) {
+		if (strcmp(wn->name, name) == 0)
+			return (wn);
+	}
+	return (NULL);
+}
+
+double
+cfg_window_rate(const struct cfg *cfg, const char *names, time_t t,
+    const char **name)
+{
+	const struct cfg_window	*wn;
+	const char		*p = names;
+	char			 one[CFG_NAME_MAX + 1];
+	size_t			 len;
+
+	*name = NULL;
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " \t,");
+		if ((len = strcspn(p, " \t,")) == 0)
+			break;
+		if (len < sizeof one) {
+			memcpy(one, p, len);
+			one[len] = '\0';
+			if ((wn = cfg_window_find(cfg, one)) != NULL &&
+			    window_contains(&wn->w, t)) {
+				*name = wn->name;
+				return (wn->w.rate);
+			}
+		}
+		p += len;
+	}
+	return (WINDOW_FULL);
 }
 
 const struct cfg_profile *
@@ -1391,6 +1463,7 @@ cfg_section_open(struct cfg_parse *p, char *text, char **cause)
 	struct cfg_bucket		*bk;
 	struct cfg_profile		*pr;
 	struct cfg_lambda		*lm;
+	struct cfg_window		*wn;
 	const char			*names[nitems(cfg_sections)], *hint;
 	const char			*oname;
 	char				*kind, *name, *q;
@@ -1467,6 +1540,13 @@ cfg_section_open(struct cfg_parse *p, char *text, char **cause)
 		TAILQ_INSERT_TAIL(&p->cfg->lambdas, lm, entry);
 		obj = lm;
 		oname = lm->name;
+		break;
+	case CFG_SEC_WINDOW:
+		wn = xcalloc(1, sizeof *wn);
+		wn->name = xstrdup(name);
+		TAILQ_INSERT_TAIL(&p->cfg->windows, wn, entry);
+		obj = wn;
+		oname = wn->name;
 		break;
 	default:
 		fatalx("%s: unknown section", __func__);
@@ -1648,8 +1728,47 @@ static int
 cfg_check_refs(struct cfg_parse *p, char **cause)
 {
 	struct cfg_bucket	*bk;
-	size_t			 i;
+	struct cfg_window	*wn;
+	struct cfg_endpoint	*ep;
+	const char		*w;
+	char			*why = NULL;
+	size_t			 i, len;
+	int			 r;
 
+	for (i = 0; i < p->nwhere; i++) {
+		if (p->where[i].sec->id != CFG_SEC_WINDOW)
+			continue;
+		wn = p->where[i].obj;
+		if (window_parse_days(wn->days, &wn->w.days, &why) != 0 ||
+		    window_parse_time(wn->start, 0, &wn->w.start, &why) != 0 ||
+		    window_parse_time(wn->end, 1, &wn->w.end, &why) != 0 ||
+		    window_parse_rate(wn->rate, &wn->w.rate, &why) != 0) {
+			r = cfg_error(p, p->where[i].line, cause,
+			    "[window %s]: %s", wn->name, why);
+			free(why);
+			return (r);
+		}
+	}
+	for (i = 0; i < p->nwhere; i++) {
+		if (p->where[i].sec->id != CFG_SEC_ENDPOINT)
+			continue;
+		ep = p->where[i].obj;
+		for (w = ep->windows; w != NULL && *w != '\0'; w += len) {
+			w += strspn(w, " \t,");
+			if ((len = strcspn(w, " \t,")) == 0)
+				break;
+			TAILQ_FOREACH(wn, &p->cfg->windows, entry) {
+				if (strlen(wn->name) == len &&
+				    strncmp(wn->name, w, len) == 0)
+					break;
+			}
+			if (wn == NULL)
+				return (cfg_error(p, p->where[i].line, cause,
+				    "[endpoint %s]: window \"%.*s\" is not "
+				    "defined (no [window %.*s])", ep->name,
+				    (int)len, w, (int)len, w));
+		}
+	}
 	for (i = 0; i < p->nwhere; i++) {
 		if (p->where[i].sec->id != CFG_SEC_BUCKET)
 			continue;
@@ -1818,6 +1937,7 @@ cfg_print(const struct cfg *cfg, FILE *f)
 	const struct cfg_profile	*pr;
 	const struct cfg_bucket		*bk;
 	const struct cfg_lambda		*lm;
+	const struct cfg_window		*wn;
 
 	fprintf(f, "# s3batchd configuration%s%s\n",
 	    cfg->path != NULL ? " from " : " (defaults)",
@@ -1833,6 +1953,8 @@ cfg_print(const struct cfg *cfg, FILE *f)
 		cfg_print_section(cfg_section_find("bucket"), bk->name, bk, f);
 	TAILQ_FOREACH(lm, &cfg->lambdas, entry)
 		cfg_print_section(cfg_section_find("lambda"), lm->name, lm, f);
+	TAILQ_FOREACH(wn, &cfg->windows, entry)
+		cfg_print_section(cfg_section_find("window"), wn->name, wn, f);
 }
 
 /* "duration, 10ms to 1h": the type with its bounds. */

@@ -7,6 +7,8 @@
 #ifndef CFG_H
 #define CFG_H
 
+#include "window.h"
+
 #include <sys/queue.h>
 
 #include <stdint.h>
@@ -63,6 +65,7 @@ struct cfg_endpoint {
 	int			 max_connections;
 	double			 max_requests_per_second;	/* 0: none */
 	int			 adaptive_rate;		/* AIMD (http.h) */
+	char			*windows;	/* [window] names; NULL: none */
 	uint64_t		 connect_timeout_ms;
 	uint64_t		 request_timeout_ms;
 	TAILQ_ENTRY(cfg_endpoint) entry;
@@ -101,6 +104,22 @@ struct cfg_lambda {
 	TAILQ_ENTRY(cfg_lambda)	 entry;
 };
 TAILQ_HEAD(cfg_lambdas, cfg_lambda);
+
+/*
+ * [window NAME]: when an endpoint (its windows key) or a job (tag
+ * s3batchd:window) may run at full rate, a lower rate or not at all
+ * (window.h). The strings are as written; w is what they say.
+ */
+struct cfg_window {
+	char			*name;
+	char			*days;
+	char			*start;
+	char			*end;
+	char			*rate;
+	struct window		 w;
+	TAILQ_ENTRY(cfg_window)	 entry;
+};
+TAILQ_HEAD(cfg_windows, cfg_window);
 
 struct cfg {
 	char			*path;
@@ -148,6 +167,7 @@ struct cfg {
 	struct cfg_buckets	 buckets;
 	struct cfg_profiles	 profiles;
 	struct cfg_lambdas	 lambdas;
+	struct cfg_windows	 windows;
 };
 
 /*
@@ -170,6 +190,17 @@ const struct cfg_endpoint	*cfg_endpoint_find(const struct cfg *,
 				     const char *);
 const struct cfg_lambda		*cfg_lambda_find(const struct cfg *,
 				     const char *);
+const struct cfg_window		*cfg_window_find(const struct cfg *,
+				     const char *);
+/*
+ * The rate a list of window names (space-separated, as an endpoint's
+ * windows key or a job's s3batchd:window tag) gives at a time: that of
+ * the first window holding the time (WINDOW_FULL, WINDOW_PAUSE or /s),
+ * with *name set to it; WINDOW_FULL and NULL when none holds it. Unknown
+ * names are skipped.
+ */
+double				 cfg_window_rate(const struct cfg *,
+				     const char *, time_t, const char **);
 /* The endpoint a bucket resolves to: its [bucket] section, else "default". */
 const struct cfg_endpoint	*cfg_bucket_endpoint(const struct cfg *,
 				     const char *);

@@ -23,7 +23,8 @@ import tempfile
 # so that they land in the right layer the day they appear.
 LAYERS = [
     ("common", ["s3batchd.h", "protocol.h", "xmalloc", "log", "buf", "util",
-                "urlenc", "cfg", "checksum", "sdnotify", "json"]),
+                "urlenc", "cfg", "window", "checksum", "sdnotify",
+                "json"]),
     ("transport", ["http", "sigv4", "s3", "s3xml", "s3-*"]),
     ("store", ["job", "store", "store_sqlite"]),
     ("formats", ["model", "model-data", "jobspec", "manifest", "report",
