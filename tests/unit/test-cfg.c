@@ -829,6 +829,93 @@ test_reload(void)
 	cfg_free(d);
 }
 
+/* 2026-12-04 was a Friday; T(d, h, m) is day d of that week (0 Sunday). */
+#define FRI	((time_t)1796342400)	/* 2026-12-04T00:00:00Z */
+#define T(d, h, m) (FRI + ((d) - 5) * 86400 + (h) * 3600 + (m) * 60)
+
+static void
+test_windows(void)
+{
+	struct cfg		*cfg;
+	struct window		 w;
+	const char		*name;
+	char			*cause = NULL;
+	uint8_t			 days;
+
+	CHECK_INT(window_parse_days("*", &days, &cause), 0);
+	CHECK_INT(days, 0x7f);
+	CHECK_INT(window_parse_days("Mon-Fri", &days, &cause), 0);
+	CHECK_INT(days, 0x3e);
+	CHECK_INT(window_parse_days("sat,SUN", &days, &cause), 0);
+	CHECK_INT(days, 0x41);
+	CHECK_INT(window_parse_days("Fri-Mon,Wed", &days, &cause), 0);
+	CHECK_INT(days, 0x63 | 0x08);
+	CHECK_INT(window_parse_days("Mon-Funday", &days, &cause), -1);
+	CHECK(cause != NULL && strstr(cause, "Mon-Funday") != NULL);
+	free(cause);
+	cause = NULL;
+
+	memset(&w, 0, sizeof w);
+	w.days = 0x20;				/* Friday */
+	CHECK_INT(window_parse_time("22:00", 0, &w.start, &cause), 0);
+	CHECK_INT(window_parse_time("06:00", 1, &w.end, &cause), 0);
+	CHECK_INT(window_parse_time("24:00", 0, &w.end, &cause), -1);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(window_parse_time("6:00", 1, &w.end, &cause), -1);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(w.end, 360);
+	/* Friday 22:00 to Saturday 06:00. */
+	CHECK_INT(window_contains(&w, T(5, 21, 59)), 0);
+	CHECK_INT(window_contains(&w, T(5, 22, 0)), 1);
+	CHECK_INT(window_contains(&w, T(6, 5, 59)), 1);
+	CHECK_INT(window_contains(&w, T(6, 6, 0)), 0);
+	CHECK_INT(window_contains(&w, T(6, 22, 30)), 0);
+	CHECK_INT(window_contains(&w, T(4, 23, 0)), 0);
+	w.start = 8 * 60;
+	w.end = 18 * 60;
+	CHECK_INT(window_contains(&w, T(5, 8, 0)), 1);
+	CHECK_INT(window_contains(&w, T(5, 17, 59)), 1);
+	CHECK_INT(window_contains(&w, T(5, 18, 0)), 0);
+	CHECK_INT(window_contains(&w, T(4, 12, 0)), 0);
+
+	CHECK_INT(window_parse_rate("full", &w.rate, &cause), 0);
+	CHECK(w.rate == WINDOW_FULL);
+	CHECK_INT(window_parse_rate("pause", &w.rate, &cause), 0);
+	CHECK(w.rate == WINDOW_PAUSE);
+	CHECK_INT(window_parse_rate("12.5", &w.rate, &cause), 0);
+	CHECK(w.rate == 12.5);
+	CHECK_INT(window_parse_rate("0", &w.rate, &cause), -1);
+	free(cause);
+	cause = NULL;
+
+	cfg = OK(EP "windows = day, night\n"
+	    "[window day]\ndays = Mon-Fri\nstart = 08:00\nend = 18:00\n"
+	    "rate = 50\n"
+	    "[window night]\nstart = 22:00\nend = 06:00\nrate = pause\n");
+	if (cfg != NULL) {
+		CHECK(cfg_window_rate(cfg, "day night", T(5, 9, 0), &name) ==
+		    50);
+		CHECK_STR(name, "day");
+		CHECK(cfg_window_rate(cfg, "day night", T(6, 23, 0), &name) ==
+		    WINDOW_PAUSE);
+		CHECK_STR(name, "night");
+		CHECK(cfg_window_rate(cfg, "day night", T(6, 12, 0), &name) ==
+		    WINDOW_FULL);
+		CHECK(name == NULL);
+		CHECK(cfg_window_rate(cfg, "nope", T(5, 9, 0), &name) ==
+		    WINDOW_FULL);
+		cfg_free(cfg);
+	}
+	ERR(EP "windows = later\n", "t.conf:1: [endpoint default]: window "
+	    "\"later\" is not defined (no [window later])");
+	ERR("[window w]\nstart = 8:00\nend = 09:00\nrate = full\n",
+	    "t.conf:1: [window w]: \"8:00\" is not a time of day (HH:MM, "
+	    "UTC)");
+	ERR_HAS("[window w]\nstart = 08:00\nend = 09:00\n", "rate");
+}
+
 static void
 test_buckets(void)
 {
@@ -1205,6 +1292,7 @@ main(int argc, char **argv)
 	test_credentials();
 	test_reload();
 	test_buckets();
+	test_windows();
 	test_print();
 	test_load_file();
 	test_shipped();
