@@ -70,6 +70,16 @@ cmd_status_outages(struct json_object *r, struct server *srv,
 		    json_object_new_int64((int64_t)es.throttled));
 		json_object_object_add(ep, "RateCuts",
 		    json_object_new_int64((int64_t)es.rate_cuts));
+		/* The time window now, and what it allows. */
+		if (es.window != NULL) {
+			json_object_object_add(ep, "Window",
+			    json_object_new_string(es.window));
+			json_object_object_add(ep, "WindowRate",
+			    es.window_rate == 0 ? json_object_new_string(
+			    "pause") : es.window_rate < 0 ?
+			    json_object_new_string("full") :
+			    json_object_new_double(es.window_rate));
+		}
 		json_object_array_add(eps, ep);
 	}
 	json_object_object_add(r, "Endpoints", eps);

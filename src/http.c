@@ -161,6 +161,8 @@ struct http_pool {
 	uint64_t		 cut_us;	/* last halving */
 	uint64_t		 grow_us;	/* last increase */
 	struct log_limit	 rate_log;
+	double			 window;	/* <0 none, 0 paused, else /s */
+	char			*window_name;
 	double			 burst;
 	double			 tokens;
 	uint64_t		 tokens_us;
@@ -1106,16 +1108,16 @@ http_breaker_note(struct http_request *req, const struct http_response *resp)
 /*
  * The request a pool may start next from one of its FIFOs, or NULL: the
  * head while the breaker is closed, or the probe when it is half open;
- * else only one-shot requests (check-endpoint), which report an outage
- * instead of waiting.
+ * else, or while a time window pauses the pool, only one-shot requests
+ * (check-endpoint), which report an outage instead of waiting.
  */
 static struct http_request *
 http_breaker_pick(struct http_pool *pool, struct http_requests *q)
 {
 	struct http_request	*req;
 
-	if (pool->breaker == HTTP_BREAKER_CLOSED ||
-	    (pool->breaker == HTTP_BREAKER_HALF_OPEN && !pool->probing))
+	if (pool->window != 0 && (pool->breaker == HTTP_BREAKER_CLOSED ||
+	    (pool->breaker == HTTP_BREAKER_HALF_OPEN && !pool->probing)))
 		return (TAILQ_FIRST(q));
 	TAILQ_FOREACH(req, q, entry) {
 		if (http_request_attempts(req) == 1)
@@ -1375,6 +1377,29 @@ http_aimd_note(struct http_pool *pool, const struct http_response *resp)
 }
 
 void
+http_pool_set_window(struct http_pool *pool, double rate, const char *name)
+{
+	if (rate == pool->window && (name == NULL ? pool->window_name == NULL :
+	    pool->window_name != NULL && strcmp(name, pool->window_name) == 0))
+		return;
+	if (rate == 0)
+		log_info("http: %s: window %s: paused", pool->name, name);
+	else if (rate > 0)
+		log_info("http: %s: window %s: at most %.1f requests/s",
+		    pool->name, name, rate);
+	else if (pool->window >= 0)
+		log_info("http: %s: %s%s%s", pool->name,
+		    name != NULL ? "window " : "no window: full rate",
+		    name != NULL ? name : "", name != NULL ? ": full rate" : "");
+	pool->window = rate < 0 ? -1 : rate;
+	free(pool->window_name);
+	pool->window_name = name != NULL ? xstrdup(name) : NULL;
+	pool->stats.window_rate = pool->window;
+	pool->stats.window = pool->window_name;
+	http_kick(pool->engine);
+}
+
+void
 http_pool_set_adaptive(struct http_pool *pool, int on)
 {
 	pool->adaptive = on;
@@ -1396,20 +1421,26 @@ http_pool_token(struct http_pool *pool)
 {
 	struct timeval	 tv;
 	uint64_t	 now, wait_us;
+	double		 rps = pool->rps, burst = pool->burst;
 
-	if (pool->rps <= 0)
+	/* A time window's limit, when lower, is the limit. */
+	if (pool->window > 0 && (rps <= 0 || pool->window < rps)) {
+		rps = pool->window;
+		burst = rps / 100 > 1 ? rps / 100 : 1;
+	}
+	if (rps <= 0)
 		return (1);
 	now = http_mono_us();
-	pool->tokens += (double)(now - pool->tokens_us) * pool->rps / 1e6;
-	if (pool->tokens > pool->burst)
-		pool->tokens = pool->burst;
+	pool->tokens += (double)(now - pool->tokens_us) * rps / 1e6;
+	if (pool->tokens > burst)
+		pool->tokens = burst;
 	pool->tokens_us = now;
 	if (pool->tokens >= 1) {
 		pool->tokens -= 1;
 		return (1);
 	}
 	if (!evtimer_pending(pool->rate_ev, NULL)) {
-		wait_us = (uint64_t)ceil((1 - pool->tokens) * 1e6 / pool->rps);
+		wait_us = (uint64_t)ceil((1 - pool->tokens) * 1e6 / rps);
 		if (wait_us < 1000)
 			wait_us = 1000;
 		tv.tv_sec = (time_t)(wait_us / 1000000);
@@ -1596,6 +1627,7 @@ http_engine_free(struct http_engine *engine)
 		}
 		event_free(pool->rate_ev);
 		event_free(pool->probe_ev);
+		free(pool->window_name);
 		free(pool->name);
 		free(pool->ca_file);
 		free(pool);
@@ -1631,6 +1663,8 @@ http_pool_new(struct http_engine *engine, const char *name,
 	http_pool_set_rps(pool, pool->rps_max);
 	pool->tokens = pool->burst;
 	pool->win_us = http_mono_us();
+	pool->window = -1;
+	pool->stats.window_rate = -1;
 	pool->tokens_us = http_mono_us();
 	pool->tls_verify = tls_verify;
 	pool->ca_file = ca_file != NULL ? xstrdup(ca_file) : NULL;

@@ -137,6 +137,13 @@ struct http_pool *http_pool_new(struct http_engine *, const char *name,
 #define HTTP_AIMD_MIN_RPS	1.0	/* a halving never goes below */
 #define HTTP_AIMD_LIFT_RPS	100.0	/* without max_rps, lifted above */
 void		 http_pool_set_adaptive(struct http_pool *, int);
+/*
+ * The pool's time window now (cfg.h's [window]): rate < 0 none, 0 paused
+ * (only one-shot requests start), else a limit in requests a second that
+ * applies when lower than the pool's own; name the window's (kept).
+ */
+void		 http_pool_set_window(struct http_pool *, double,
+		    const char *);
 struct http_pool *http_pool_find(struct http_engine *, const char *);
 const char	*http_pool_name(const struct http_pool *);
 /* Iterate: first with NULL, then with the previous one; NULL at the end. */
@@ -254,6 +261,8 @@ struct http_pool_stats {
 	double		 rate_limit;		/* requests/s now; 0: none */
 	uint64_t	 throttled;		/* 429 and 503 answers */
 	uint64_t	 rate_cuts;		/* halvings of the limit */
+	double		 window_rate;		/* <0 none, 0 paused, /s */
+	const char	*window;		/* its name; NULL: none */
 };
 /* The pool's statistics, its gauges brought up to date. */
 const struct http_pool_stats *http_pool_stats(struct http_pool *);

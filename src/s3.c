@@ -75,9 +75,17 @@ struct s3_endpoint {
 	uint64_t		 timeout_ms;
 	struct s3_creds		*creds;		/* NULL: none configured */
 	struct s3_pool		*pool;
+	/* Its time windows, in the order its windows key lists them. */
+	struct s3_window	*windows;
+	size_t			 nwindows;
 	TAILQ_ENTRY(s3_endpoint) entry;
 };
 TAILQ_HEAD(s3_endpoints, s3_endpoint);
+
+struct s3_window {
+	char			*name;
+	struct window		 w;
+};
 
 struct s3_bucket {
 	char			*name;
@@ -159,6 +167,7 @@ struct s3 {
 	struct buf		 path;
 	struct buf		 query;
 	struct buf		 url;
+	struct event		*ev_window;	/* each minute */
 };
 
 /*
@@ -475,6 +484,9 @@ s3_endpoint_unref(struct s3_endpoint *ep)
 	if (ep == NULL || --ep->refs > 0)
 		return;
 	s3_creds_unref(ep->creds);
+	while (ep->nwindows > 0)
+		free(ep->windows[--ep->nwindows].name);
+	free(ep->windows);
 	free(ep->name);
 	free(ep->host);
 	free(ep->base);
@@ -567,6 +579,67 @@ s3_profile_cmp(const void *a, const void *b)
 	return (strcmp(x->name, y->name));
 }
 
+/* The [window] sections an endpoint's windows key names (cfg.c checked). */
+static void
+s3_endpoint_windows(struct s3_endpoint *ep, const struct cfg *cfg,
+    const char *names)
+{
+	const struct cfg_window	*cw;
+	const char		*p;
+	char			*one;
+	size_t			 len;
+
+	for (p = names; p != NULL && *p != '\0'; p += len) {
+		p += strspn(p, " \t,");
+		if ((len = strcspn(p, " \t,")) == 0)
+			break;
+		one = xstrndup(p, len);
+		if ((cw = cfg_window_find(cfg, one)) != NULL) {
+			ep->windows = xreallocarray(ep->windows,
+			    ep->nwindows + 1, sizeof *ep->windows);
+			ep->windows[ep->nwindows].name = xstrdup(cw->name);
+			ep->windows[ep->nwindows].w = cw->w;
+			ep->nwindows++;
+		}
+		free(one);
+	}
+}
+
+/*
+ * Each endpoint's pool gets the rate its first window holding the time
+ * allows (none: full). Then again at the next minute, when windows open
+ * and close.
+ */
+static void
+s3_windows_apply(struct s3 *s3)
+{
+	struct s3_endpoint	*ep;
+	struct timeval		 tv;
+	time_t			 now = time(NULL);
+	size_t			 i;
+
+	TAILQ_FOREACH(ep, &s3->conf->endpoints, entry) {
+		for (i = 0; i < ep->nwindows; i++) {
+			if (window_contains(&ep->windows[i].w, now))
+				break;
+		}
+		if (i < ep->nwindows)
+			http_pool_set_window(ep->pool->http,
+			    ep->windows[i].w.rate, ep->windows[i].name);
+		else
+			http_pool_set_window(ep->pool->http, -1, NULL);
+	}
+	tv.tv_sec = 60 - now % 60;
+	tv.tv_usec = 0;
+	evtimer_add(s3->ev_window, &tv);
+}
+
+static void
+s3_window_cb(evutil_socket_t fd, short what, void *arg)
+{
+	s3_windows_apply(arg);
+}
+
 static struct s3_endpoint *
 s3_conf_endpoint(struct s3_conf *conf, const char *name)
 {
@@ -622,6 +695,7 @@ s3_conf_new(struct s3 *s3, const struct cfg *cfg, char **cause)
 		ep->timeout_ms = c->request_timeout_ms;
 		ep->creds = s3_creds_new(&c->creds);
 		ep->pool = s3_pool_get(s3, c);
+		s3_endpoint_windows(ep, cfg, c->windows);
 		TAILQ_INSERT_TAIL(&conf->endpoints, ep, entry);
 	}
 	conf->default_ep = s3_conf_endpoint(conf, "default");
@@ -751,10 +825,13 @@ s3_new(struct event_base *base, const struct cfg *cfg, char **cause)
 	s3->sha = sigv4_sha256_new();
 	if ((s3->md5 = EVP_MD_CTX_new()) == NULL)
 		fatalx("%s: out of memory", __func__);
+	if ((s3->ev_window = evtimer_new(base, s3_window_cb, s3)) == NULL)
+		fatalx("%s: evtimer_new failed", __func__);
 	if ((s3->conf = s3_conf_new(s3, cfg, cause)) == NULL) {
 		s3_free(s3);
 		return (NULL);
 	}
+	s3_windows_apply(s3);
 	return (s3);
 }
 
@@ -770,6 +847,7 @@ s3_reconfigure(struct s3 *s3, const struct cfg *cfg, char **cause)
 	s3->conf = conf;
 	/* Keys derived from secrets that may be gone. */
 	sigv4_cache_clear();
+	s3_windows_apply(s3);
 	return (0);
 }
 
@@ -787,6 +865,8 @@ s3_free(struct s3 *s3)
 		s3_call_free(call);
 	}
 	http_engine_free(s3->engine);
+	if (s3->ev_window != NULL)
+		event_free(s3->ev_window);
 	s3_conf_free(s3->conf);
 	while ((pool = TAILQ_FIRST(&s3->pools)) != NULL) {
 		TAILQ_REMOVE(&s3->pools, pool, entry);
@@ -1476,6 +1556,8 @@ s3_endpoint_state(struct s3 *s3, size_t i, struct s3_endpoint_state *es)
 	es->rate_limit = st->rate_limit;
 	es->throttled = st->throttled;
 	es->rate_cuts = st->rate_cuts;
+	es->window = st->window;
+	es->window_rate = st->window_rate;
 	return (0);
 }
 

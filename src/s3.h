@@ -160,6 +160,8 @@ struct s3_endpoint_state {
 	double		 rate_limit;	/* requests/s now; 0: none */
 	uint64_t	 throttled;	/* 429 and 503 answers */
 	uint64_t	 rate_cuts;	/* halvings of the limit (AIMD) */
+	const char	*window;	/* the time window now; NULL: none */
+	double		 window_rate;	/* its rate: 0 paused, >0 /s, <0 full */
 };
 /* The i-th endpoint's state: 0, or -1 past the last. */
 int		 s3_endpoint_state(struct s3 *, size_t,
