@@ -43,6 +43,8 @@ cmd_status_outages(struct json_object *r, struct server *srv,
 	    json_object_new_boolean(ss->commit_failing));
 	json_object_object_add(r, "ResultsBuffered",
 	    json_object_new_int64((int64_t)ss->results_buffered));
+	json_object_object_add(r, "JobsHeldByWindow",
+	    json_object_new_int64((int64_t)ss->jobs_held_by_window));
 	eps = json_object_new_array();
 	for (i = 0; s3_endpoint_state(srv->s3, i, &es) == 0; i++) {
 		ep = json_object_new_object();

@@ -1859,8 +1859,8 @@ http_request_url(const struct http_request *req)
 int
 http_request_waiting(const struct http_request *req)
 {
-	return (req->pool->breaker != HTTP_BREAKER_CLOSED &&
-	    (req->state == HTTP_STATE_QUEUED ||
+	return ((req->pool->breaker != HTTP_BREAKER_CLOSED ||
+	    req->pool->window == 0) && (req->state == HTTP_STATE_QUEUED ||
 	    req->state == HTTP_STATE_BACKOFF));
 }
 

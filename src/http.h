@@ -188,7 +188,10 @@ void		 http_request_set_path_as_is(struct http_request *, int);
 void		 http_request_set_background(struct http_request *, int);
 const char	*http_request_url(const struct http_request *);
 const char	*http_request_method(const struct http_request *);
-/* Whether it is held by its pool's open (or half-open) breaker. */
+/*
+ * Whether it is held by its pool's open (or half-open) breaker, or by a
+ * time window that pauses the pool.
+ */
 int		 http_request_waiting(const struct http_request *);
 void		 http_request_start(struct http_request *);
 /* Abort and free at any stage; done_cb is not called. */

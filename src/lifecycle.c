@@ -1081,6 +1081,7 @@ lifecycle_reload(struct lifecycle *lc)
 	tv.tv_usec = (suseconds_t)(cfg->timer_interval_ms % 1000) * 1000;
 	event_del(lc->ev_timer);
 	event_add(lc->ev_timer, &tv);
+	sched_reload(lc->sched);
 }
 
 /* ---- start and end */

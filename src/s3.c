@@ -608,7 +608,7 @@ s3_endpoint_windows(struct s3_endpoint *ep, const struct cfg *cfg,
 /*
  * Each endpoint's pool gets the rate its first window holding the time
  * allows (none: full). Then again at the next minute, when windows open
- * and close.
+ * and close, while any endpoint has windows.
  */
 static void
 s3_windows_apply(struct s3 *s3)
@@ -617,8 +617,10 @@ s3_windows_apply(struct s3 *s3)
 	struct timeval		 tv;
 	time_t			 now = time(NULL);
 	size_t			 i;
+	int			 any = 0;
 
 	TAILQ_FOREACH(ep, &s3->conf->endpoints, entry) {
+		any |= ep->nwindows != 0;
 		for (i = 0; i < ep->nwindows; i++) {
 			if (window_contains(&ep->windows[i].w, now))
 				break;
@@ -629,6 +631,10 @@ s3_windows_apply(struct s3 *s3)
 		else
 			http_pool_set_window(ep->pool->http, -1, NULL);
 	}
+	/* Without windows, no timer: an idle loop stays idle. */
+	evtimer_del(s3->ev_window);
+	if (!any)
+		return;
 	tv.tv_sec = 60 - now % 60;
 	tv.tv_usec = 0;
 	evtimer_add(s3->ev_window, &tv);

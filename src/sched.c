@@ -53,6 +53,8 @@
 #define SCHED_REQUEUE_LOG_S	60
 /* A stopping job looks again this often for tasks held by an outage. */
 #define SCHED_STOPPING_RECHECK_MS 1000
+/* The job tag that names its time windows (cfg.h's [window]). */
+#define SCHED_WINDOW_TAG	"s3batchd:window"
 
 struct sched_job;
 
@@ -91,6 +93,16 @@ struct sched_job {
 	uint64_t			 started;	/* for fairness */
 	int				 failing;	/* threshold crossed */
 	int				 dirty;		/* counters to commit */
+	/*
+	 * Its s3batchd:window tag (NULL: none) and what the window allows
+	 * now: WINDOW_FULL, WINDOW_PAUSE or task starts a second, metered
+	 * by a token bucket.
+	 */
+	char				*windows;
+	char				*wname;
+	double				 wrate;
+	double				 wtokens;
+	uint64_t			 wtokens_ms;
 	TAILQ_ENTRY(sched_job)		 entry;
 };
 TAILQ_HEAD(sched_jobs, sched_job);
@@ -154,6 +166,8 @@ struct sched {
 	struct event			*ev_drain_poll;
 	struct event			*ev_refill;	/* read retry */
 	struct event			*ev_stopping;	/* pause/cancel recheck */
+	struct event			*ev_window;	/* each minute */
+	struct event			*ev_wtoken;	/* a window's next start */
 	int				 draining;
 	void				 (*drained)(void *);
 	void				*drained_arg;
@@ -610,6 +624,8 @@ sched_task_start(struct sched_job *sj, struct sched_task *t)
 	TAILQ_INSERT_TAIL(&sj->running, t, entry);
 	sj->inflight++;
 	sj->started++;
+	if (sj->wrate > 0)
+		sj->wtokens -= 1;
 	s->inflight++;
 	s->stats.tasks_started++;
 	memset(&t->run, 0, sizeof t->run);
@@ -628,11 +644,144 @@ sched_task_start(struct sched_job *sj, struct sched_task *t)
 	sj->op->start(&t->run);
 }
 
+/*
+ * A job's time window: its tag names windows (cfg.h); the first that holds
+ * the time says whether it starts tasks and how many a second. Read from
+ * the tags when the job is taken up or changes and each minute (a tag put
+ * while it runs applies within a minute).
+ */
+static void
+sched_timewin_load(struct sched_job *sj)
+{
+	struct json_object	*tags = NULL, *t, *k, *v;
+	char			*cause = NULL;
+	size_t			 i, n;
+
+	free(sj->windows);
+	sj->windows = NULL;
+	if (store_tags_get(sj->s->env.store, sj->job.rowid, &tags,
+	    &cause) != 0) {
+		log_job(LOG_WARNING, sj->job.id, "scheduler: reading its "
+		    "tags: %s", cause);
+		free(cause);
+		return;
+	}
+	n = tags != NULL ? json_object_array_length(tags) : 0;
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(tags, i);
+		if (json_object_object_get_ex(t, "Key", &k) &&
+		    json_object_object_get_ex(t, "Value", &v) &&
+		    strcmp(json_object_get_string(k), SCHED_WINDOW_TAG) == 0) {
+			sj->windows = xstrdup(json_object_get_string(v));
+			break;
+		}
+	}
+	json_object_put(tags);
+}
+
+static void
+sched_timewin_apply(struct sched_job *sj, time_t now)
+{
+	const char	*name;
+	double		 rate;
+
+	rate = sj->windows == NULL ? WINDOW_FULL :
+	    cfg_window_rate(*sj->s->env.cfg, sj->windows, now, &name);
+	if (sj->windows == NULL)
+		name = NULL;
+	if (rate == sj->wrate && (name == NULL ? sj->wname == NULL :
+	    sj->wname != NULL && strcmp(name, sj->wname) == 0))
+		return;
+	if (rate == WINDOW_PAUSE)
+		log_job(LOG_INFO, sj->job.id, "window %s: no task starts "
+		    "until it closes", name);
+	else if (rate > 0)
+		log_job(LOG_INFO, sj->job.id, "window %s: at most %.1f task "
+		    "starts a second", name, rate);
+	else if (sj->wrate == WINDOW_PAUSE || sj->wrate > 0)
+		log_job(LOG_INFO, sj->job.id, "%s%s: tasks start at full rate",
+		    name != NULL ? "window " : "out of its windows",
+		    name != NULL ? name : "");
+	sj->wrate = rate;
+	free(sj->wname);
+	sj->wname = name != NULL ? xstrdup(name) : NULL;
+	sj->wtokens = 1;
+	sj->wtokens_ms = time_mono_ms();
+	sched_kick(sj->s);
+}
+
+/*
+ * The minute timer runs while there are windows to follow: jobs tracked
+ * and [window] sections configured. (An idle daemon, or one without
+ * windows, has no such timer.)
+ */
+static void
+sched_timewin_arm(struct sched *s)
+{
+	struct timeval	tv;
+
+	if (TAILQ_EMPTY(&s->jobs) || TAILQ_EMPTY(&(*s->env.cfg)->windows)) {
+		evtimer_del(s->ev_window);
+		return;
+	}
+	if (evtimer_pending(s->ev_window, NULL))
+		return;
+	tv.tv_sec = 60 - time(NULL) % 60;
+	tv.tv_usec = 0;
+	evtimer_add(s->ev_window, &tv);
+}
+
+static void
+sched_timewin_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct sched		*s = arg;
+	struct sched_job	*sj;
+	time_t			 now = time(NULL);
+
+	TAILQ_FOREACH(sj, &s->jobs, entry) {
+		sched_timewin_load(sj);
+		sched_timewin_apply(sj, now);
+	}
+	sched_timewin_arm(s);
+}
+
+static void
+sched_wtoken_cb(evutil_socket_t fd, short events, void *arg)
+{
+	sched_kick(arg);
+}
+
+/* Whether a job's window lets it start a task now (a rate: a token). */
+static int
+sched_timewin_open(struct sched_job *sj)
+{
+	uint64_t	now, wait;
+
+	if (sj->wrate == WINDOW_PAUSE)
+		return (0);
+	if (sj->wrate < 0)
+		return (1);
+	now = time_mono_ms();
+	sj->wtokens += (double)(now - sj->wtokens_ms) * sj->wrate / 1000;
+	if (sj->wtokens > 1)
+		sj->wtokens = 1;
+	sj->wtokens_ms = now;
+	if (sj->wtokens >= 1)
+		return (1);
+	if (!evtimer_pending(sj->s->ev_wtoken, NULL)) {
+		wait = (uint64_t)((1 - sj->wtokens) * 1000 / sj->wrate) + 1;
+		sched_arm(sj->s->ev_wtoken, wait);
+	}
+	return (0);
+}
+
 /* Whether a job may start tasks now. */
 static int
 sched_runnable(struct sched_job *sj)
 {
 	if (sj->job.status != JOB_ACTIVE || sj->failing)
+		return (0);
+	if (!sched_timewin_open(sj))
 		return (0);
 	/* With nothing read, a failed read waits for its retry. */
 	return (sj->nqueue != 0 || (!sj->read_all && !sj->read_failed));
@@ -823,12 +972,17 @@ sched_untrack(struct sched_job *sj)
 	}
 	TAILQ_REMOVE(&s->jobs, sj, entry);
 	s->stats.jobs--;
+	sched_timewin_arm(s);
 	if (sj->op != NULL)
 		sj->op->free(sj->ctx);
 	sj->op = NULL;
 	sj->ctx = NULL;
 	free(sj->role_arn);
 	sj->role_arn = NULL;
+	free(sj->windows);
+	sj->windows = NULL;
+	free(sj->wname);
+	sj->wname = NULL;
 	/*
 	 * Results or counters the store has not taken keep the job (its
 	 * rowid and counters) until a commit does: freeing it here left the
@@ -898,8 +1052,12 @@ sched_track(struct sched *s, struct job *j)
 			least = o->started;
 	}
 	sj->started = least == UINT64_MAX ? 0 : least;
+	sj->wrate = WINDOW_FULL;
+	sched_timewin_load(sj);
+	sched_timewin_apply(sj, time(NULL));
 	TAILQ_INSERT_TAIL(&s->jobs, sj, entry);
 	s->stats.jobs++;
+	sched_timewin_arm(s);
 	return (sj);
 fail:
 	log_job(LOG_WARNING, sj->job.id, "cannot run: %s", cause);
@@ -934,6 +1092,8 @@ sched_job_changed(struct sched *s, const char *id)
 		sj->job.priority = j.priority;
 		sj->job.status = j.status;
 		job_clear(&j);
+		sched_timewin_load(sj);
+		sched_timewin_apply(sj, time(NULL));
 		/* Also when tasks are in flight: some may wait for nothing. */
 		sched_check(sj);
 		sched_kick(s);
@@ -1266,6 +1426,8 @@ sched_new(const struct sched_env *env)
 	s->ev_commit = evtimer_new(s->env.base, sched_commit_cb, s);
 	s->ev_pump = event_new(s->env.base, -1, 0, sched_pump_cb, s);
 	s->ev_stopping = evtimer_new(s->env.base, sched_stopping_cb, s);
+	s->ev_window = evtimer_new(s->env.base, sched_timewin_cb, s);
+	s->ev_wtoken = evtimer_new(s->env.base, sched_wtoken_cb, s);
 	return (s);
 }
 
@@ -1377,6 +1539,8 @@ sched_free(struct sched *s)
 	event_free(s->ev_commit);
 	event_free(s->ev_pump);
 	event_free(s->ev_stopping);
+	event_free(s->ev_window);
+	event_free(s->ev_wtoken);
 	if (s->ev_drain != NULL)
 		event_free(s->ev_drain);
 	if (s->ev_drain_poll != NULL)
@@ -1403,4 +1567,23 @@ sched_stats(struct sched *s, struct sched_stats *st)
 	}
 	st->results_buffered = s->nresults;
 	st->commit_failing = s->commit_failing;
+	st->jobs_held_by_window = 0;
+	TAILQ_FOREACH(sj, &s->jobs, entry) {
+		if (sj->wrate == WINDOW_PAUSE)
+			st->jobs_held_by_window++;
+	}
+}
+
+void
+sched_reload(struct sched *s)
+{
+	struct sched_job	*sj;
+	time_t			 now = time(NULL);
+
+	TAILQ_FOREACH(sj, &s->jobs, entry) {
+		sched_timewin_load(sj);
+		sched_timewin_apply(sj, now);
+	}
+	sched_timewin_arm(s);
+	sched_kick(s);
 }

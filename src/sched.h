@@ -61,10 +61,14 @@ struct sched_stats {
 	/* Group commits failing (disk full): no task starts meanwhile. */
 	uint64_t	 results_buffered;
 	int		 commit_failing;
+	/* Jobs whose time window (tag s3batchd:window) holds them now. */
+	uint64_t	 jobs_held_by_window;
 };
 
 struct sched	*sched_new(const struct sched_env *);
 void		 sched_free(struct sched *);
+/* The configuration changed: look at the jobs' time windows again. */
+void		 sched_reload(struct sched *);
 /*
  * A job changed in the store: re-read it and act (take up a Ready job,
  * follow a priority change, pause or cancel one it runs).
