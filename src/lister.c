@@ -214,6 +214,7 @@ lister_next(struct lister *l)
 	req.role_arn = l->tmpl->role_arn;
 	req.headers = l->tmpl->headers;
 	req.nheaders = l->tmpl->nheaders;
+	req.flags = l->tmpl->flags & S3_BACKGROUND;
 	req.query = l->query;
 	req.sink = lister_sink_cb;
 	req.sink_arg = l;

@@ -178,6 +178,7 @@ struct inv_run {
 	uint64_t		 file_bytes;	/* INV_FILE_BYTES */
 	uint64_t		 file_rows;	/* 0, or the test's */
 	uint64_t		 put_max;	/* INV_PUT_MAX, or the test's */
+	int			 bg;		/* S3_BACKGROUND: below jobs */
 
 	/* The upload of files[nfiles - 1]. */
 	int			 up_fd;
@@ -388,6 +389,7 @@ inv_call(struct inv_run *run, const char *method, const char *key,
 	req.nheaders = nheaders;
 	req.sink = sink;
 	req.sink_arg = arg;
+	req.flags = run->bg;
 	return (s3_call(run->core->s3, &req, cb, arg));
 }
 
@@ -929,7 +931,7 @@ inv_part_cb(struct s3_mpu *mpu, int index, uint64_t first, uint64_t len,
 	req.stream_read = inv_part_read_cb;
 	req.stream_rewind = inv_part_rewind_cb;
 	req.stream_arg = p;
-	req.flags = S3_UNSIGNED_PAYLOAD;
+	req.flags = S3_UNSIGNED_PAYLOAD | run->bg;
 	/* -1: the upload failed already; its done_cb says so. */
 	(void)s3_mpu_part_body(mpu, index, &req);
 }
@@ -972,7 +974,7 @@ inv_upload(struct inv_run *run)
 		req.stream_read = inv_put_read_cb;
 		req.stream_rewind = inv_put_rewind_cb;
 		req.stream_arg = run;
-		req.flags = S3_UNSIGNED_PAYLOAD;
+		req.flags = S3_UNSIGNED_PAYLOAD | run->bg;
 		run->call = s3_call(run->core->s3, &req, inv_put_cb, run);
 		return;
 	}
@@ -1053,7 +1055,7 @@ inv_put_final(struct inv_run *run)
 		req.body_len = strlen(run->symlink);
 		break;
 	}
-	req.flags = S3_CONTENT_MD5;
+	req.flags = S3_CONTENT_MD5 | run->bg;
 	run->call = s3_call(run->core->s3, &req, inv_final_cb, run);
 }
 
@@ -1201,7 +1203,11 @@ stage_inventory_start(struct core *core, const struct inv_config *c,
 	if (c->filter_prefix != NULL && *c->filter_prefix != '\0')
 		run->filter_prefix = xstrdup(c->filter_prefix);
 	run->all_versions = c->all_versions;
+	/* Its requests wait behind jobs' unless configured otherwise. */
+	run->bg = (*core->cfg)->inventory_priority == CFG_INV_BELOW_JOBS ?
+	    S3_BACKGROUND : 0;
 	run->list_req.bucket = run->bucket;
+	run->list_req.flags = run->bg;
 	run->lister = lister_new(core->s3, &run->list_req, run->filter_prefix,
 	    run->all_versions, &inv_list_cbs, run);
 	run->cols = invreport_columns(c->all_versions, c->fields);
