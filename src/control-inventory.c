@@ -344,6 +344,11 @@ cmd_inv_run_cb(const struct store_inv_run *sr, void *arg)
 	json_object_object_add(o, "Rows", json_object_new_int64(sr->rows));
 	json_object_object_add(o, "Bytes", json_object_new_int64(sr->bytes));
 	cmd_inv_opt(o, "ReportLocation", sr->manifest_key);
+	/* A JobFilter's selection beside the report, and its rows. */
+	cmd_inv_opt(o, "SelectionLocation", sr->selection_key);
+	if (sr->selection_key != NULL)
+		json_object_object_add(o, "SelectionRows",
+		    json_object_new_int64(sr->selection_rows));
 	cmd_inv_opt(o, "FailureCode", sr->error_code);
 	cmd_inv_opt(o, "FailureReason", sr->error);
 	/* The job a configuration's JobTemplate made on the report. */

@@ -35,6 +35,7 @@ struct invsched_run {
 	char				*dest;		/* the report's bucket */
 	char				*template;	/* JobTemplate, or NULL */
 	char				*filter;	/* JobFilter, or NULL */
+	int				 versions;	/* All versions */
 	time_t				 sched;
 	int64_t				 start_ms;
 	struct inv_run			*stage;		/* NULL: retry wait */
@@ -189,6 +190,7 @@ invsched_start(struct invsched *is, const struct inv_config *cfg,
 		    cfg->job_template, JSON_C_TO_STRING_PLAIN));
 	if (cfg->job_filter != NULL)
 		r->filter = xstrdup(cfg->job_filter);
+	r->versions = cfg->all_versions;
 	r->sched = sched;
 	r->start_ms = (int64_t)time_now_ms();
 	invsched_fill(r, &sr);
@@ -250,14 +252,42 @@ invsched_manifest(const char *arn, const char *etag, const char *filter)
 }
 
 /*
+ * A JobFilter's selection as a job's Manifest: the CSV manifest written
+ * beside the report, pinned by its ETag.
+ */
+static struct json_object *
+invsched_selection_manifest(const char *arn, const char *etag, int versions)
+{
+	struct json_object	*m, *o, *f;
+
+	m = json_object_new_object();
+	o = json_object_new_object();
+	json_object_object_add(o, "Format",
+	    json_object_new_string("S3BatchOperations_CSV_20180820"));
+	f = json_object_new_array();
+	json_object_array_add(f, json_object_new_string("Bucket"));
+	json_object_array_add(f, json_object_new_string("Key"));
+	if (versions)
+		json_object_array_add(f, json_object_new_string("VersionId"));
+	json_object_object_add(o, "Fields", f);
+	json_object_object_add(m, "Spec", o);
+	o = json_object_new_object();
+	json_object_object_add(o, "ObjectArn", json_object_new_string(arn));
+	json_object_object_add(o, "ETag", json_object_new_string(etag));
+	json_object_object_add(m, "Location", o);
+	return (m);
+}
+
+/*
  * The CreateJob request for a finished report: the template, its Manifest
- * the report (pinned by its ETag) with the filter, a ClientRequestToken
- * made from the run id (a crash between the job and its record makes the
- * same job again, not a second one), and the configuration's tags.
+ * the report (pinned by its ETag) or, with a JobFilter, the selection
+ * written beside it, a ClientRequestToken made from the run id (a crash
+ * between the job and its record makes the same job again, not a second
+ * one), and the configuration's tags.
  */
 static struct json_object *
 invsched_job_spec(const struct store_inv_run *sr, const char *template,
-    const char *filter)
+    const char *filter, int versions)
 {
 	struct json_object	*spec, *tags;
 	char			 date[32], *token;
@@ -267,8 +297,10 @@ invsched_job_spec(const struct store_inv_run *sr, const char *template,
 		json_object_put(spec);
 		return (NULL);
 	}
-	json_object_object_add(spec, "Manifest",
-	    invsched_manifest(sr->manifest_key, sr->manifest_etag, filter));
+	json_object_object_add(spec, "Manifest", filter != NULL ?
+	    invsched_selection_manifest(sr->selection_key, sr->selection_etag,
+	    versions) : invsched_manifest(sr->manifest_key, sr->manifest_etag,
+	    NULL));
 	xasprintf(&token, "inventory-%s", sr->run_id);
 	json_object_object_add(spec, "ClientRequestToken",
 	    json_object_new_string(token));
@@ -286,7 +318,7 @@ invsched_job_spec(const struct store_inv_run *sr, const char *template,
 /* Make the job of a finished run and record it (made, or why not). */
 static void
 invsched_make_job(struct invsched *is, struct store_inv_run *sr,
-    const char *template, const char *filter)
+    const char *template, const char *filter, int versions)
 {
 	struct json_object	*spec;
 	char			 id[37], *cause = NULL, *why = NULL;
@@ -296,7 +328,12 @@ invsched_make_job(struct invsched *is, struct store_inv_run *sr,
 		why = xstrdup("the configuration has no JobTemplate any more");
 	else if (sr->manifest_key == NULL || sr->manifest_etag == NULL)
 		why = xstrdup("the run gave no report location or ETag");
-	else if ((spec = invsched_job_spec(sr, template, filter)) == NULL)
+	else if (filter != NULL && (sr->selection_key == NULL ||
+	    sr->selection_etag == NULL))
+		xasprintf(&why, "the JobFilter selected no object of the %lld "
+		    "rows", (long long)sr->rows);
+	else if ((spec = invsched_job_spec(sr, template, filter,
+	    versions)) == NULL)
 		why = xstrdup("the JobTemplate does not parse");
 	else {
 		if (lifecycle_create_job(is->lifecycle, spec,
@@ -332,6 +369,7 @@ invsched_end(struct invsched *is, struct invsched_run *r,
 {
 	struct store_inv_run	 sr;
 	char			*cause = NULL, *reason = NULL, *arn = NULL;
+	char			*sel = NULL;
 
 	invsched_fill(r, &sr);
 	sr.end_ms = (int64_t)time_now_ms();
@@ -346,8 +384,17 @@ invsched_end(struct invsched *is, struct invsched_run *r,
 			    res->manifest_key);
 		sr.manifest_key = arn;
 		sr.manifest_etag = res->manifest_etag;
+		if (res->selection_key != NULL)
+			xasprintf(&sel, "arn:aws:s3:::%s/%s", r->dest,
+			    res->selection_key);
+		sr.selection_key = sel;
+		sr.selection_etag = res->selection_etag;
+		sr.selection_rows = res->selection_rows;
 		/* Recorded as owed first: a crash now makes it at start. */
-		if (r->template != NULL)
+		if (r->template != NULL && res->selection_error != NULL) {
+			sr.job_state = STORE_INV_JOB_REFUSED;
+			sr.job_error = res->selection_error;
+		} else if (r->template != NULL)
 			sr.job_state = STORE_INV_JOB_PENDING;
 	} else {
 		sr.state = STORE_INV_FAILED;
@@ -375,9 +422,14 @@ invsched_end(struct invsched *is, struct invsched_run *r,
 		log_warnx("inventory %s/%s: run %s failed: %s: %s", r->bucket,
 		    r->id, r->run_id, sr.error_code, sr.error);
 	if (sr.job_state == STORE_INV_JOB_PENDING)
-		invsched_make_job(is, &sr, r->template, r->filter);
+		invsched_make_job(is, &sr, r->template, r->filter,
+		    r->versions);
+	else if (sr.job_state == STORE_INV_JOB_REFUSED)
+		log_warnx("inventory %s/%s: run %s: no job: %s", r->bucket,
+		    r->id, r->run_id, sr.job_error);
 	free(reason);
 	free(arn);
+	free(sel);
 }
 
 static void
@@ -578,7 +630,7 @@ invsched_arm(struct invsched *is)
  */
 struct invsched_saved {
 	struct store_inv_run	 run;
-	char			*strings[6];
+	char			*strings[8];
 };
 
 struct invsched_saved_list {
@@ -610,6 +662,10 @@ invsched_saved_cb(const struct store_inv_run *sr, void *arg)
 	    invsched_saved_dup(sr->manifest_key) : NULL;
 	w->run.manifest_etag = w->strings[5] = o->keep_report ?
 	    invsched_saved_dup(sr->manifest_etag) : NULL;
+	w->run.selection_key = w->strings[6] = o->keep_report ?
+	    invsched_saved_dup(sr->selection_key) : NULL;
+	w->run.selection_etag = w->strings[7] = o->keep_report ?
+	    invsched_saved_dup(sr->selection_etag) : NULL;
 	w->run.error_code = w->run.error = NULL;
 	w->run.job_id = w->run.job_error = NULL;
 	return (0);
@@ -712,7 +768,8 @@ invsched_recover_jobs(struct invsched *is)
 				template = xstrdup(json_object_to_json_string_ext(
 				    l.cfg->job_template, JSON_C_TO_STRING_PLAIN));
 			invsched_make_job(is, &list[i].run, template,
-			    l.cfg != NULL ? l.cfg->job_filter : NULL);
+			    l.cfg != NULL ? l.cfg->job_filter : NULL,
+			    l.cfg != NULL && l.cfg->all_versions);
 		}
 		free(template);
 		free(l.cause);

@@ -29,6 +29,7 @@
 #include "core.h"
 #include "http.h"
 #include "inventory.h"
+#include "invfilter.h"
 #include "invreport.h"
 #include "lister.h"
 #include "s3.h"
@@ -180,7 +181,26 @@ struct inv_run {
 	uint64_t		 put_max;	/* INV_PUT_MAX, or the test's */
 	int			 bg;		/* S3_BACKGROUND: below jobs */
 
-	/* The upload of files[nfiles - 1]. */
+	/*
+	 * A JobFilter's selection: the rows it selects, as a CSV manifest
+	 * (Bucket,Key[,VersionId]) written beside the report before its
+	 * manifest.json, so that a report that looks complete never points
+	 * at a missing selection. sel_error: the filter failed on a row (the
+	 * report is still written; the job is not made).
+	 */
+	struct invfilter	*filter;
+	char			*sel_path;
+	int			 sel_fd;
+	struct buf		 sel_rows;
+	int64_t			 sel_n;
+	char			*sel_key;
+	char			*sel_etag;
+	uint64_t		 sel_size;
+	char			*sel_error;
+	int			 up_sel;	/* the upload is the selection */
+
+	/* The upload of files[nfiles - 1], or of the selection. */
+	const char		*up_key;
 	int			 up_fd;
 	uint64_t		 up_pos;
 	uint64_t		 up_len;
@@ -208,6 +228,9 @@ struct inv_run {
 static void	inv_next_page(struct inv_run *);
 static void	inv_check_next(struct inv_run *);
 static void	inv_finish(struct inv_run *);
+static void	inv_finish_manifest(struct inv_run *);
+static void	inv_sel_uploaded(struct inv_run *);
+static void	inv_select(struct inv_run *, const struct invreport_row *);
 
 /* ---- the end of a run */
 
@@ -232,6 +255,13 @@ inv_remove_uploaded(struct inv_run *run)
 		req.method = "DELETE";
 		req.bucket = run->dest_bucket;
 		req.key = run->files[i].key;
+		s3_call(run->core->s3, &req, inv_ignore_cb, NULL);
+	}
+	if (run->sel_etag != NULL) {
+		memset(&req, 0, sizeof req);
+		req.method = "DELETE";
+		req.bucket = run->dest_bucket;
+		req.key = run->sel_key;
 		s3_call(run->core->s3, &req, inv_ignore_cb, NULL);
 	}
 	/* A manifest.json whose checksum or symlink failed goes too. */
@@ -302,6 +332,16 @@ inv_free(struct inv_run *run)
 	free(run->base);
 	free(run->dest_kms_key);
 	free(run->filter_prefix);
+	invfilter_free(run->filter);
+	if (run->sel_fd != -1)
+		close(run->sel_fd);
+	if (run->sel_path != NULL)
+		unlink(run->sel_path);
+	free(run->sel_path);
+	buf_free(&run->sel_rows);
+	free(run->sel_key);
+	free(run->sel_etag);
+	free(run->sel_error);
 	free(run);
 }
 
@@ -321,6 +361,11 @@ inv_result(struct inv_run *run, enum stage_status status, const char *code,
 	if (status == STAGE_DONE) {
 		res.manifest_key = run->manifest_key;
 		res.manifest_etag = run->manifest_etag;
+		res.selection = run->filter != NULL || run->sel_error != NULL;
+		res.selection_key = run->sel_etag != NULL ? run->sel_key : NULL;
+		res.selection_etag = run->sel_etag;
+		res.selection_rows = run->sel_n;
+		res.selection_error = run->sel_error;
 		log_info("inventory %s of s3://%s: %" PRId64 " objects listed, "
 		    "%" PRId64 " rows in %zu files (%" PRId64 " bytes, %llu "
 		    "HEADs) in %llu ms: s3://%s/%s", run->config_id,
@@ -569,6 +614,87 @@ inv_file_open(struct inv_run *run, char **cause)
 	return (0);
 }
 
+static int
+inv_sel_flush(struct inv_run *run)
+{
+	ssize_t	n;
+	size_t	off = 0;
+
+	while (off < run->sel_rows.len) {
+		n = write(run->sel_fd, run->sel_rows.data + off,
+		    run->sel_rows.len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			xasprintf(&run->sel_error, "cannot write %s: %s",
+			    run->sel_path, strerror(errno));
+			return (-1);
+		}
+		off += (size_t)n;
+	}
+	run->sel_size += run->sel_rows.len;
+	buf_reset(&run->sel_rows);
+	return (0);
+}
+
+/*
+ * The JobFilter on a row, its values as the report writes them (the key
+ * URL-encoded, absent values empty); a selected row becomes a line of the
+ * CSV manifest (the key percent-encoded as a CSV manifest wants it). A
+ * failure stops the selection, not the report.
+ */
+static void
+inv_select(struct inv_run *run, const struct invreport_row *row)
+{
+	const char	*v[INVR_NCOLS];
+	size_t		 len[INVR_NCOLS], n = 0;
+	struct buf	 key;
+	char		*cause = NULL;
+	int		 c, r;
+
+	buf_init(&key);
+	invreport_key_encode(&key, row->v[INVR_KEY], row->len[INVR_KEY]);
+	for (c = 0; c < INVR_NCOLS; c++) {
+		if (!(run->cols & INVR_COL_BIT(c)))
+			continue;
+		if (c == INVR_KEY) {
+			v[n] = key.data != NULL ? key.data : "";
+			len[n] = key.len;
+		} else {
+			v[n] = row->v[c] != NULL ? row->v[c] : "";
+			len[n] = row->len[c] != 0 ? row->len[c] : strlen(v[n]);
+		}
+		n++;
+	}
+	r = invfilter_match(run->filter, v, len, n, &cause);
+	buf_free(&key);
+	if (r == -1) {
+		xasprintf(&run->sel_error, "JobFilter: %s", cause);
+		free(cause);
+		invfilter_free(run->filter);
+		run->filter = NULL;
+		return;
+	}
+	if (r == 0)
+		return;
+	url_encode(&run->sel_rows, run->bucket, strlen(run->bucket), 0);
+	buf_addc(&run->sel_rows, ',');
+	url_encode(&run->sel_rows, row->v[INVR_KEY], row->len[INVR_KEY],
+	    URLENC_KEEP_SLASH);
+	if (run->all_versions) {
+		buf_addc(&run->sel_rows, ',');
+		if (row->v[INVR_VERSION_ID] != NULL)
+			url_encode(&run->sel_rows, row->v[INVR_VERSION_ID],
+			    strlen(row->v[INVR_VERSION_ID]), 0);
+	}
+	buf_addc(&run->sel_rows, '\n');
+	run->sel_n++;
+	if (run->sel_rows.len >= INV_ROWS_FLUSH && inv_sel_flush(run) != 0) {
+		invfilter_free(run->filter);
+		run->filter = NULL;
+	}
+}
+
 static void
 inv_row(struct inv_run *run, const struct inv_entry *e)
 {
@@ -607,6 +733,8 @@ inv_row(struct inv_run *run, const struct inv_entry *e)
 	}
 	invreport_row(&run->rows, run->cols, &row);
 	run->nrows++;
+	if (run->filter != NULL)
+		inv_select(run, &row);
 }
 
 static void	inv_upload(struct inv_run *);
@@ -804,14 +932,18 @@ inv_uploaded(struct inv_run *run)
 {
 	char	*cause = NULL;
 
-	run->files[run->nfiles - 1].uploaded = 1;
 	if (run->up_fd != -1)
 		close(run->up_fd);
 	run->up_fd = -1;
-	unlink(run->file_path);
 	free(run->parts);
 	run->parts = NULL;
 	run->nparts = 0;
+	if (run->up_sel) {
+		inv_sel_uploaded(run);
+		return;
+	}
+	run->files[run->nfiles - 1].uploaded = 1;
+	unlink(run->file_path);
 	if (run->last_page && run->next_write == run->nents) {
 		inv_finish(run);
 		return;
@@ -884,7 +1016,7 @@ inv_put_cb(const struct s3_result *r, void *arg)
 		    lister_result_text(r);
 		inv_fail(run, run->up_cause != NULL, INV_CODE_DEST,
 		    "cannot write s3://%s/%s: %s", run->dest_bucket,
-		    run->files[run->nfiles - 1].key, text);
+		    run->up_key, text);
 		free(text);
 		return;
 	}
@@ -945,7 +1077,7 @@ inv_mpu_done_cb(const struct s3_mpu_end *end, void *arg)
 	if (end->code != NULL) {
 		inv_fail(run, run->up_cause != NULL, INV_CODE_DEST,
 		    "cannot write s3://%s/%s: %s", run->dest_bucket,
-		    run->files[run->nfiles - 1].key, run->up_cause != NULL ?
+		    run->up_key, run->up_cause != NULL ?
 		    run->up_cause : end->message != NULL ? end->message :
 		    end->code);
 		return;
@@ -953,24 +1085,26 @@ inv_mpu_done_cb(const struct s3_mpu_end *end, void *arg)
 	inv_uploaded(run);
 }
 
+/* Send the file at PATH, SIZE bytes, to KEY: one PUT, or in parts. */
 static void
-inv_upload(struct inv_run *run)
+inv_upload_file(struct inv_run *run, const char *path, const char *key,
+    uint64_t size)
 {
-	struct inv_file		*f = &run->files[run->nfiles - 1];
 	struct s3_mpu_params	 mp;
 	struct s3_request	 req;
 
-	run->up_fd = open(run->file_path, O_RDONLY|O_CLOEXEC);
+	run->up_key = key;
+	run->up_fd = open(path, O_RDONLY|O_CLOEXEC);
 	if (run->up_fd == -1) {
-		inv_fail(run, 1, NULL, "cannot read %s: %s", run->file_path,
+		inv_fail(run, 1, NULL, "cannot read %s: %s", path,
 		    strerror(errno));
 		return;
 	}
 	run->up_pos = 0;
-	run->up_len = f->size;
-	if (f->size <= run->put_max) {
-		inv_dest_request(run, &req, f->key);
-		req.stream_len = f->size;
+	run->up_len = size;
+	if (size <= run->put_max) {
+		inv_dest_request(run, &req, key);
+		req.stream_len = size;
 		req.stream_read = inv_put_read_cb;
 		req.stream_rewind = inv_put_rewind_cb;
 		req.stream_arg = run;
@@ -980,16 +1114,24 @@ inv_upload(struct inv_run *run)
 	}
 	memset(&mp, 0, sizeof mp);
 	mp.bucket = run->dest_bucket;
-	mp.key = f->key;
+	mp.key = key;
 	mp.headers = run->sse_headers;
 	mp.nheaders = run->nsse_headers;
-	mp.size = f->size;
+	mp.size = size;
 	mp.part_size = INV_PART_SIZE;
 	mp.parallel = INV_PART_PARALLEL;
 	mp.part_cb = inv_part_cb;
 	mp.done_cb = inv_mpu_done_cb;
 	mp.arg = run;
 	run->mpu = s3_mpu_start(run->core->s3, &mp);
+}
+
+static void
+inv_upload(struct inv_run *run)
+{
+	struct inv_file	*f = &run->files[run->nfiles - 1];
+
+	inv_upload_file(run, run->file_path, f->key, f->size);
 }
 
 static void	inv_put_final(struct inv_run *);
@@ -1059,15 +1201,45 @@ inv_put_final(struct inv_run *run)
 	run->call = s3_call(run->core->s3, &req, inv_final_cb, run);
 }
 
+/* The selection's ETag, for the job's manifest to pin. */
+static void
+inv_sel_head_cb(const struct s3_result *r, void *arg)
+{
+	struct inv_run	*run = arg;
+
+	run->call = NULL;
+	if (r->error_code != NULL || r->etag == NULL) {
+		inv_fail_s3(run, INV_CODE_DEST, "cannot HEAD the selection",
+		    run->dest_bucket, run->sel_key, r);
+		return;
+	}
+	run->sel_etag = xstrdup(r->etag);
+	inv_finish_manifest(run);
+}
+
+static void
+inv_sel_uploaded(struct inv_run *run)
+{
+	struct s3_request	req;
+
+	run->up_sel = 0;
+	memset(&req, 0, sizeof req);
+	req.method = "HEAD";
+	req.bucket = run->dest_bucket;
+	req.key = run->sel_key;
+	req.flags = run->bg;
+	run->call = s3_call(run->core->s3, &req, inv_sel_head_cb, run);
+}
+
+/*
+ * The report's keys; then the selection, if the JobFilter selected rows,
+ * goes first (inv_sel_uploaded), then manifest.json and the rest.
+ */
 static void
 inv_finish(struct inv_run *run)
 {
-	struct invreport_manifest	 m;
-	struct invreport_manifest_file	*mf;
-	struct buf			 schema;
-	struct tm			 tm;
-	char				 folder[32], dt[32];
-	size_t				 i;
+	struct tm	 tm;
+	char		 folder[32], dt[32];
 
 	gmtime_r(&run->when, &tm);
 	strftime(folder, sizeof folder, "%Y-%m-%dT%H-%MZ", &tm);
@@ -1078,6 +1250,26 @@ inv_finish(struct inv_run *run)
 	    folder);
 	xasprintf(&run->symlink_key, "%shive/dt=%s/symlink.txt", run->base,
 	    dt);
+	xasprintf(&run->sel_key, "%s%s/selected.csv", run->base, folder);
+	if (run->filter != NULL && inv_sel_flush(run) == 0 && run->sel_n > 0) {
+		close(run->sel_fd);
+		run->sel_fd = -1;
+		run->up_sel = 1;
+		inv_upload_file(run, run->sel_path, run->sel_key,
+		    run->sel_size);
+		return;
+	}
+	inv_finish_manifest(run);
+}
+
+static void
+inv_finish_manifest(struct inv_run *run)
+{
+	struct invreport_manifest	 m;
+	struct invreport_manifest_file	*mf;
+	struct buf			 schema;
+	size_t				 i;
+
 	buf_init(&schema);
 	invreport_schema(&schema, run->cols);
 	mf = xcalloc(run->nfiles, sizeof *mf);
@@ -1103,6 +1295,40 @@ inv_finish(struct inv_run *run)
 }
 
 /* ---- the start */
+
+/*
+ * The JobFilter over the report's columns, and the spool file of its
+ * selection. A filter that does not compile leaves the report to be
+ * written and the job not made (sel_error); -1 only for the spool.
+ */
+static int
+inv_sel_open(struct inv_run *run, const char *where, char **cause)
+{
+	const char	*names[INVR_NCOLS];
+	char		*why = NULL;
+	size_t		 n = 0;
+	int		 c;
+
+	for (c = 0; c < INVR_NCOLS; c++) {
+		if (run->cols & INVR_COL_BIT(c))
+			names[n++] = invreport_col_name((enum invreport_col)c);
+	}
+	if (invfilter_new(where, names, n, &run->filter, &why) != 0) {
+		xasprintf(&run->sel_error, "JobFilter: %s", why);
+		free(why);
+		return (0);
+	}
+	run->sel_path = spool_inventory_data_path((*run->core->cfg)->state_dir,
+	    run->spool_id, 1);
+	run->sel_fd = open(run->sel_path, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC,
+	    0600);
+	if (run->sel_fd == -1) {
+		xasprintf(cause, "cannot write %s: %s", run->sel_path,
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
 
 static void
 inv_lock_cb(const struct s3_result *r, void *arg)
@@ -1190,6 +1416,7 @@ stage_inventory_start(struct core *core, const struct inv_config *c,
 	run->run_id = xstrdup(run_id);
 	run->when = when;
 	run->up_fd = -1;
+	run->sel_fd = -1;
 	run->t0 = time_mono_ms();
 	uuid_generate_v4(run->spool_id);
 	buf_init(&run->rows);
@@ -1245,6 +1472,12 @@ stage_inventory_start(struct core *core, const struct inv_config *c,
 	buf_addf(&base, "%s/%s/", c->bucket, c->id);
 	run->base = buf_detach(&base);
 	if (inv_file_open(run, &cause) != 0) {
+		inv_fail(run, 1, NULL, "%s", cause);
+		free(cause);
+		return (NULL);
+	}
+	if (c->job_filter != NULL && c->job_template != NULL &&
+	    inv_sel_open(run, c->job_filter, &cause) != 0) {
 		inv_fail(run, 1, NULL, "%s", cause);
 		free(cause);
 		return (NULL);

@@ -32,6 +32,16 @@ struct inv_run_result {
 	/* DONE: where the report is, for a job's Manifest.Location. */
 	const char		*manifest_key;
 	const char		*manifest_etag;
+	/*
+	 * DONE with a JobFilter: its selection beside the report (a CSV
+	 * manifest; key NULL when no row was selected), or why there is
+	 * none (the filter failed).
+	 */
+	int			 selection;
+	const char		*selection_key;
+	const char		*selection_etag;
+	int64_t			 selection_rows;
+	const char		*selection_error;
 };
 
 typedef void	(*inv_run_cb)(const char *, const struct inv_run_result *,

@@ -241,10 +241,11 @@ def test_one_at_a_time_and_crash(s3batchd, black_hole, tmp_path):
 
 
 def test_report_feeds_a_job(s3batchd, s3, make_bucket, tmp_path):
-    """Inventory -> filter -> job: a finished report becomes the manifest
-    of the configuration's JobTemplate (pinned by the report's ETag), with
-    the JobFilter; the job carries the configuration's tags and follows
-    ConfirmationRequired."""
+    """Inventory -> filter -> job: the JobFilter's selection, a CSV
+    manifest written beside the report before its manifest.json, becomes
+    the manifest of the configuration's JobTemplate (pinned by its ETag);
+    the job carries the configuration's tags and follows
+    ConfirmationRequired. A filter that selects nothing makes no job."""
     src, dest = make_bucket(), make_bucket()
     put_objects(s3, src, ["a", "b", "c"])
     d = s3batchd()
@@ -267,11 +268,19 @@ def test_report_feeds_a_job(s3batchd, s3, make_bucket, tmp_path):
     assert "JobError" not in run, run
     job_id = run["JobId"]
     job = d.describe(job_id)
-    key = run["ReportLocation"].split("/", 1)[1]
-    etag = s3.head_object(Bucket=dest, Key=key)["ETag"].strip('"')
+    report = run["ReportLocation"].split(":::", 1)[1].split("/", 1)[1]
+    sel = run["SelectionLocation"].split(":::", 1)[1].split("/", 1)[1]
+    # Beside the report's manifest.json, in its dated folder.
+    assert sel == report.rsplit("/", 1)[0] + "/selected.csv", (sel, report)
+    assert run["SelectionRows"] == 2, run
+    body = s3.get_object(Bucket=dest, Key=sel)["Body"].read().decode()
+    assert body == "%s,b\n%s,c\n" % (src, src), body
+    etag = s3.head_object(Bucket=dest, Key=sel)["ETag"].strip('"')
     assert job["Manifest"]["Spec"]["Format"] == \
-        "S3InventoryReport_CSV_20161130"
-    assert job["Manifest"]["Location"]["ObjectArn"] == run["ReportLocation"]
+        "S3BatchOperations_CSV_20180820"
+    assert job["Manifest"]["Spec"]["Fields"] == ["Bucket", "Key"]
+    assert job["Manifest"]["Location"]["ObjectArn"] == \
+        run["SelectionLocation"]
     assert job["Manifest"]["Location"]["ETag"].strip('"') == etag
     assert job["Priority"] == 7
     tags = d.ok("get-job-tagging", "--job-id", job_id)["Tags"]
@@ -293,3 +302,13 @@ def test_report_feeds_a_job(s3batchd, s3, make_bucket, tmp_path):
     second = rs[-1]
     assert second["JobId"] != job_id, rs
     d.wait_status(second["JobId"], "Suspended", timeout=RUN_TIMEOUT)
+
+    # A filter that selects nothing: the report, no selection, no job.
+    cfg["JobFilter"] = "Key = 'none of them'"
+    put_config(d, tmp_path, src, cfg)
+    d.ok("run-inventory", "--bucket", src, "--id", "feed")
+    rs = wait_runs(d, src, "feed", 3, "the third run")
+    third = rs[-1]
+    assert third["State"] == "Succeeded", third
+    assert "JobId" not in third and "SelectionLocation" not in third, third
+    assert "selected no object" in third["JobError"], third
