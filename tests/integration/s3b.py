@@ -190,13 +190,17 @@ def empty_bucket(client, name):
         for u in page.get("Uploads", []):
             client.abort_multipart_upload(Bucket=name, Key=u["Key"],
                                           UploadId=u["UploadId"])
-    for page in client.get_paginator("list_object_versions").paginate(
-            Bucket=name):
+    # The first page again until there is none: deleting what a paginator
+    # has yet to list from under it makes RGW skip versions.
+    last = None
+    while True:
+        page = client.list_object_versions(Bucket=name, MaxKeys=1000)
         objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
                 for v in page.get("Versions", []) +
                 page.get("DeleteMarkers", [])]
-        if not objs:
-            continue
+        if not objs or objs == last:
+            break       # empty, or nothing more can go (delete_bucket says)
+        last = objs
         res = client.delete_objects(Bucket=name, BypassGovernanceRetention=True,
                                     Delete={"Objects": objs, "Quiet": True})
         for err in res.get("Errors", []):

@@ -36,7 +36,10 @@ HEAD_FIELDS = ["ReplicationStatus", "EncryptionStatus",
                "BucketKeyStatus", "ChecksumAlgorithm"]
 LIST_FIELDS = ["Size", "LastModifiedDate", "StorageClass", "ETag",
                "IsMultipartUploaded"]
-RUN_TIMEOUT = 180
+RUN_TIMEOUT = 300
+# Issue 9's check: buckets of 10,000 objects (in the versioned bucket,
+# 10,000 versions and delete markers).
+COUNT = 10000
 
 
 def inv_config(cid, dest, versions="Current", fields=None, encryption=None,
@@ -168,8 +171,8 @@ def expected_head_fields(h):
 def test_current_versions_every_field(s3batchd, s3, make_bucket, tmp_path):
     src = make_bucket()
     dest = make_bucket()
-    plain = ["k/%03d" % i for i in range(188)] + AWKWARD
-    put_objects(s3, src, plain, body=lambda k: k.encode()[:50])
+    plain = ["k/%05d" % i for i in range(COUNT - 12)] + AWKWARD
+    put_objects(s3, src, plain, body=lambda k: k.encode()[:50], workers=32)
     kms = ["enc/kms-%d" % i for i in range(3)]
     put_objects(s3, src, kms, body=b"k" * 10,
                 ServerSideEncryption="aws:kms", SSEKMSKeyId=KMS_KEY)
@@ -187,7 +190,7 @@ def test_current_versions_every_field(s3batchd, s3, make_bucket, tmp_path):
                                  UploadId=mpu["UploadId"],
                                  MultipartUpload={"Parts": parts})
     keys = plain + kms + ssec + ["mpu/one"]
-    assert len(keys) == 200
+    assert len(keys) == COUNT
 
     listing = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=src):
@@ -201,7 +204,7 @@ def test_current_versions_every_field(s3batchd, s3, make_bucket, tmp_path):
                      encryption={"SSEKMS": {"KeyId": KMS_KEY}})
     run = run_inventory(d, tmp_path, src, cfg)
     assert run["State"] == "Succeeded", run
-    assert run["Objects"] == 200 and run["Rows"] == 200, run
+    assert run["Objects"] == COUNT and run["Rows"] == COUNT, run
     mkey, man, columns, rows = read_report(s3, dest, run)
     assert man["sourceBucket"] == src
     assert columns == ["Bucket", "Key", "Size", "LastModifiedDate", "ETag",
@@ -250,18 +253,21 @@ def test_current_versions_every_field(s3batchd, s3, make_bucket, tmp_path):
     failed = report_rows(d, job_id, failed_only=True)
     assert sorted(urllib.parse.unquote(f["Key"]) for f in failed) == ssec
     assert all(f["HTTPStatusCode"] == 400 for f in failed), failed
-    assert job["ProgressSummary"]["NumberOfTasksSucceeded"] == 198, job
-    tags = taggings(s3, src, set(keys) - set(ssec))
+    assert job["ProgressSummary"]["NumberOfTasksSucceeded"] == COUNT - 2, \
+        job
+    tags = taggings(s3, src, set(keys) - set(ssec), workers=32)
     assert [k for k, t in tags.items() if t.get("inv") != "seen"] == []
 
 
 def test_all_versions(s3batchd, s3, make_bucket, tmp_path):
     src = make_bucket(versioned=True)
     dest = make_bucket()
-    keys = ["v/%03d" % i for i in range(60)] + AWKWARD
-    put_objects(s3, src, keys, body=b"first")
-    put_objects(s3, src, keys[:60], body=b"second")
-    pmap(lambda k: s3.delete_object(Bucket=src, Key=k), keys[:14])
+    # 5,000 keys, 3,000 of them with a second version, 2,000 of those
+    # deleted (a delete marker): 10,000 versions.
+    keys = ["v/%04d" % i for i in range(COUNT // 2 - 6)] + AWKWARD
+    put_objects(s3, src, keys, body=b"first", workers=32)
+    put_objects(s3, src, keys[:3000], body=b"second", workers=32)
+    pmap(lambda k: s3.delete_object(Bucket=src, Key=k), keys[:2000])
     versions = []
     for page in s3.get_paginator("list_object_versions").paginate(
             Bucket=src):
@@ -269,24 +275,24 @@ def test_all_versions(s3batchd, s3, make_bucket, tmp_path):
             versions.append((v, False))
         for v in page.get("DeleteMarkers", []):
             versions.append((v, True))
-    assert len(versions) == 140
+    assert len(versions) == COUNT
 
-    # TEST-ONLY knobs: data files of 30 rows, so that the report is split,
-    # and every data file sent as a multipart upload (of one part).
+    # TEST-ONLY knobs: data files of 3,000 rows, so that the report is
+    # split, and every data file sent as a multipart upload (of one part).
     d = s3batchd(start=False)
-    d.start(env={"S3BATCHD_TEST_INVENTORY_FILE_ROWS": "30",
+    d.start(env={"S3BATCHD_TEST_INVENTORY_FILE_ROWS": "3000",
                  "S3BATCHD_TEST_INVENTORY_PUT_MAX": "0"})
     cfg = inv_config("all-versions", dest, versions="All",
                      fields=["Size", "ETag", "LastModifiedDate",
                              "StorageClass"], prefix="inv/deep/")
     run = run_inventory(d, tmp_path, src, cfg)
     assert run["State"] == "Succeeded", run
-    assert run["Objects"] == 140 and run["Rows"] == 140, run
+    assert run["Objects"] == COUNT and run["Rows"] == COUNT, run
     mkey, man, columns, rows = read_report(s3, dest, run)
     assert mkey.startswith("inv/deep/%s/all-versions/" % src)
-    assert len(man["files"]) == 5       # 30, 30, 30, 30 and 20 rows
+    assert len(man["files"]) == 4       # 3,000, 3,000, 3,000 and 1,000
     log = d.logtext()
-    assert "S3BATCHD_TEST_INVENTORY_FILE_ROWS=30" in log
+    assert "S3BATCHD_TEST_INVENTORY_FILE_ROWS=3000" in log
     assert "S3BATCHD_TEST_INVENTORY_PUT_MAX=0" in log
     # Sent in parts: a multipart ETag ("-1") on every data file.
     for f in man["files"]:
@@ -309,7 +315,7 @@ def test_all_versions(s3batchd, s3, make_bucket, tmp_path):
                         "StorageClass": v.get("StorageClass", "STANDARD")})
         want[(v["Key"], vid)] = row
     got = {(r["Key"], r["VersionId"]): r for r in rows}
-    assert len(got) == len(rows) == 140
+    assert len(got) == len(rows) == COUNT
     assert got == want
 
 
