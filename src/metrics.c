@@ -70,6 +70,8 @@ metrics_help(struct buf *b, const char *name, const char *type,
 	buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+static void	metrics_rate(struct buf *, struct server *);
+
 static void
 metrics_http(struct buf *b, struct server *srv)
 {
@@ -154,6 +156,49 @@ metrics_http(struct buf *b, struct server *srv)
 		    "endpoint=\"%s\"} %llu\n", name,
 		    (unsigned long long)st->latency_count);
 	}
+	metrics_rate(b, srv);
+}
+
+/*
+ * The rate each endpoint is held to now (docs/HTTP.md): its adaptive
+ * limit (0: none), the throttling answers and halvings that set it, and
+ * its time window (paused, or the window's limit; 0: none).
+ */
+static void
+metrics_rate(struct buf *b, struct server *srv)
+{
+	const struct http_pool_stats	*st;
+	const char			*name;
+	size_t				 i;
+
+	metrics_help(b, "s3batchd_endpoint_rate_limit", "gauge",
+	    "Requests a second the endpoint is held to now by its adaptive "
+	    "rate or max_requests_per_second; 0: no limit.");
+	for (i = 0; (st = s3_endpoint_stats(srv->s3, i, &name)) != NULL; i++)
+		buf_addf(b, "s3batchd_endpoint_rate_limit{endpoint=\"%s\"} "
+		    "%g\n", name, st->rate_limit > 0 ? st->rate_limit : 0);
+	metrics_help(b, "s3batchd_endpoint_throttled_total", "counter",
+	    "Answers 429 or 503 (SlowDown) from the endpoint.");
+	for (i = 0; (st = s3_endpoint_stats(srv->s3, i, &name)) != NULL; i++)
+		buf_addf(b, "s3batchd_endpoint_throttled_total{endpoint=\"%s\"} "
+		    "%llu\n", name, (unsigned long long)st->throttled);
+	metrics_help(b, "s3batchd_endpoint_rate_cuts_total", "counter",
+	    "Halvings of the endpoint's adaptive rate limit.");
+	for (i = 0; (st = s3_endpoint_stats(srv->s3, i, &name)) != NULL; i++)
+		buf_addf(b, "s3batchd_endpoint_rate_cuts_total{endpoint=\"%s\"} "
+		    "%llu\n", name, (unsigned long long)st->rate_cuts);
+	metrics_help(b, "s3batchd_endpoint_window_paused", "gauge",
+	    "1 while a time window pauses the endpoint.");
+	for (i = 0; (st = s3_endpoint_stats(srv->s3, i, &name)) != NULL; i++)
+		buf_addf(b, "s3batchd_endpoint_window_paused{endpoint=\"%s\"} "
+		    "%d\n", name, st->window != NULL && st->window_rate == 0);
+	metrics_help(b, "s3batchd_endpoint_window_rate_limit", "gauge",
+	    "Requests a second the endpoint's time window allows; 0: no "
+	    "limit from a window (see window_paused).");
+	for (i = 0; (st = s3_endpoint_stats(srv->s3, i, &name)) != NULL; i++)
+		buf_addf(b, "s3batchd_endpoint_window_rate_limit{endpoint="
+		    "\"%s\"} %g\n", name, st->window != NULL &&
+		    st->window_rate > 0 ? st->window_rate : 0);
 }
 
 /* Outages and a full disk (docs/OUTAGES.md): what waits, and why. */
@@ -381,6 +426,10 @@ metrics_render(struct server *srv, struct buf *b)
 	    "Group commits of task results.");
 	buf_addf(b, "s3batchd_store_commits_total %llu\n",
 	    (unsigned long long)ss.commits);
+	metrics_help(b, "s3batchd_jobs_held_by_window", "gauge",
+	    "Running jobs whose time window (tag s3batchd:window) holds them.");
+	buf_addf(b, "s3batchd_jobs_held_by_window %llu\n",
+	    (unsigned long long)ss.jobs_held_by_window);
 	metrics_help(b, "s3batchd_worker_queue", "gauge",
 	    "Bulk thread items queued or running (preparing, cloning, "
 	    "purging, reports).");

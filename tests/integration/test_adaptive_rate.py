@@ -8,8 +8,10 @@ throttled; once the limit is lifted, its rate must climb back. No timing
 is asserted: the rates seen are printed, the states are checked.
 """
 
-from s3b import (create_job, job_spec, manifest_csv, put_objects, taggings,
-                 wait_until)
+import urllib.request
+
+from s3b import (create_job, free_ports, job_spec, manifest_csv, put_objects,
+                 taggings, wait_until)
 
 LIMIT = 20              # the proxy's requests a second
 DAEMON_CONF = ("max_attempts = 30\n"
@@ -34,7 +36,9 @@ def test_throttled_endpoint_settles_then_climbs(proxied, s3, bucket,
                                                 tmp_path):
     keys = ["a/%04d" % i for i in range(500)]
     put_objects(s3, bucket, keys, workers=32)
-    d, proxy = proxied(daemon_conf=DAEMON_CONF,
+    port = free_ports(1)[0]
+    d, proxy = proxied(daemon_conf=DAEMON_CONF +
+                       "metrics_listen = 127.0.0.1:%d\n" % port,
                        rules=["slowdown above_rps=%d" % LIMIT],
                        endpoint_extra="probe = no\n")
     proxy.reset_stats()
@@ -54,6 +58,15 @@ def test_throttled_endpoint_settles_then_climbs(proxied, s3, bucket,
     assert ep["Throttled"] > 0 and ep["RateCuts"] >= 1, ep
     assert "RateLimit" in ep, ep
     cut = ep["RateLimit"]
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                timeout=10) as f:
+        lines = f.read().decode().splitlines()
+    want = {'s3batchd_endpoint_throttled_total{endpoint="default"}',
+            's3batchd_endpoint_rate_cuts_total{endpoint="default"}',
+            's3batchd_endpoint_rate_limit{endpoint="default"}'}
+    got = {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1]) for l in lines
+           if l.rsplit(" ", 1)[0] in want}
+    assert set(got) == want and all(v > 0 for v in got.values()), got
     got = taggings(s3, bucket, keys)
     assert [k for k in keys if got[k] != {"aimd": "1"}] == []
 

@@ -12,15 +12,26 @@ an operator would, so no test waits for a clock.
 """
 
 import signal
+import urllib.request
 
-from s3b import (create_job, endpoint_conf, job_spec, manifest_csv,
-                 put_objects, taggings, wait_until)
+from s3b import (create_job, endpoint_conf, free_ports, job_spec,
+                 manifest_csv, put_objects, taggings, wait_until)
 
 ALL_DAY = "days = *\nstart = 00:00\nend = 24:00\n"
 
 
 def window(name, rate):
     return "[window %s]\n%srate = %s\n\n" % (name, ALL_DAY, rate)
+
+
+def metric(port, line_start):
+    """The value of the first /metrics line that starts so."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                timeout=10) as f:
+        for line in f.read().decode().splitlines():
+            if line.startswith(line_start):
+                return float(line.rsplit(" ", 1)[1])
+    raise AssertionError("no metric %s" % line_start)
 
 
 def reload_with(d, daemon_conf, extra_conf):
@@ -43,7 +54,10 @@ def test_endpoint_window_pauses_then_opens(s3batchd, rgw, s3, bucket,
     put_objects(s3, bucket, keys)
     extra = "probe = no\nwindows = maint\n"
     ep = endpoint_conf(rgw.endpoint, extra=extra)
-    d = s3batchd(endpoint_extra=extra, extra_conf=window("maint", "pause"))
+    port = free_ports(1)[0]
+    dconf = "metrics_listen = 127.0.0.1:%d\n" % port
+    d = s3batchd(daemon_conf=dconf, endpoint_extra=extra,
+                 extra_conf=window("maint", "pause"))
     job_id = tagging_job(d, tmp_path, bucket, keys)
     d.wait_status(job_id, "Active", timeout=60)
 
@@ -57,6 +71,8 @@ def test_endpoint_window_pauses_then_opens(s3batchd, rgw, s3, bucket,
     assert job["ProgressSummary"]["NumberOfTasksSucceeded"] == 0, job
     assert job["ProgressSummary"]["NumberOfTasksFailed"] == 0, job
     assert all(v == {} for v in taggings(s3, bucket, keys).values())
+    assert metric(port, 's3batchd_endpoint_window_paused{endpoint="default"}'
+                  ) == 1
 
     # Its tasks wait in the paused endpoint's queue: a pause of the job
     # does not wait for the window (they stay pending), a resume takes
@@ -69,13 +85,15 @@ def test_endpoint_window_pauses_then_opens(s3batchd, rgw, s3, bucket,
     d.wait_status(job_id, "Active", timeout=60)
 
     # The window now allows everything: the job runs to the end.
-    reload_with(d, "", ep + window("maint", "full"))
+    reload_with(d, dconf, ep + window("maint", "full"))
     job = d.wait_status(job_id, ("Complete", "Failed"), timeout=120)
     assert job["Status"] == "Complete", job
     assert job["ProgressSummary"]["NumberOfTasksSucceeded"] == len(keys)
     assert all(v == {"w": "1"} for v in taggings(s3, bucket, keys).values())
     eps = d.ok("status")["Endpoints"]
     assert eps[0].get("WindowRate") == "full", eps
+    assert metric(port, 's3batchd_endpoint_window_paused{endpoint="default"}'
+                  ) == 0
 
 
 def test_job_window_tag_holds_then_limits(s3batchd, rgw, s3, bucket,
