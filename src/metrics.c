@@ -34,8 +34,6 @@
 #include "http.h"
 #include "job.h"
 #include "metrics.h"
-#include "events.h"
-#include "api.h"
 #include "s3.h"
 #include "sched.h"
 #include "server.h"
@@ -437,8 +435,6 @@ metrics_render(struct server *srv, struct buf *b)
 	metrics_outages(b, srv, &ss);
 	metrics_http(b, srv);
 	metrics_inventory(b, srv);
-	events_metrics(srv->events, b);
-	api_metrics(srv->api, b);
 }
 
 static void

@@ -18,7 +18,6 @@
 #include "cfg.h"
 #include "control.h"
 #include "metrics.h"
-#include "api.h"
 #include "sdnotify.h"
 #include "server.h"
 
@@ -142,19 +141,12 @@ main(int argc, char **argv)
 		free(cause);
 		goto fail;
 	}
-	if ((srv.api = api_new(&srv, &cause)) == NULL && cause != NULL) {
-		log_warnx("%s", cause);
-		free(cause);
-		goto fail;
-	}
 	server_run(&srv);
-	api_free(srv.api);
 	control_free(srv.control);
 	metrics_free(srv.metrics);
 	server_free(&srv);
 	return (0);
 fail:
-	api_free(srv.api);
 	control_free(srv.control);
 	metrics_free(srv.metrics);
 	server_free(&srv);

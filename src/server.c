@@ -22,7 +22,6 @@
 #include "cfg.h"
 #include "job.h"
 #include "invsched.h"
-#include "events.h"
 #include "lifecycle.h"
 #include "s3.h"
 #include "sched.h"
@@ -166,7 +165,6 @@ server_reload(struct server *srv)
 	log_setverbose(srv->debug || cfg->log_verbose);
 	server_timer_start(srv);
 	lifecycle_reload(srv->lifecycle);
-	events_reload(srv->events);
 	log_info("reload: configuration %s applied", srv->cfg_path);
 out:
 	free(cause);
@@ -251,7 +249,6 @@ server_init(struct server *srv, const char *cfg_path, struct cfg *cfg,
 	srv->sched = lifecycle_sched(srv->lifecycle);
 	lifecycle_recover(srv->lifecycle);
 	srv->invsched = invsched_new(&srv->core, srv->lifecycle);
-	srv->events = events_new(&srv->core);
 
 	for (i = 0; i < nitems(server_signals); i++) {
 		srv->ev_signal[i] = evsignal_new(srv->base, server_signals[i],
@@ -291,7 +288,6 @@ server_free(struct server *srv)
 	size_t	i;
 
 	/* Stages first (a stopped bulk item frees itself), then the thread. */
-	events_free(srv->events);
 	invsched_free(srv->invsched);
 	lifecycle_free(srv->lifecycle);
 	bulk_free(srv->bulk);

@@ -23,8 +23,6 @@ struct sched;
 struct invsched;
 struct control;
 struct metrics;
-struct events;
-struct api;
 
 struct server {
 	struct event_base	*base;
@@ -37,10 +35,8 @@ struct server {
 	struct lifecycle	*lifecycle;
 	struct sched		*sched;		/* the lifecycle's */
 	struct invsched		*invsched;	/* inventory runs */
-	struct events		*events;	/* webhooks, journal */
 	struct control		*control;	/* set by main */
 	struct metrics		*metrics;	/* set by main */
-	struct api		*api;		/* set by main */
 	struct event		*ev_timer;
 	struct event		*ev_watchdog;
 	struct event		*ev_signal[4];

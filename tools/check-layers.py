@@ -32,8 +32,8 @@ LAYERS = [
     ("operations", ["op", "op-*", "jobcheck", "jobcaps"]),
     ("daemon core", ["core", "lifecycle", "spool", "stage", "stage-*",
                      "bulk", "sched", "worker", "fetch", "generator",
-                     "server", "invsched", "lister", "events"]),
-    ("front ends", ["control", "control-*", "metrics", "api"]),
+                     "server", "invsched", "lister"]),
+    ("front ends", ["control", "control-*", "metrics"]),
     ("programs", ["s3batchd.c", "s3batchctl.c"]),
 ]
 
