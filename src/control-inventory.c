@@ -294,6 +294,10 @@ cmd_run_inventory(struct ctl_req *req)
 		    "inventory configuration %s of bucket %s is under way "
 		    "(run %s); one runs at a time", id, bucket, run_id);
 		break;
+	case 3:
+		ctl_reply_error(req, ERR_INVENTORY_TOO_SOON, "inventory "
+		    "configuration %s of bucket %s: %s", id, bucket, cause);
+		break;
 	default:
 		ctl_reply_error(req, ERR_INTERNAL, "%s", cause);
 		break;

@@ -826,12 +826,23 @@ invsched_changed(struct invsched *is)
 	invsched_soon(is);
 }
 
+/* The scheduled time of a configuration's newest run. */
+static int
+invsched_last_cb(const struct store_inv_run *sr, void *arg)
+{
+	*(time_t *)arg = (time_t)sr->sched_time;
+	return (1);
+}
+
 int
 invsched_run_now(struct invsched *is, const char *bucket, const char *id,
     const struct store_actor *who, char **run_id, char **cause)
 {
 	struct invsched_load	 l;
 	struct invsched_run	*r;
+	struct tm		 tm;
+	time_t			 sched, next, last;
+	char			 folder[32], at[8];
 	int			 rc;
 
 	*run_id = NULL;
@@ -854,9 +865,31 @@ invsched_run_now(struct invsched *is, const char *bucket, const char *id,
 	 * place (last_sched) backwards, and a scheduled time that comes
 	 * while it runs is run after it.
 	 */
-	rc = invsched_start(is, l.cfg, invsched_now(is) > (time_t)l.last_sched ?
-	    invsched_now(is) : (time_t)l.last_sched, "command", who, run_id,
-	    cause);
+	sched = invsched_now(is) > (time_t)l.last_sched ? invsched_now(is) :
+	    (time_t)l.last_sched;
+	/*
+	 * A report's folder is named to the minute: a second run in the
+	 * minute of the newest one would overwrite its report.
+	 */
+	last = 0;
+	if (store_inv_run_list(is->core->store, bucket, id, -1, -1, 1,
+	    invsched_last_cb, &last, cause) != 0) {
+		inv_config_free(l.cfg);
+		return (-1);
+	}
+	if (last != 0 && sched / 60 == last / 60) {
+		next = (sched / 60 + 1) * 60;
+		gmtime_r(&sched, &tm);
+		strftime(folder, sizeof folder, "%Y-%m-%dT%H-%MZ", &tm);
+		gmtime_r(&next, &tm);
+		strftime(at, sizeof at, "%H:%M", &tm);
+		xasprintf(cause, "the last run's report is dated %s (its "
+		    "folder); a run now would write over it: run again from "
+		    "%s UTC", folder, at);
+		inv_config_free(l.cfg);
+		return (3);
+	}
+	rc = invsched_start(is, l.cfg, sched, "command", who, run_id, cause);
 	inv_config_free(l.cfg);
 	return (rc);
 }

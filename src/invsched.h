@@ -48,9 +48,11 @@ void		 invsched_changed(struct invsched *);
 
 /*
  * Start a run of a configuration now (run-inventory), for an actor (a
- * local peer, an API key). Returns 0 with *run_id (the caller frees it), 1 when the configuration
- * has no such entry, 2 when a run of it is under way (*run_id is that
- * run's), -1 with *cause.
+ * local peer, an API key). Returns 0 with *run_id (the caller frees it),
+ * 1 when the configuration has no such entry, 2 when a run of it is
+ * under way (*run_id is that run's), 3 when the last run was in this
+ * minute (its report's folder; *cause says when to run again), -1 with
+ * *cause.
  */
 int		 invsched_run_now(struct invsched *, const char *,
 		     const char *, const struct store_actor *, char **,

@@ -47,5 +47,6 @@
 #define ERR_NO_SUCH_ENDPOINT	"NoSuchEndpoint"
 #define ERR_NO_SUCH_CONFIGURATION "NoSuchConfiguration"	/* Amazon's */
 #define ERR_INVENTORY_RUNNING	"InventoryRunInProgress"
+#define ERR_INVENTORY_TOO_SOON	"InventoryRunTooSoon"
 
 #endif /* PROTOCOL_H */

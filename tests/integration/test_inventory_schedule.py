@@ -50,6 +50,21 @@ def put_config(d, tmp_path, bucket, cfg):
          cfg["Id"], "--inventory-configuration", uri)
 
 
+def run_again(d, bucket, cid):
+    """run-inventory, again while it says the newest run's minute (its
+    report's folder) is not over: with a fast test clock, soon."""
+    found = {}
+
+    def accepted():
+        r = d.ctl("run-inventory", "--bucket", bucket, "--id", cid)
+        assert r.rc == 0 or "InventoryRunTooSoon" in r.err, r
+        found["r"] = r
+        return r.rc == 0
+    wait_until("run-inventory in a new minute", accepted, timeout=60,
+               interval=0.2)
+    return found["r"].json["RunId"]
+
+
 def runs(d, bucket, cid):
     """Oldest first."""
     return list(reversed(d.ok("list-inventory-runs", "--bucket", bucket,
@@ -248,7 +263,11 @@ def test_report_feeds_a_job(s3batchd, s3, make_bucket, tmp_path):
     ConfirmationRequired. A filter that selects nothing makes no job."""
     src, dest = make_bucket(), make_bucket()
     put_objects(s3, src, ["a", "b", "c"])
-    d = s3batchd()
+    # TEST CLOCK, 600 times real time: runs a moment apart are minutes
+    # apart, each report in its own folder.
+    d = s3batchd(start=False)
+    d.start(env=clock(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                      600))
     template = {
         "Operation": {"S3PutObjectTagging": {"TagSet": [
             {"Key": "inv", "Value": "yes"}]}},
@@ -261,7 +280,7 @@ def test_report_feeds_a_job(s3batchd, s3, make_bucket, tmp_path):
     cfg["JobTemplate"] = template
     cfg["JobFilter"] = "Key = 'b' OR Key = 'c'"
     put_config(d, tmp_path, src, cfg)
-    run_id = d.ok("run-inventory", "--bucket", src, "--id", "feed")["RunId"]
+    run_id = run_again(d, src, "feed")
     rs = wait_runs(d, src, "feed", 1, "the run and its job")
     run = rs[0]
     assert run["RunId"] == run_id and run["State"] == "Succeeded", run
@@ -297,7 +316,7 @@ def test_report_feeds_a_job(s3batchd, s3, make_bucket, tmp_path):
     # ConfirmationRequired: the next report's job waits Suspended.
     template["ConfirmationRequired"] = True
     put_config(d, tmp_path, src, cfg)
-    d.ok("run-inventory", "--bucket", src, "--id", "feed")
+    run_again(d, src, "feed")
     rs = wait_runs(d, src, "feed", 2, "the second run and its job")
     second = rs[-1]
     assert second["JobId"] != job_id, rs
@@ -306,9 +325,28 @@ def test_report_feeds_a_job(s3batchd, s3, make_bucket, tmp_path):
     # A filter that selects nothing: the report, no selection, no job.
     cfg["JobFilter"] = "Key = 'none of them'"
     put_config(d, tmp_path, src, cfg)
-    d.ok("run-inventory", "--bucket", src, "--id", "feed")
+    run_again(d, src, "feed")
     rs = wait_runs(d, src, "feed", 3, "the third run")
     third = rs[-1]
     assert third["State"] == "Succeeded", third
     assert "JobId" not in third and "SelectionLocation" not in third, third
     assert "selected no object" in third["JobError"], third
+
+
+def test_same_minute_refused(s3batchd, s3, make_bucket, tmp_path):
+    """A report's folder is named to the minute: run-inventory in the
+    minute of the newest run is refused, saying when to run again, and
+    the report stays as it was."""
+    src, dest = make_bucket(), make_bucket()
+    put_objects(s3, src, ["only"])
+    d = s3batchd(start=False)
+    # TEST CLOCK at real speed from 10:00:00: a minute to do this in.
+    d.start(env=clock("2026-03-02T10:00:00Z", 1))
+    put_config(d, tmp_path, src, inv_config("minute", dest, enabled=False))
+    d.ok("run-inventory", "--bucket", src, "--id", "minute")
+    first = wait_runs(d, src, "minute", 1, "the first run")[0]
+    assert first["State"] == "Succeeded", first
+    r = d.ctl("run-inventory", "--bucket", src, "--id", "minute")
+    assert r.rc == 1 and "InventoryRunTooSoon" in r.err, r
+    assert "2026-03-02T10-00Z" in r.err and "10:01 UTC" in r.err, r
+    assert runs(d, src, "minute") == [first]
