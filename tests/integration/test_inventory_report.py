@@ -405,3 +405,24 @@ def test_cut_short_leaves_no_report(proxied, s3, make_bucket, tmp_path):
         return s3.list_objects_v2(Bucket=dest).get("KeyCount", 0) == 0
     wait_until("the run's files to be removed", empty, timeout=60,
                interval=0.2)
+
+
+def test_retried_report_puts_succeed(proxied, s3, make_bucket, tmp_path):
+    """Report PUTs that the destination throttles (by tests/faultproxy.py,
+    a TEST STAND-IN: 503 SlowDown to the first data file's PUT and to the
+    first manifest.json PUT) are retried: the run succeeds and its report
+    is whole."""
+    src = make_bucket()
+    dest = make_bucket()
+    keys = ["r/%d" % i for i in range(30)]
+    put_objects(s3, src, keys)
+    d, proxy = proxied(
+        rules=["slowdown method=PUT path=/data/.*\\.csv\\.gz$ limit=1",
+               "slowdown method=PUT path=manifest\\.json$ limit=1"],
+        endpoint_extra="probe = no\nadaptive_rate = no\n")
+    run = run_inventory(d, tmp_path, src,
+                        inv_config("retried", dest, fields=["Size"]))
+    assert run["State"] == "Succeeded", run
+    assert proxy.stats()["injected"]["slowdown"] == 2, proxy.stats()
+    mkey, man, columns, rows = read_report(s3, dest, run)
+    assert sorted(r["Key"] for r in rows) == sorted(keys)
