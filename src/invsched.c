@@ -421,7 +421,12 @@ invsched_end(struct invsched *is, struct invsched_run *r,
 	else
 		log_warnx("inventory %s/%s: run %s failed: %s: %s", r->bucket,
 		    r->id, r->run_id, sr.error_code, sr.error);
-	if (sr.job_state == STORE_INV_JOB_PENDING)
+	if (sr.job_state == STORE_INV_JOB_PENDING &&
+	    getenv(INVSCHED_TEST_OWE_ENV) != NULL)
+		log_warnx("inventory %s/%s: run %s: %s is set: its job is owed "
+		    "and not made (TEST ONLY)", r->bucket, r->id, r->run_id,
+		    INVSCHED_TEST_OWE_ENV);
+	else if (sr.job_state == STORE_INV_JOB_PENDING)
 		invsched_make_job(is, &sr, r->template, r->filter,
 		    r->versions);
 	else if (sr.job_state == STORE_INV_JOB_REFUSED)

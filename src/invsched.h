@@ -30,6 +30,11 @@ struct store_actor;
  * Nothing else reads it; docs/TESTING.md.
  */
 #define INVSCHED_TEST_CLOCK_ENV	"S3BATCHD_TEST_INVENTORY_CLOCK"
+/*
+ * TEST ONLY: set, a finished run's job is recorded as owed but not made,
+ * as if the daemon died between the two; the next start makes it.
+ */
+#define INVSCHED_TEST_OWE_ENV	"S3BATCHD_TEST_INVENTORY_OWE_JOB"
 
 /*
  * When a run ends with a report and its configuration has a JobTemplate,

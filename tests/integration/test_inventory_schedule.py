@@ -350,3 +350,45 @@ def test_same_minute_refused(s3batchd, s3, make_bucket, tmp_path):
     assert r.rc == 1 and "InventoryRunTooSoon" in r.err, r
     assert "2026-03-02T10-00Z" in r.err and "10:01 UTC" in r.err, r
     assert runs(d, src, "minute") == [first]
+
+
+def test_owed_job_made_once_after_kill9(s3batchd, s3, make_bucket,
+                                        tmp_path):
+    """A run whose report is done and whose job is owed when the daemon
+    dies: the next start makes the job, once. TEST ONLY:
+    S3BATCHD_TEST_INVENTORY_OWE_JOB leaves the job owed (as a crash
+    between the two would), and a kill -9 follows."""
+    src, dest = make_bucket(), make_bucket()
+    put_objects(s3, src, ["x", "y"])
+    d = s3batchd(start=False)
+    d.start(env={"S3BATCHD_TEST_INVENTORY_OWE_JOB": "1"})
+    cfg = inv_config("owed", dest, enabled=False, Frequency="Daily")
+    cfg["JobTemplate"] = {
+        "Operation": {"S3PutObjectTagging": {"TagSet": [
+            {"Key": "owed", "Value": "paid"}]}},
+        "Priority": 5, "RoleArn": "arn:aws:iam::123456789012:role/batch",
+        "Report": {"Enabled": False}, "ConfirmationRequired": False}
+    put_config(d, tmp_path, src, cfg)
+    d.ok("run-inventory", "--bucket", src, "--id", "owed")
+    run = wait_runs(d, src, "owed", 1, "the run")[0]
+    assert run["State"] == "Succeeded", run
+    assert "JobId" not in run and "JobError" not in run, run
+    assert "its job is owed and not made (TEST ONLY)" in d.logtext()
+    assert d.ok("list-jobs")["Jobs"] == []
+    d.kill9()
+    d.start()
+    found = {}
+
+    def made():
+        found["run"] = runs(d, src, "owed")[0]
+        return "JobId" in found["run"]
+    wait_until("the owed job", made, timeout=60, interval=0.2)
+    job_id = found["run"]["JobId"]
+    d.wait_status(job_id, "Complete", timeout=RUN_TIMEOUT)
+    assert [j["JobId"] for j in d.ok("list-jobs")["Jobs"]] == [job_id]
+    # Made once: another restart makes nothing more.
+    d.stop()
+    d.start()
+    assert [j["JobId"] for j in d.ok("list-jobs")["Jobs"]] == [job_id]
+    assert s3.get_object_tagging(Bucket=src, Key="x")["TagSet"] == \
+        [{"Key": "owed", "Value": "paid"}]
